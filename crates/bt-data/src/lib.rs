@@ -1,0 +1,225 @@
+//! Market data in and out of bt: CSV and Parquet files to validated [`bt_domain::Bars`], bars
+//! back to files, a generic Parquet table writer, and deterministic synthetic bars.
+//!
+//! - [`load`] / [`load_detailed`]: read a CSV or Parquet file (chosen by extension, sniffed when
+//!   the extension is unknown) into [`Bars`]. Layouts: the timestamp is the column named `date`,
+//!   `datetime`, `time` or `timestamp` (any case) or else the first column, which may be
+//!   unnamed as in backtesting.py's sample data (`,Open,High,Low,Close,Volume`); `Open`, `High`,
+//!   `Low`, `Close` in any case; `Volume` optional (0 when absent). Timestamps may be ISO dates,
+//!   ISO date-times with or without offset (converted to UTC), or integer Unix epochs (unit by
+//!   magnitude: below 10^11 seconds, below 10^14 milliseconds, below 10^17 microseconds, else
+//!   nanoseconds, decided once per file from the largest value).
+//! - [`DataError`]: every error names the file and, where it has one, the [`Row`] (CSV: line as
+//!   an editor numbers it, header = row 1; Parquet: 1-based record), the column and the value.
+//! - [`write_csv`], [`write_parquet`], [`save`]: write bars atomically (temporary file in the
+//!   same directory, then rename); both formats read back to identical bars.
+//! - [`write_table_parquet`] with [`TableColumn`]: summaries of other crates, no polars types.
+//! - [`synthetic`]: geometric Brownian motion bars, bit-identical on every machine.
+//!
+//! Architecture invariant: polars lives here and nowhere else, and no polars type appears in
+//! this crate's public API. The crate knows files and formats, not strategies, engines or
+//! reports.
+//!
+//! ```no_run
+//! let bars = bt_data::load(std::path::Path::new("GOOG.csv"))?;
+//! println!("{} bars from {}", bars.len(), bt_domain::time::format_iso(bars.first_ts()));
+//! # Ok::<(), bt_data::DataError>(())
+//! ```
+
+mod csv;
+mod error;
+mod parquet;
+mod parse;
+pub mod synthetic;
+mod validate;
+
+use std::{
+    fs::File,
+    io::{BufWriter, Write},
+    path::{Path, PathBuf},
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+use bt_domain::Bars;
+
+pub use crate::error::{DataError, Row};
+
+/// A file format bt reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma- (or semicolon- or tab-) separated text with a header line.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl Format {
+    /// The format an extension names: `.csv`/`.txt` CSV, `.parquet`/`.pq` Parquet (any case).
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" | "txt" => Some(Format::Csv),
+            "parquet" | "pq" => Some(Format::Parquet),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Format::Csv => "CSV",
+            Format::Parquet => "Parquet",
+        })
+    }
+}
+
+/// Bars with a description of the file they came from (for `bt data inspect`).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The validated bars.
+    pub bars: Bars,
+    /// The format that was read.
+    pub format: Format,
+    /// All column names of the file, in file order (an unnamed column is `""`).
+    pub columns: Vec<String>,
+    /// The column the timestamps came from.
+    pub timestamp_column: String,
+    /// Whether the file had a volume column (otherwise volume is all 0).
+    pub has_volume: bool,
+}
+
+/// Loads a CSV or Parquet file into validated bars. See the crate docs for accepted layouts.
+pub fn load(path: &Path) -> Result<Bars, DataError> {
+    load_detailed(path).map(|l| l.bars)
+}
+
+/// Like [`load`], and also describes the file.
+pub fn load_detailed(path: &Path) -> Result<Loaded, DataError> {
+    let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, "read", e))?;
+    if meta.is_dir() {
+        return Err(DataError::IsDirectory { path: path.to_path_buf() });
+    }
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, "read", e))?;
+    let _span = tracing::debug_span!("load", path = %path.display(), bytes = bytes.len()).entered();
+    if bytes.is_empty() {
+        return Err(DataError::Empty { path: path.to_path_buf() });
+    }
+    let format = Format::from_path(path).unwrap_or(if bytes.starts_with(parquet::MAGIC) {
+        Format::Parquet
+    } else {
+        Format::Csv
+    });
+    match format {
+        Format::Csv => csv::read(path, &bytes),
+        Format::Parquet => parquet::read(path, &bytes),
+    }
+}
+
+/// Writes bars as CSV (header `timestamp,open,high,low,close,volume`, ISO UTC timestamps,
+/// shortest round-trip floats), atomically.
+pub fn write_csv(bars: &Bars, path: &Path) -> Result<(), DataError> {
+    atomic_write(path, |w| csv::write(bars, w).map_err(|e| DataError::io(path, "write", e)))
+}
+
+/// Writes bars as Parquet (`timestamp` Datetime ns without time zone, `open`, `high`, `low`,
+/// `close`, `volume` f64), atomically.
+pub fn write_parquet(bars: &Bars, path: &Path) -> Result<(), DataError> {
+    atomic_write(path, |w| parquet::write_bars(bars, w, path))
+}
+
+/// Writes bars in the format `path`'s extension names ([`Format::from_path`]).
+pub fn save(bars: &Bars, path: &Path) -> Result<(), DataError> {
+    match Format::from_path(path) {
+        Some(Format::Csv) => write_csv(bars, path),
+        Some(Format::Parquet) => write_parquet(bars, path),
+        None => Err(DataError::UnknownFormat { path: path.to_path_buf() }),
+    }
+}
+
+/// One column of a table for [`write_table_parquet`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableColumn {
+    /// 64-bit floats.
+    F64(Vec<f64>),
+    /// 64-bit integers.
+    I64(Vec<i64>),
+    /// Text.
+    Str(Vec<String>),
+}
+
+impl TableColumn {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            TableColumn::F64(v) => v.len(),
+            TableColumn::I64(v) => v.len(),
+            TableColumn::Str(v) => v.len(),
+        }
+    }
+
+    /// Whether the column has no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Writes named columns (all the same length, names unique) as a Parquet file, atomically.
+pub fn write_table_parquet(columns: &[(String, TableColumn)], path: &Path) -> Result<(), DataError> {
+    atomic_write(path, |w| parquet::write_table(columns, w, path))
+}
+
+/// Distinguishes temporary files of concurrent writes from one process.
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes through `body` into a temporary file next to `path`, then renames it over `path`, so
+/// readers see the old file or the complete new one, never a partial one. The temporary file
+/// is removed on failure.
+fn atomic_write(
+    path: &Path,
+    body: impl FnOnce(&mut dyn Write) -> Result<(), DataError>,
+) -> Result<(), DataError> {
+    let name = path.file_name().ok_or_else(|| DataError::UnknownFormat { path: path.to_path_buf() })?;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp: PathBuf = dir.join(format!(
+        ".{}.{}-{}.tmp",
+        name.to_string_lossy(),
+        std::process::id(),
+        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let io = |e| DataError::io(path, "write", e);
+    let result = (|| {
+        let file = File::create(&tmp).map_err(io)?;
+        let mut w = BufWriter::new(file);
+        body(&mut w)?;
+        let file = w.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    })();
+    if result.is_err() {
+        // Best effort: the error being returned matters more than a failed cleanup.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_by_extension() {
+        assert_eq!(Format::from_path(Path::new("a/b.CSV")), Some(Format::Csv));
+        assert_eq!(Format::from_path(Path::new("b.txt")), Some(Format::Csv));
+        assert_eq!(Format::from_path(Path::new("b.pq")), Some(Format::Parquet));
+        assert_eq!(Format::from_path(Path::new("b.Parquet")), Some(Format::Parquet));
+        assert_eq!(Format::from_path(Path::new("b.json")), None);
+        assert_eq!(Format::from_path(Path::new("b")), None);
+    }
+
+    #[test]
+    fn table_column_len() {
+        assert_eq!(TableColumn::Str(vec!["a".into()]).len(), 1);
+        assert!(TableColumn::F64(vec![]).is_empty());
+    }
+}

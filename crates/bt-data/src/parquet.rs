@@ -1,0 +1,245 @@
+//! Parquet reading and writing through polars.
+//!
+//! Accepted column types: timestamp as Datetime (any unit, any time zone: the stored instant is
+//! UTC), Date, integer Unix epoch (unit by magnitude, see [`crate::parse::epoch_factor`]) or
+//! ISO text; prices and volume as any float or integer type. Rows in errors are 1-based record
+//! numbers ([`Row::Record`]).
+
+use std::{io::Write, path::Path};
+
+use bt_domain::{Bars, time::NANOS_PER_DAY};
+use polars::prelude::{
+    ChunkedArray, Column, DataFrame, DataType, Int64Chunked, IntoSeries, NamedFrom, ParquetReader,
+    ParquetWriter, PolarsError, PolarsNumericType, SerReader, Series, TimeUnit,
+};
+
+use crate::{
+    Format, Loaded, TableColumn,
+    error::{DataError, Row},
+    parse::{self, TextTime},
+    validate::{self, Names, Raw, RowMap},
+};
+
+/// The magic bytes at both ends of every Parquet file.
+pub(crate) const MAGIC: &[u8; 4] = b"PAR1";
+
+const PRICE_TYPES: &str = "a float or integer column";
+const TIME_TYPES: &str = "Datetime, Date, an integer Unix epoch or ISO text";
+
+fn parquet_err(path: &Path) -> impl Fn(PolarsError) -> DataError + '_ {
+    move |e| DataError::Parquet { path: path.to_path_buf(), message: e.to_string() }
+}
+
+/// Reads a Parquet file's `bytes` loaded from `path`.
+pub(crate) fn read(path: &Path, bytes: &[u8]) -> Result<Loaded, DataError> {
+    if !bytes.starts_with(MAGIC) {
+        return Err(DataError::NotTabular {
+            path: path.to_path_buf(),
+            reason: "no Parquet magic bytes PAR1 at the start".to_string(),
+        });
+    }
+    if bytes.len() < 8 || !bytes.ends_with(MAGIC) {
+        return Err(DataError::Parquet {
+            path: path.to_path_buf(),
+            message: "the file is truncated (no PAR1 footer)".to_string(),
+        });
+    }
+    let df = ParquetReader::new(std::io::Cursor::new(bytes)).finish().map_err(parquet_err(path))?;
+    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let temporal: Vec<bool> =
+        df.columns().iter().map(|c| matches!(c.dtype(), DataType::Datetime(..) | DataType::Date)).collect();
+    let map = parse::resolve_columns(&names, &temporal).map_err(|(column, found)| {
+        DataError::MissingColumn { path: path.to_path_buf(), column, found }
+    })?;
+    let col = |i: usize| df.columns()[i].as_materialized_series();
+    let price = |i: usize| f64_column(path, col(i), &names[i]);
+    let (open, high, low, close) = (price(map.open)?, price(map.high)?, price(map.low)?, price(map.close)?);
+    let volume = map.volume.map(price).transpose()?;
+    let ts = time_column(path, col(map.ts), &names[map.ts])?;
+    let has_volume = volume.is_some();
+    let volume = volume.unwrap_or_else(|| vec![0.0; ts.len()]);
+    let names6 = Names {
+        ts: names[map.ts].clone(),
+        open: names[map.open].clone(),
+        high: names[map.high].clone(),
+        low: names[map.low].clone(),
+        close: names[map.close].clone(),
+        volume: map.volume.map_or_else(|| "volume".to_string(), |i| names[i].clone()),
+    };
+    let bars = validate::build(
+        path,
+        Raw { ts, open, high, low, close, volume },
+        &names6,
+        &RowMap(&|bar| Row::Record(bar + 1)),
+    )?;
+    Ok(Loaded {
+        bars,
+        format: Format::Parquet,
+        timestamp_column: names[map.ts].clone(),
+        columns: names,
+        has_volume,
+    })
+}
+
+fn missing(path: &Path, column: &str, index: usize) -> DataError {
+    DataError::MissingValue {
+        path: path.to_path_buf(),
+        row: Row::Record(index + 1),
+        column: column.to_string(),
+    }
+}
+
+fn values<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Vec<T::Native> {
+    let mut out = Vec::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        out.extend_from_slice(arr.values());
+    }
+    out
+}
+
+fn f64_column(path: &Path, s: &Series, name: &str) -> Result<Vec<f64>, DataError> {
+    if !s.dtype().is_primitive_numeric() {
+        return Err(DataError::UnsupportedType {
+            path: path.to_path_buf(),
+            column: name.to_string(),
+            dtype: s.dtype().to_string(),
+            expected: PRICE_TYPES,
+        });
+    }
+    let s = s.cast(&DataType::Float64).map_err(parquet_err(path))?;
+    let ca = s.f64().map_err(parquet_err(path))?;
+    if let Some(i) = ca.first_null() {
+        return Err(missing(path, name, i));
+    }
+    Ok(values(ca))
+}
+
+fn time_column(path: &Path, s: &Series, name: &str) -> Result<Vec<i64>, DataError> {
+    let overflow = |i: usize, value: String| DataError::BadTimestamp {
+        path: path.to_path_buf(),
+        row: Row::Record(i + 1),
+        column: name.to_string(),
+        value,
+        expected: "a timestamp within 64-bit nanoseconds (years 1677..2262)",
+    };
+    let physical = || -> Result<Vec<i64>, DataError> {
+        let p = s.to_physical_repr().cast(&DataType::Int64).map_err(parquet_err(path))?;
+        let ca: &Int64Chunked = p.i64().map_err(parquet_err(path))?;
+        if let Some(i) = ca.first_null() {
+            return Err(missing(path, name, i));
+        }
+        Ok(values(ca))
+    };
+    let scale = |mut v: Vec<i64>, factor: i64| -> Result<Vec<i64>, DataError> {
+        for (i, x) in v.iter_mut().enumerate() {
+            *x = x.checked_mul(factor).ok_or_else(|| overflow(i, x.to_string()))?;
+        }
+        Ok(v)
+    };
+    match s.dtype() {
+        DataType::Datetime(unit, _) => {
+            let factor = match unit {
+                TimeUnit::Nanoseconds => 1,
+                TimeUnit::Microseconds => 1_000,
+                TimeUnit::Milliseconds => 1_000_000,
+            };
+            scale(physical()?, factor)
+        }
+        DataType::Date => scale(physical()?, NANOS_PER_DAY),
+        dt if dt.is_integer() => {
+            let mut v = physical()?;
+            parse::epoch_to_nanos(&mut v).map_err(|i| overflow(i, v[i].to_string()))?;
+            Ok(v)
+        }
+        DataType::String => {
+            let ca = s.str().map_err(parquet_err(path))?;
+            let first = ca.first_non_null().and_then(|i| ca.get(i)).unwrap_or("");
+            let kind = parse::classify(first);
+            let mut out = Vec::with_capacity(ca.len());
+            for (i, v) in ca.iter().enumerate() {
+                let v = v.ok_or_else(|| missing(path, name, i))?;
+                let t = match kind {
+                    TextTime::Iso => parse::parse_iso_fast(v.trim_ascii()),
+                    TextTime::Epoch => parse::parse_epoch_int(v),
+                };
+                out.push(t.ok_or_else(|| DataError::BadTimestamp {
+                    path: path.to_path_buf(),
+                    row: Row::Record(i + 1),
+                    column: name.to_string(),
+                    value: v.to_string(),
+                    expected: parse::expected(kind),
+                })?);
+            }
+            if kind == TextTime::Epoch {
+                parse::epoch_to_nanos(&mut out)
+                    .map_err(|i| overflow(i, ca.get(i).unwrap_or("").to_string()))?;
+            }
+            Ok(out)
+        }
+        other => Err(DataError::UnsupportedType {
+            path: path.to_path_buf(),
+            column: name.to_string(),
+            dtype: other.to_string(),
+            expected: TIME_TYPES,
+        }),
+    }
+}
+
+/// Writes bars as Parquet: `timestamp` (Datetime ns, no time zone, UTC instants), then `open`,
+/// `high`, `low`, `close`, `volume` (f64).
+pub(crate) fn write_bars(bars: &Bars, w: &mut dyn Write, path: &Path) -> Result<(), DataError> {
+    let n = bars.len();
+    let ts = Int64Chunked::from_vec("timestamp".into(), bars.timestamps().to_vec())
+        .into_datetime(TimeUnit::Nanoseconds, None);
+    let f = |name: &str, v: &[f64]| Column::new(name.into(), v);
+    let mut df = DataFrame::new(
+        n,
+        vec![
+            Column::from(ts.into_series()),
+            f("open", bars.open()),
+            f("high", bars.high()),
+            f("low", bars.low()),
+            f("close", bars.close()),
+            f("volume", bars.volume()),
+        ],
+    )
+    .map_err(parquet_err(path))?;
+    ParquetWriter::new(w).finish(&mut df).map_err(parquet_err(path))?;
+    Ok(())
+}
+
+/// Writes a generic table (see [`crate::write_table_parquet`]).
+pub(crate) fn write_table(
+    columns: &[(String, TableColumn)],
+    w: &mut dyn Write,
+    path: &Path,
+) -> Result<(), DataError> {
+    let height = columns.first().map_or(0, |(_, c)| c.len());
+    let mut cols = Vec::with_capacity(columns.len());
+    for (i, (name, c)) in columns.iter().enumerate() {
+        let bad = |problem: String| DataError::BadTable {
+            path: path.to_path_buf(),
+            column: name.clone(),
+            problem,
+        };
+        if c.len() != height {
+            return Err(bad(format!(
+                "has {} values but column {:?} has {height}",
+                c.len(),
+                columns[0].0
+            )));
+        }
+        if columns[..i].iter().any(|(other, _)| other == name) {
+            return Err(bad("appears twice".to_string()));
+        }
+        let n = name.as_str().into();
+        cols.push(match c {
+            TableColumn::F64(v) => Column::new(n, v.as_slice()),
+            TableColumn::I64(v) => Column::new(n, v.as_slice()),
+            TableColumn::Str(v) => Column::from(Series::new(n, v.as_slice())),
+        });
+    }
+    let mut df = DataFrame::new(height, cols).map_err(parquet_err(path))?;
+    ParquetWriter::new(w).finish(&mut df).map_err(parquet_err(path))?;
+    Ok(())
+}

@@ -1,0 +1,253 @@
+use std::{fmt, sync::Arc};
+
+use crate::error::{BarsError, BarsErrorKind};
+
+/// A column of a [`Bars`] table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Column {
+    /// Bar timestamp.
+    Timestamp,
+    /// Open price.
+    Open,
+    /// High price.
+    High,
+    /// Low price.
+    Low,
+    /// Close price.
+    Close,
+    /// Traded volume.
+    Volume,
+}
+
+impl Column {
+    /// Lowercase column name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Column::Timestamp => "timestamp",
+            Column::Open => "open",
+            Column::High => "high",
+            Column::Low => "low",
+            Column::Close => "close",
+            Column::Volume => "volume",
+        }
+    }
+}
+
+impl fmt::Display for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, PartialEq)]
+struct Inner {
+    ts: Vec<i64>,
+    open: Vec<f64>,
+    high: Vec<f64>,
+    low: Vec<f64>,
+    close: Vec<f64>,
+    volume: Vec<f64>,
+}
+
+/// Columnar OHLCV bars of one instrument, validated.
+///
+/// Invariants, checked by [`Bars::new`] (the only constructor):
+/// - at least 2 bars, all columns the same length;
+/// - timestamps (i64 nanoseconds since the Unix epoch, UTC) strictly increasing;
+/// - prices finite and > 0, `high >= max(open, close)`, `low <= min(open, close)`;
+/// - volume finite and >= 0.
+///
+/// Cloning is an `Arc` increment: every simulation of a sweep shares one copy.
+#[derive(Clone, PartialEq)]
+pub struct Bars(Arc<Inner>);
+
+impl fmt::Debug for Bars {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bars")
+            .field("len", &self.len())
+            .field("first", &crate::time::format_iso(self.0.ts[0]))
+            .field("last", &crate::time::format_iso(self.0.ts[self.len() - 1]))
+            .finish()
+    }
+}
+
+impl Bars {
+    /// Validates the columns and builds the bars.
+    ///
+    /// Errors name the first offending bar (0-based) and what is wrong with it.
+    pub fn new(
+        ts: Vec<i64>,
+        open: Vec<f64>,
+        high: Vec<f64>,
+        low: Vec<f64>,
+        close: Vec<f64>,
+        volume: Vec<f64>,
+    ) -> Result<Bars, BarsError> {
+        let n = ts.len();
+        for (column, len) in [
+            (Column::Open, open.len()),
+            (Column::High, high.len()),
+            (Column::Low, low.len()),
+            (Column::Close, close.len()),
+            (Column::Volume, volume.len()),
+        ] {
+            if len != n {
+                return Err(BarsError {
+                    index: 0,
+                    kind: BarsErrorKind::LengthMismatch { column, len, expected: n },
+                });
+            }
+        }
+        for i in 0..n {
+            validate_bar(i, open[i], high[i], low[i], close[i], volume[i])
+                .map_err(|kind| BarsError { index: i, kind })?;
+            if i > 0 && ts[i] <= ts[i - 1] {
+                return Err(BarsError {
+                    index: i,
+                    kind: BarsErrorKind::NotIncreasing { previous: ts[i - 1], current: ts[i] },
+                });
+            }
+        }
+        if n < 2 {
+            return Err(BarsError { index: 0, kind: BarsErrorKind::TooFewBars { len: n } });
+        }
+        Ok(Bars(Arc::new(Inner { ts, open, high, low, close, volume })))
+    }
+
+    /// Number of bars (always >= 2).
+    pub fn len(&self) -> usize {
+        self.0.ts.len()
+    }
+
+    /// Always false: a `Bars` holds at least two bars.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Timestamps, i64 nanoseconds since the Unix epoch (UTC), strictly increasing.
+    pub fn timestamps(&self) -> &[i64] {
+        &self.0.ts
+    }
+    /// Open prices.
+    pub fn open(&self) -> &[f64] {
+        &self.0.open
+    }
+    /// High prices.
+    pub fn high(&self) -> &[f64] {
+        &self.0.high
+    }
+    /// Low prices.
+    pub fn low(&self) -> &[f64] {
+        &self.0.low
+    }
+    /// Close prices.
+    pub fn close(&self) -> &[f64] {
+        &self.0.close
+    }
+    /// Volumes (0 where the source had none).
+    pub fn volume(&self) -> &[f64] {
+        &self.0.volume
+    }
+    /// One price column by name (`Timestamp` is not a price column and panics).
+    pub fn column(&self, column: Column) -> &[f64] {
+        match column {
+            Column::Open => self.open(),
+            Column::High => self.high(),
+            Column::Low => self.low(),
+            Column::Close => self.close(),
+            Column::Volume => self.volume(),
+            Column::Timestamp => panic!("timestamps are i64: use Bars::timestamps"),
+        }
+    }
+    /// First timestamp.
+    pub fn first_ts(&self) -> i64 {
+        self.0.ts[0]
+    }
+    /// Last timestamp.
+    pub fn last_ts(&self) -> i64 {
+        self.0.ts[self.len() - 1]
+    }
+}
+
+fn validate_bar(
+    _i: usize,
+    open: f64,
+    high: f64,
+    low: f64,
+    close: f64,
+    volume: f64,
+) -> Result<(), BarsErrorKind> {
+    for (column, value) in
+        [(Column::Open, open), (Column::High, high), (Column::Low, low), (Column::Close, close)]
+    {
+        if !value.is_finite() {
+            return Err(BarsErrorKind::NotFinite { column, value });
+        }
+        if value <= 0.0 {
+            return Err(BarsErrorKind::NonPositivePrice { column, value });
+        }
+    }
+    if !volume.is_finite() {
+        return Err(BarsErrorKind::NotFinite { column: Column::Volume, value: volume });
+    }
+    if volume < 0.0 {
+        return Err(BarsErrorKind::NegativeVolume { value: volume });
+    }
+    let body_max = open.max(close);
+    if high < body_max {
+        return Err(BarsErrorKind::HighBelowBody { high, body_max });
+    }
+    let body_min = open.min(close);
+    if low > body_min {
+        return Err(BarsErrorKind::LowAboveBody { low, body_min });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cols(n: usize) -> (Vec<i64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+        let ts = (0..n as i64).map(|i| i * 60_000_000_000).collect();
+        (ts, vec![10.0; n], vec![11.0; n], vec![9.0; n], vec![10.5; n], vec![1.0; n])
+    }
+
+    #[test]
+    fn valid_bars_are_shared_not_copied() {
+        let (t, o, h, l, c, v) = cols(3);
+        let bars = Bars::new(t, o, h, l, c, v).unwrap();
+        let clone = bars.clone();
+        assert!(std::ptr::eq(bars.close().as_ptr(), clone.close().as_ptr()));
+        assert_eq!(bars.len(), 3);
+    }
+
+    #[test]
+    fn rejects_each_invalid_kind_with_its_index() {
+        let (t, o, mut h, l, c, v) = cols(4);
+        h[2] = 10.2;
+        let err = Bars::new(t, o, h, l, c, v).unwrap_err();
+        assert_eq!(err.index, 2);
+        assert!(matches!(err.kind, BarsErrorKind::HighBelowBody { .. }));
+
+        let (mut t, o, h, l, c, v) = cols(4);
+        t[3] = t[2];
+        let err = Bars::new(t, o, h, l, c, v).unwrap_err();
+        assert_eq!(err.index, 3);
+        assert!(matches!(err.kind, BarsErrorKind::NotIncreasing { .. }));
+
+        let (t, mut o, h, l, c, v) = cols(4);
+        o[1] = f64::NAN;
+        let err = Bars::new(t, o, h, l, c, v).unwrap_err();
+        assert!(matches!(err.kind, BarsErrorKind::NotFinite { column: Column::Open, .. }));
+
+        let (t, o, h, mut l, c, v) = cols(4);
+        l[0] = 0.0;
+        let err = Bars::new(t, o, h, l, c, v).unwrap_err();
+        assert!(matches!(err.kind, BarsErrorKind::NonPositivePrice { column: Column::Low, .. }));
+
+        let (t, o, h, l, c, v) = cols(1);
+        let err = Bars::new(t, o, h, l, c, v).unwrap_err();
+        assert_eq!(err.kind, BarsErrorKind::TooFewBars { len: 1 });
+    }
+}

@@ -1,0 +1,57 @@
+//! Domain types of bt: the vocabulary every other crate speaks.
+//!
+//! - [`Bars`]: columnar OHLCV for one instrument, validated on construction and cheap to share
+//!   between threads (an `Arc` inside). Holding a `Bars` proves the data is valid.
+//! - [`Interval`], [`Symbol`]: plain descriptions of a data set.
+//! - [`BacktestConfig`]: the broker settings, with backtesting.py's defaults.
+//! - [`Trade`], [`Stats`]: what a simulation produces.
+//! - [`SimSpec`], [`Params`], [`ParamValue`]: one simulation of a queue, as the queue crate hands
+//!   it to the executor.
+//! - [`SimRecord`], [`SummaryTable`], [`RunInfo`]: a run's results, as every output format sees
+//!   them (one table shape for CSV, Markdown, JSON, Parquet and the report).
+//! - [`EquityObserver`]: how the engine streams the equity curve to whoever needs it (statistics,
+//!   a recorded curve), so that nobody has to keep a curve they do not want.
+//! - [`time`]: UTC calendar arithmetic on i64 nanosecond timestamps (no wall clock).
+//!
+//! Architecture invariant: this crate depends on no other bt crate, does no I/O, and knows no
+//! file format (no serde, no polars). It is the bottom of the dependency graph.
+//!
+//! ```
+//! use bt_domain::Bars;
+//! let bars = Bars::new(
+//!     vec![0, 86_400_000_000_000],
+//!     vec![10.0, 11.0],
+//!     vec![12.0, 12.0],
+//!     vec![9.0, 10.5],
+//!     vec![11.0, 11.5],
+//!     vec![100.0, 120.0],
+//! )
+//! .unwrap();
+//! assert_eq!(bars.len(), 2);
+//! ```
+
+mod bars;
+mod config;
+mod error;
+mod interval;
+mod observer;
+mod record;
+mod sim;
+mod stats;
+pub mod time;
+mod trade;
+
+pub use crate::{
+    bars::{Bars, Column},
+    config::BacktestConfig,
+    error::{BarsError, BarsErrorKind, ConfigError},
+    interval::Interval,
+    observer::{EquityCurve, EquityObserver},
+    record::{
+        Cell, RunInfo, SimOutcome, SimRecord, SimSummary, SummaryLayout, SummaryTable, push_csv_line,
+        stat_cell,
+    },
+    sim::{ParamValue, Params, SimSpec, Symbol},
+    stats::{STAT_KEYS, STAT_LABELS, StatValue, Stats},
+    trade::Trade,
+};

@@ -1,0 +1,76 @@
+use thiserror::Error;
+
+/// Why a backtest could not run or a strategy action was refused.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// An order's size is neither a fraction in (0, 1) nor a whole number >= 1.
+    #[error(
+        "bar {bar}: order size {size} is invalid: use a fraction of equity in (0, 1) or a whole number of units >= 1"
+    )]
+    InvalidSize {
+        /// Bar index at which the order was placed.
+        bar: usize,
+        /// The size given.
+        size: f64,
+    },
+    /// SL/limit/TP prices are not in the required order for the order's direction.
+    #[error(
+        "bar {bar}: {side} orders require {requirement}, got SL={sl:?} price={price} TP={tp:?}"
+    )]
+    InvalidBracket {
+        /// Bar index.
+        bar: usize,
+        /// "long" or "short".
+        side: &'static str,
+        /// The rule, e.g. "SL < LIMIT < TP".
+        requirement: &'static str,
+        /// Stop-loss.
+        sl: Option<f64>,
+        /// The entry reference price (limit, stop or current adjusted price).
+        price: f64,
+        /// Take-profit.
+        tp: Option<f64>,
+    },
+    /// A price given to an order or trade is not a positive finite number.
+    #[error("bar {bar}: {what} price {price} is invalid: prices must be finite and > 0")]
+    InvalidPrice {
+        /// Bar index.
+        bar: usize,
+        /// Which price (limit, stop, sl, tp).
+        what: &'static str,
+        /// The value.
+        price: f64,
+    },
+    /// A portion outside (0, 1].
+    #[error("bar {bar}: close portion {portion} is invalid: use a fraction in (0, 1]")]
+    InvalidPortion {
+        /// Bar index.
+        bar: usize,
+        /// The value.
+        portion: f64,
+    },
+    /// A trade or order index that does not exist.
+    #[error("bar {bar}: there is no {what} #{index} ({len} exist)")]
+    NoSuchItem {
+        /// Bar index.
+        bar: usize,
+        /// "trade" or "order".
+        what: &'static str,
+        /// The index asked for.
+        index: usize,
+        /// How many there are.
+        len: usize,
+    },
+    /// The strategy could not be initialised (e.g. a period longer than the data).
+    #[error("strategy init failed: {0}")]
+    Init(String),
+    /// The strategy reported an error of its own.
+    #[error("strategy failed at bar {bar}: {message}")]
+    Strategy {
+        /// Bar index.
+        bar: usize,
+        /// What went wrong.
+        message: String,
+    },
+}

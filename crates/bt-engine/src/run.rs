@@ -1,0 +1,104 @@
+use bt_domain::{BacktestConfig, Bars, EquityObserver, Trade};
+
+use crate::{
+    broker::Broker,
+    cache::IndicatorCache,
+    error::EngineError,
+    strategy::{Ctx, Init, Strategy},
+};
+
+/// What a backtest produced (the equity curve went to the observer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BacktestResult {
+    /// Closed trades, in the order they closed.
+    pub trades: Vec<Trade>,
+    /// Trades still open at the end, marked at the last close (with only the entry commission).
+    pub open_trades: Vec<Trade>,
+    /// backtesting.py's warm-up: the largest first-valid index over all indicators. The
+    /// simulation starts at bar `warmup + 1`.
+    pub warmup: usize,
+    /// Number of bars.
+    pub n_bars: usize,
+    /// Cash at the end.
+    pub final_cash: f64,
+    /// Equity at the end (the last point of the curve).
+    pub final_equity: f64,
+    /// The bar at which the account ran out of money and the simulation stopped, if it did.
+    pub bust_bar: Option<usize>,
+    /// Orders the broker cancelled for insufficient margin.
+    pub cancelled_orders: u64,
+    /// Bars the loop stepped through (`next` calls).
+    pub bar_steps: usize,
+}
+
+/// Runs one backtest of `strategy` over `bars`, streaming equity (one value per bar, in order)
+/// to `observer`.
+///
+/// `cache` must belong to `bars`' data set (see [`IndicatorCache`]).
+pub fn run<O: EquityObserver + ?Sized>(
+    bars: &Bars,
+    strategy: &mut dyn Strategy,
+    config: &BacktestConfig,
+    cache: &IndicatorCache,
+    observer: &mut O,
+) -> Result<BacktestResult, EngineError> {
+    config.validate().map_err(|e| EngineError::Init(e.to_string()))?;
+    let mut init = Init { bars, cache, indicators: Vec::new(), warmup: 0 };
+    strategy.init(&mut init)?;
+    let Init { indicators, warmup, .. } = init;
+
+    let n = bars.len();
+    let start = warmup + 1;
+    let mut broker = Broker::new(bars, config);
+    // Bars before the start are back-filled with the equity at the start, which is the cash: no
+    // order can exist before the first `next`.
+    for b in 0..start.min(n) {
+        observer.on_equity(b, config.cash);
+    }
+    let mut bust_bar = None;
+    let mut final_equity = config.cash;
+    let mut bar_steps = 0;
+    for i in start..n {
+        let Some(equity) = broker.next(i) else {
+            bust_bar = Some(i);
+            for b in i..n {
+                observer.on_equity(b, 0.0);
+            }
+            final_equity = 0.0;
+            break;
+        };
+        final_equity = equity;
+        let finalizing_last = config.finalize_trades && i == n - 1;
+        if !finalizing_last {
+            observer.on_equity(i, equity);
+        }
+        bar_steps += 1;
+        strategy.next(&mut Ctx { i, bars, indicators: &indicators, broker: &mut broker })?;
+    }
+    if bust_bar.is_none() && config.finalize_trades && start < n {
+        // backtesting.py queues `trade.close()` for every open trade (in reverse, each at the
+        // front) and runs the broker once more on the last bar: the closes fill at its open.
+        for t in (0..broker.trades.len()).rev() {
+            broker.close_trade_order(t, 1.0);
+        }
+        final_equity = match broker.next(n - 1) {
+            Some(equity) => equity,
+            None => {
+                bust_bar = Some(n - 1);
+                0.0
+            }
+        };
+        observer.on_equity(n - 1, final_equity);
+    }
+    Ok(BacktestResult {
+        open_trades: broker.open_trade_records(),
+        trades: std::mem::take(&mut broker.closed),
+        warmup,
+        n_bars: n,
+        final_cash: broker.cash,
+        final_equity,
+        bust_bar,
+        cancelled_orders: broker.cancelled_orders,
+        bar_steps,
+    })
+}

@@ -1,0 +1,70 @@
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Why a run could not start, continue or finish.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ExecError {
+    /// Reading or writing a run file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The output directory already holds results and `--resume` was not given.
+    #[error(
+        "{path} already holds results of a run: pass --resume to finish it, or choose another --out"
+    )]
+    AlreadyHasResults {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// `--resume` on a directory made from a different queue (or data).
+    #[error(
+        "{path} was made from a different queue (hash {found}, this queue is {expected}): resume with the original queue, or use a new --out"
+    )]
+    QueueMismatch {
+        /// run.json.
+        path: PathBuf,
+        /// Hash recorded in the directory.
+        found: String,
+        /// Hash of the queue given now.
+        expected: String,
+    },
+    /// A file of the run directory is not in the expected format.
+    #[error("{path}:{line}: {message}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A `K/N` shard spec is wrong.
+    #[error("invalid shard {spec:?}: {reason}")]
+    Shard {
+        /// What was given.
+        spec: String,
+        /// Why it is wrong.
+        reason: String,
+    },
+    /// The thread pool could not start.
+    #[error("cannot start {threads} worker threads: {message}")]
+    Pool {
+        /// Requested threads.
+        threads: usize,
+        /// The error.
+        message: String,
+    },
+}
+
+impl ExecError {
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ExecError {
+        let path = path.into();
+        move |source| ExecError::Io { path, source }
+    }
+}

@@ -1,0 +1,273 @@
+use std::{
+    collections::BTreeMap,
+    fs::{self, File, OpenOptions},
+    io::Write,
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::{
+        Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::Instant,
+};
+
+use bt_domain::{Params, RunInfo, SimOutcome, SimRecord, SimSpec, SimSummary};
+use rayon::iter::{ParallelBridge, ParallelIterator};
+
+use crate::{
+    error::ExecError,
+    hash::fnv1a_128,
+    jsonl::encode_record,
+    rundir::{RunDir, done_ids, finalize},
+    shard::Shard,
+};
+
+/// How to spread simulations over cores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One after another on the calling thread.
+    Sequential,
+    /// On a pool of this many threads.
+    Threads(usize),
+    /// Parallel on this many threads, unless the queue is too small to profit
+    /// ([`ExecOptions::work_estimate`] below [`AUTO_MIN_BAR_STEPS`]).
+    Auto(usize),
+}
+
+/// Below this many bar-steps in total, `auto` runs sequentially: the pool's start-up and wake-up
+/// costs (~0.4 ms measured here) exceed the gain. See docs/performance.md.
+pub const AUTO_MIN_BAR_STEPS: u64 = 20_000;
+
+/// Turns one simulation spec into statistics. The caller plugs in strategies, the engine and
+/// statistics; the executor only schedules, isolates and records.
+pub trait Simulator: Sync {
+    /// What is prepared once per data set and shared by its simulations (bars, indicator cache,
+    /// per-dataset statistics facts).
+    type Dataset: Sync;
+
+    /// Runs one simulation. Returns the canonical parameters (defaults filled in) and the
+    /// summary, or an error message. A panic is caught by the executor and recorded as a failure.
+    fn simulate(
+        &self,
+        spec: &SimSpec,
+        data: &Self::Dataset,
+    ) -> Result<(Params, SimSummary), String>;
+}
+
+/// Receives progress as simulations finish (called from worker threads).
+pub trait Progress: Sync {
+    /// The run starts: `to_run` simulations will run, `already_done` were found on resume.
+    fn start(&self, to_run: u64, already_done: u64);
+    /// One simulation finished.
+    fn finished(&self, ok: bool);
+}
+
+/// Options of [`execute`].
+#[derive(Debug)]
+pub struct ExecOptions<'a> {
+    /// The run directory.
+    pub out: RunDir,
+    /// Scheduling.
+    pub mode: Mode,
+    /// Skip simulations already in `results.jsonl` (the queue hash must match).
+    pub resume: bool,
+    /// Run only this shard of the queue.
+    pub shard: Option<Shard>,
+    /// Metadata recorded in run.json (queue, hash, version, datasets).
+    pub info: RunInfo,
+    /// Total bar-steps the queue will take (for [`Mode::Auto`]).
+    pub work_estimate: u64,
+    /// Set to stop after the simulations in flight (Ctrl-C).
+    pub stop: Option<&'a AtomicBool>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// Metadata as written to run.json.
+    pub info: RunInfo,
+    /// Simulations run in this session.
+    pub ran: u64,
+    /// Simulations skipped because `--resume` found them done.
+    pub resumed: u64,
+    /// Whether the run stopped early (stop flag); the directory is resumable.
+    pub interrupted: bool,
+}
+
+impl std::fmt::Debug for dyn Progress + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
+/// Runs `specs` (the whole queue, in queue order; `total` of them) into `opts.out`.
+///
+/// Each finished simulation is appended to `results.jsonl` as one line and flushed to the OS
+/// at once, so a crash loses only the simulations in flight. At the end `summary.csv` (queue
+/// order, byte-identical whatever the mode, thread count or interruptions) and `run.json` are
+/// written atomically. Failing or panicking simulations are recorded and the rest go on.
+pub fn execute<S: Simulator>(
+    specs: impl Iterator<Item = SimSpec> + Send,
+    total: u64,
+    datasets: &BTreeMap<String, S::Dataset>,
+    simulator: &S,
+    opts: &ExecOptions<'_>,
+    progress: Option<&dyn Progress>,
+) -> Result<RunOutcome, ExecError> {
+    let started = Instant::now();
+    let dir = &opts.out;
+    fs::create_dir_all(&dir.path).map_err(ExecError::io(&dir.path))?;
+    let results_path = dir.results();
+    let done = if opts.resume {
+        if let Some(previous) = dir.read_run_json()? {
+            let found = previous.get("queue_hash").and_then(|v| v.as_str()).unwrap_or_default();
+            if found != opts.info.queue_hash {
+                return Err(ExecError::QueueMismatch {
+                    path: dir.run_json(),
+                    found: found.to_owned(),
+                    expected: opts.info.queue_hash.clone(),
+                });
+            }
+        }
+        done_ids(&results_path)?
+    } else {
+        let has_results = fs::metadata(&results_path).map(|m| m.len() > 0).unwrap_or(false);
+        if has_results {
+            return Err(ExecError::AlreadyHasResults { path: dir.path.clone() });
+        }
+        Vec::new()
+    };
+
+    let threads = match opts.mode {
+        Mode::Sequential => 1,
+        Mode::Threads(n) => n.max(1),
+        Mode::Auto(n) if opts.work_estimate >= AUTO_MIN_BAR_STEPS && total > 1 => n.max(1),
+        Mode::Auto(_) => 1,
+    };
+    let parallel = !matches!(opts.mode, Mode::Sequential) && threads > 1;
+    let mut info = opts.info.clone();
+    info.mode = if parallel { "parallel" } else { "sequential" }.into();
+    info.threads = threads as u64;
+    info.shard = opts.shard.map(|s| s.to_string());
+    dir.write_run_json(&info, "running")?;
+
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&results_path)
+        .map_err(ExecError::io(&results_path))?;
+    let writer = Mutex::new(ResultsWriter { file, error: None });
+
+    let shard = opts.shard;
+    let is_done = |id: &str| !done.is_empty() && done.binary_search(&fnv1a_128(id.as_bytes())).is_ok();
+    let mut resumed = 0u64;
+    let mut in_shard = 0u64;
+    let resumed_ref = &mut resumed;
+    let in_shard_ref = &mut in_shard;
+    let stop = opts.stop;
+    let stopped = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
+    let todo = specs
+        .enumerate()
+        .filter(move |(_, spec)| shard.is_none_or(|s| s.contains(&spec.id)))
+        .inspect(|_| *in_shard_ref += 1)
+        .filter(|(_, spec)| {
+            let skip = is_done(&spec.id);
+            if skip {
+                *resumed_ref += 1;
+            }
+            !skip
+        })
+        .take_while(|_| !stopped());
+
+    let ran = AtomicU64::new(0);
+    if let Some(p) = progress {
+        // With sharding the exact count is known only after filtering; report the queue total
+        // for a whole run and an estimate for a shard.
+        let expected = match shard {
+            Some(s) => total / s.count,
+            None => total,
+        };
+        p.start(expected.saturating_sub(done.len() as u64), done.len() as u64);
+    }
+    let run_one = |(index, spec): (usize, SimSpec)| {
+        let outcome = match datasets.get(&spec.dataset) {
+            None => Err(format!("unknown dataset {:?}", spec.dataset)),
+            Some(data) => match catch_unwind(AssertUnwindSafe(|| simulator.simulate(&spec, data))) {
+                Ok(result) => result,
+                Err(payload) => Err(format!("panicked: {}", panic_message(&payload))),
+            },
+        };
+        let ok = outcome.is_ok();
+        let (params, outcome) = match outcome {
+            Ok((params, summary)) => (params, SimOutcome::Ok(Box::new(summary))),
+            Err(message) => (spec.params, SimOutcome::Failed(message)),
+        };
+        let record = SimRecord {
+            index: index as u64,
+            id: spec.id,
+            dataset: spec.dataset,
+            strategy: spec.strategy,
+            params,
+            outcome,
+        };
+        let mut line = encode_record(&record);
+        line.push('\n');
+        writer.lock().unwrap_or_else(|e| e.into_inner()).append(line.as_bytes());
+        ran.fetch_add(1, Ordering::Relaxed);
+        if let Some(p) = progress {
+            p.finished(ok);
+        }
+    };
+
+    if parallel {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("bt-worker-{i}"))
+            .build()
+            .map_err(|e| ExecError::Pool { threads, message: e.to_string() })?;
+        pool.install(|| todo.par_bridge().for_each(run_one));
+    } else {
+        todo.for_each(run_one);
+    }
+
+    let writer = writer.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Some(source) = writer.error {
+        return Err(ExecError::Io { path: results_path, source });
+    }
+    writer.file.sync_all().map_err(ExecError::io(&results_path))?;
+    let interrupted = stopped();
+    let counts = finalize(dir)?;
+    info.wall_time_s = started.elapsed().as_secs_f64();
+    info.total = if shard.is_some() { in_shard } else { total };
+    info.ok = counts.ok;
+    info.failed = counts.failed;
+    let complete = !interrupted && counts.total >= info.total;
+    dir.write_run_json(&info, if complete { "complete" } else { "interrupted" })?;
+    Ok(RunOutcome { info, ran: ran.into_inner(), resumed, interrupted })
+}
+
+struct ResultsWriter {
+    file: File,
+    error: Option<std::io::Error>,
+}
+
+impl ResultsWriter {
+    /// One `write` per line: a line reaches the OS whole, or (if the process dies inside the
+    /// call) as a torn tail that resume truncates.
+    fn append(&mut self, line: &[u8]) {
+        if self.error.is_none()
+            && let Err(e) = self.file.write_all(line)
+        {
+            self.error = Some(e);
+        }
+    }
+}
+
+fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_owned()
+    }
+}

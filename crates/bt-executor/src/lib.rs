@@ -1,0 +1,30 @@
+//! Runs a queue of simulations: sequentially or on a rayon pool, bit-identical either way,
+//! streaming each result to disk as it finishes, resumable after a crash, shardable across
+//! machines.
+//!
+//! - [`execute`] runs an iterator of [`bt_domain::SimSpec`] through a [`Simulator`] into a run
+//!   directory ([`RunDir`]): `results.jsonl` (one line per finished simulation, appended and
+//!   flushed at once), then `summary.csv` (queue order) and `run.json` at the end.
+//! - [`Simulator`] is how the caller plugs in strategies, the engine and statistics: the
+//!   executor does not know the built-in strategies or how statistics are computed.
+//! - [`Shard`] picks a deterministic 1/N of a queue by a hash of each simulation id.
+//!
+//! Architecture invariant: rayon lives here and nowhere else. Memory is bounded by the number of
+//! threads, not by the queue's length: specs are pulled lazily in batches, results are streamed,
+//! summaries are built by re-reading `results.jsonl`, and the leaderboard is a bounded heap.
+
+mod error;
+mod execute;
+mod hash;
+mod jsonl;
+mod rundir;
+mod shard;
+
+pub use crate::{
+    error::ExecError,
+    execute::{AUTO_MIN_BAR_STEPS, ExecOptions, Mode, Progress, RunOutcome, Simulator, execute},
+    hash::{fnv1a_64, fnv1a_128},
+    jsonl::{decode_record, encode_record, stats_json},
+    rundir::{Counts, RunDir, finalize, read_results, run_info_from_json, top_k, top_k_file},
+    shard::Shard,
+};

@@ -1,0 +1,242 @@
+//! Behavioural tests of the executor with a fake simulator (the real engine is wired in bt-cli
+//! and tested end to end there).
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    sync::atomic::{AtomicBool, AtomicU64, Ordering},
+};
+
+use bt_domain::{BacktestConfig, ParamValue, Params, RunInfo, SimSpec, SimSummary, Stats};
+use bt_executor::{ExecOptions, Mode, RunDir, Shard, Simulator, execute, read_results};
+
+/// Computes fake but deterministic statistics from the params; panics or fails on request.
+struct Fake {
+    calls: AtomicU64,
+    stop_after: Option<(u64, &'static AtomicBool)>,
+}
+
+fn fake_stats(x: i64, bars: u64) -> Stats {
+    let f = x as f64;
+    Stats {
+        start: 0,
+        end: 86_400_000_000_000,
+        duration: 86_400_000_000_000,
+        exposure_time_pct: f / 7.0,
+        equity_final: 10_000.0 + f * 1.1,
+        equity_peak: 10_000.0 + f * 1.3,
+        commissions: f * 0.01,
+        return_pct: f.sin(),
+        buy_hold_return_pct: 1.0 / 3.0,
+        return_ann_pct: f.sqrt(),
+        volatility_ann_pct: 12.5,
+        cagr_pct: f64::NAN,
+        sharpe_ratio: (f * 0.7).cos(),
+        sortino_ratio: f64::INFINITY,
+        calmar_ratio: 0.1,
+        alpha_pct: 0.2,
+        beta: -0.3,
+        max_drawdown_pct: -f,
+        avg_drawdown_pct: -f / 2.0,
+        max_drawdown_duration: Some(86_400_000_000_000),
+        avg_drawdown_duration: None,
+        n_trades: bars,
+        win_rate_pct: 50.0,
+        best_trade_pct: 1.0,
+        worst_trade_pct: -1.0,
+        avg_trade_pct: 0.1,
+        max_trade_duration: None,
+        avg_trade_duration: Some(3_600_000_000_000),
+        profit_factor: 1.2,
+        expectancy_pct: 0.3,
+        sqn: 0.4,
+        kelly_criterion: 0.5,
+    }
+}
+
+impl Simulator for Fake {
+    type Dataset = u64;
+    fn simulate(&self, spec: &SimSpec, bars: &u64) -> Result<(Params, SimSummary), String> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some((after, flag)) = self.stop_after
+            && n >= after
+        {
+            flag.store(true, Ordering::SeqCst);
+        }
+        let x = match spec.params.get("x") {
+            Some(ParamValue::Int(x)) => *x,
+            _ => return Err("x must be an integer".into()),
+        };
+        if x == 13 {
+            panic!("unlucky thirteen");
+        }
+        // Some real work so threads interleave.
+        let mut acc = 0u64;
+        for i in 0..(x as u64 * 2000) {
+            acc = acc.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(acc);
+        let mut params = spec.params.clone();
+        params.insert("filled".into(), ParamValue::Bool(true));
+        Ok((
+            params,
+            SimSummary {
+                stats: fake_stats(x, *bars),
+                n_bars: *bars,
+                bar_steps: *bars - 1,
+                open_trades: 0,
+                cancelled_orders: 0,
+                bust_bar: None,
+            },
+        ))
+    }
+}
+
+fn specs(n: i64) -> Vec<SimSpec> {
+    (0..n)
+        .map(|x| {
+            let mut params = Params::new();
+            if x == 20 {
+                params.insert("x".into(), ParamValue::Str("twenty".into()));
+            } else {
+                params.insert("x".into(), ParamValue::Int(x));
+            }
+            SimSpec {
+                id: format!("sim-{x}"),
+                dataset: if x == 30 { "nope".into() } else { "d".into() },
+                strategy: "fake".into(),
+                params,
+                config: BacktestConfig::default(),
+            }
+        })
+        .collect()
+}
+
+fn run(dir: &std::path::Path, mode: Mode, resume: bool, shard: Option<Shard>, fake: &Fake) -> bt_executor::RunOutcome {
+    let datasets = BTreeMap::from([("d".to_string(), 500u64)]);
+    let specs = specs(60);
+    let opts = ExecOptions {
+        out: RunDir::new(dir),
+        mode,
+        resume,
+        shard,
+        info: RunInfo { queue: "q.ron".into(), queue_hash: "abc".into(), ..RunInfo::default() },
+        work_estimate: 1_000_000,
+        stop: fake.stop_after.map(|(_, f)| f),
+    };
+    let total = specs.len() as u64;
+    execute(specs.into_iter(), total, &datasets, fake, &opts, None).unwrap()
+}
+
+fn fake() -> Fake {
+    Fake { calls: AtomicU64::new(0), stop_after: None }
+}
+
+#[test]
+fn sequential_and_parallel_summaries_are_byte_identical() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut summaries = Vec::new();
+    for (name, mode) in [
+        ("seq", Mode::Sequential),
+        ("t1", Mode::Threads(1)),
+        ("t2", Mode::Threads(2)),
+        ("t4", Mode::Threads(4)),
+        ("auto", Mode::Auto(3)),
+    ] {
+        let dir = tmp.path().join(name);
+        let out = run(&dir, mode, false, None, &fake());
+        assert_eq!(out.ran, 60);
+        assert_eq!((out.info.ok, out.info.failed), (57, 3), "{name}");
+        summaries.push(fs::read(dir.join("summary.csv")).unwrap());
+    }
+    for s in &summaries[1..] {
+        assert_eq!(s, &summaries[0]);
+    }
+    let text = String::from_utf8(summaries[0].clone()).unwrap();
+    assert_eq!(text.lines().count(), 61);
+    assert!(text.lines().nth(1).unwrap().starts_with("sim-0,d,fake,ok,true,0,"), "{text}");
+    assert!(text.contains("sim-13,d,fake,failed"), "a panic is a failed row");
+    assert!(text.contains("panicked: unlucky thirteen"));
+    assert!(text.contains("x must be an integer"));
+    assert!(text.contains("unknown dataset"));
+}
+
+#[test]
+fn refuses_to_overwrite_and_resumes_after_a_torn_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clean = tmp.path().join("clean");
+    run(&clean, Mode::Sequential, false, None, &fake());
+
+    // A second run into the same directory must not clobber results.
+    let datasets = BTreeMap::from([("d".to_string(), 500u64)]);
+    let opts = ExecOptions {
+        out: RunDir::new(&clean),
+        mode: Mode::Sequential,
+        resume: false,
+        shard: None,
+        info: RunInfo { queue_hash: "abc".into(), ..RunInfo::default() },
+        work_estimate: 0,
+        stop: None,
+    };
+    let err = execute(specs(60).into_iter(), 60, &datasets, &fake(), &opts, None).unwrap_err();
+    assert!(err.to_string().contains("--resume"), "{err}");
+    // Resuming with another queue is refused.
+    let other = ExecOptions { resume: true, info: RunInfo { queue_hash: "zzz".into(), ..RunInfo::default() }, ..opts };
+    let err = execute(specs(60).into_iter(), 60, &datasets, &fake(), &other, None).unwrap_err();
+    assert!(err.to_string().contains("different queue"), "{err}");
+
+    // Simulate a crash: keep 25 lines and half of the 26th.
+    let crashed = tmp.path().join("crashed");
+    fs::create_dir_all(&crashed).unwrap();
+    fs::copy(clean.join("run.json"), crashed.join("run.json")).unwrap();
+    let full = fs::read_to_string(clean.join("results.jsonl")).unwrap();
+    let lines: Vec<&str> = full.lines().collect();
+    let mut partial: String = lines[..25].iter().map(|l| format!("{l}\n")).collect();
+    partial.push_str(&lines[25][..lines[25].len() / 2]);
+    fs::write(crashed.join("results.jsonl"), partial).unwrap();
+
+    let f = fake();
+    let out = run(&crashed, Mode::Threads(2), true, None, &f);
+    assert_eq!(out.resumed, 25);
+    assert_eq!(out.ran, 35);
+    // sim-30 names an unknown dataset: recorded as failed without calling the simulator.
+    assert_eq!(f.calls.load(Ordering::SeqCst), 34);
+    assert_eq!(fs::read(crashed.join("summary.csv")).unwrap(), fs::read(clean.join("summary.csv")).unwrap());
+    let records = read_results(&crashed.join("results.jsonl")).unwrap();
+    assert_eq!(records.len(), 60, "no duplicated or missing ids");
+}
+
+#[test]
+fn stop_flag_leaves_a_resumable_directory() {
+    static STOP: AtomicBool = AtomicBool::new(false);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = Fake { calls: AtomicU64::new(0), stop_after: Some((10, &STOP)) };
+    let out = run(tmp.path(), Mode::Threads(2), false, None, &f);
+    assert!(out.interrupted);
+    assert!(out.ran >= 10 && out.ran < 60, "{}", out.ran);
+    let status = fs::read_to_string(tmp.path().join("run.json")).unwrap();
+    assert!(status.contains("\"interrupted\""), "{status}");
+    STOP.store(false, Ordering::SeqCst);
+    let out = run(tmp.path(), Mode::Sequential, true, None, &fake());
+    assert_eq!(out.ran + out.resumed, 60);
+    assert!(!out.interrupted);
+    let clean = tempfile::tempdir().unwrap();
+    run(clean.path(), Mode::Sequential, false, None, &fake());
+    assert_eq!(fs::read(tmp.path().join("summary.csv")).unwrap(), fs::read(clean.path().join("summary.csv")).unwrap());
+}
+
+#[test]
+fn shards_cover_the_queue_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut ids = Vec::new();
+    for k in 0..3 {
+        let dir = tmp.path().join(format!("s{k}"));
+        let out = run(&dir, Mode::Threads(2), false, Some(Shard::new(k, 3).unwrap()), &fake());
+        assert_eq!(out.info.shard.as_deref(), Some(format!("{k}/3").as_str()));
+        ids.extend(read_results(&dir.join("results.jsonl")).unwrap().into_iter().map(|r| r.id));
+    }
+    ids.sort();
+    let mut expected: Vec<String> = (0..60).map(|x| format!("sim-{x}")).collect();
+    expected.sort();
+    assert_eq!(ids, expected);
+}

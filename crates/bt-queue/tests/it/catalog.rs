@@ -1,0 +1,57 @@
+//! A strategy catalog for tests, standing in for bt-strategies.
+
+use bt_domain::{ParamValue, Params};
+use bt_queue::StrategyCatalog;
+
+/// Knows `sma_cross {fast, slow, long_only}`, `rsi_reversion {period, lower, upper}` and
+/// `buy_and_hold {}`.
+pub struct TestCatalog;
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Int,
+    Num,
+    Bool,
+}
+
+impl StrategyCatalog for TestCatalog {
+    fn check(&self, strategy: &str, params: &Params) -> Result<(), String> {
+        let spec: &[(&str, Kind, bool)] = match strategy {
+            "sma_cross" => &[("fast", Kind::Int, true), ("slow", Kind::Int, true), ("long_only", Kind::Bool, false)],
+            "rsi_reversion" => &[("period", Kind::Int, true), ("lower", Kind::Num, true), ("upper", Kind::Num, true)],
+            "buy_and_hold" => &[],
+            other => {
+                return Err(format!(
+                    "unknown strategy `{other}`; known strategies: buy_and_hold, rsi_reversion, sma_cross"
+                ));
+            }
+        };
+        let valid = || spec.iter().map(|(n, ..)| *n).collect::<Vec<_>>().join(", ");
+        for (name, value) in params {
+            let Some((_, kind, _)) = spec.iter().find(|(n, ..)| n == name) else {
+                return Err(format!("unknown parameter `{name}` for {strategy}; valid parameters: {}", valid()));
+            };
+            let ok = matches!(
+                (kind, value),
+                (Kind::Int, ParamValue::Int(_))
+                    | (Kind::Num, ParamValue::Int(_) | ParamValue::Float(_))
+                    | (Kind::Bool, ParamValue::Bool(_))
+            );
+            if !ok {
+                return Err(format!("parameter `{name}` of {strategy} cannot be {} {value}", value.type_name()));
+            }
+        }
+        for (name, _, required) in spec {
+            if *required && !params.contains_key(*name) {
+                return Err(format!("{strategy} needs parameter `{name}`"));
+            }
+        }
+        if strategy == "sma_cross" {
+            let (fast, slow) = (params["fast"].as_f64(), params["slow"].as_f64());
+            if fast >= slow {
+                return Err(format!("fast ({}) must be below slow ({})", params["fast"], params["slow"]));
+            }
+        }
+        Ok(())
+    }
+}

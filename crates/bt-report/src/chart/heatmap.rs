@@ -1,0 +1,442 @@
+//! Parameter heatmaps: a metric by two swept parameters, like backtesting.py's
+//! `plot_heatmaps`, aggregated over the other parameters.
+
+use std::{cmp::Ordering, collections::BTreeMap, fmt, str::FromStr};
+
+use bt_domain::{ParamValue, SimRecord};
+use plotters::{
+    coord::{
+        Shift,
+        ranged1d::{DefaultFormatting, KeyPointHint, Ranged},
+    },
+    prelude::{ChartBuilder, DrawingArea, DrawingBackend, IntoFont, Rectangle, Text},
+    style::{
+        Color, RGBColor,
+        text_anchor::{HPos, Pos, VPos},
+    },
+};
+
+use crate::{
+    chart::{Chart, DESC_PX, DrawResult, INK, Kind, LABEL_PX, TITLE_PX, compact},
+    error::ReportError,
+    font::FAMILY,
+    table::{metric_pos, metric_value},
+};
+
+/// How the simulations that fall in one heatmap cell (same two parameters, any others) are
+/// combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Agg {
+    /// The best (largest) value: what an optimiser could reach in that cell.
+    #[default]
+    Max,
+    /// The mean: how robust the cell is to the other parameters.
+    Mean,
+}
+
+impl Agg {
+    /// `max` or `mean`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Agg::Max => "max",
+            Agg::Mean => "mean",
+        }
+    }
+}
+
+impl fmt::Display for Agg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Agg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Agg, String> {
+        match s {
+            "max" => Ok(Agg::Max),
+            "mean" => Ok(Agg::Mean),
+            _ => Err(format!("unknown aggregation `{s}`: use max or mean")),
+        }
+    }
+}
+
+/// At most this many distinct values per axis; beyond it the axis is cut into this many
+/// equal-width bins, so a heatmap (and its SVG) stays bounded whatever the sweep size.
+const MAX_AXIS: usize = 40;
+/// Cells get their value written in them when the grid is at most this large.
+const MAX_LABELLED_CELLS: usize = 144;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Grid {
+    p1: String,
+    p2: String,
+    metric: String,
+    agg: Agg,
+    x: Axis,
+    y: Axis,
+    /// Row-major by y: `values[y * nx + x]`; NaN where no finite value fell.
+    values: Vec<f64>,
+}
+
+#[derive(Debug, Clone)]
+enum Axis {
+    /// One column per distinct value (sorted).
+    Exact(Vec<f64>),
+    /// `n` equal-width bins from `lo` to `hi`.
+    Binned { lo: f64, hi: f64, n: usize },
+}
+
+impl Axis {
+    fn build(mut values: Vec<f64>) -> Axis {
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        if values.len() <= MAX_AXIS {
+            return Axis::Exact(values);
+        }
+        Axis::Binned { lo: values[0], hi: values[values.len() - 1], n: MAX_AXIS }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Axis::Exact(v) => v.len(),
+            Axis::Binned { n, .. } => *n,
+        }
+    }
+
+    fn index(&self, v: f64) -> usize {
+        match self {
+            Axis::Exact(vals) => vals.binary_search_by(|x| x.total_cmp(&v)).unwrap_or(0),
+            Axis::Binned { lo, hi, n } => {
+                let f = (v - lo) / (hi - lo) * *n as f64;
+                (f.floor().max(0.0) as usize).min(n - 1)
+            }
+        }
+    }
+
+    fn label(&self, i: usize) -> String {
+        match self {
+            Axis::Exact(vals) => {
+                let v = vals[i];
+                if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+            }
+            Axis::Binned { lo, hi, n } => compact(lo + (hi - lo) * (i as f64 + 0.5) / *n as f64),
+        }
+    }
+
+    fn binned(&self) -> bool {
+        matches!(self, Axis::Binned { .. })
+    }
+}
+
+/// Order of parameter values: numbers by value, then booleans, then strings.
+fn cmp_param(a: &ParamValue, b: &ParamValue) -> Ordering {
+    let rank = |v: &ParamValue| match v {
+        ParamValue::Int(_) | ParamValue::Float(_) => 0,
+        ParamValue::Bool(_) => 1,
+        ParamValue::Str(_) => 2,
+    };
+    match (a, b) {
+        (ParamValue::Bool(x), ParamValue::Bool(y)) => x.cmp(y),
+        (ParamValue::Str(x), ParamValue::Str(y)) => x.cmp(y),
+        _ => match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            _ => rank(a).cmp(&rank(b)),
+        },
+    }
+}
+
+/// Parameters that take more than one distinct value across `records` (any type), in name
+/// order: the swept dimensions of a run.
+pub fn swept_params(records: &[SimRecord]) -> Vec<String> {
+    let mut by_name: BTreeMap<&str, Vec<&ParamValue>> = BTreeMap::new();
+    for r in records {
+        for (k, v) in &r.params {
+            by_name.entry(k.as_str()).or_default().push(v);
+        }
+    }
+    by_name
+        .into_iter()
+        .filter_map(|(name, mut vals)| {
+            vals.sort_by(|a, b| cmp_param(a, b));
+            vals.dedup_by(|a, b| cmp_param(a, b) == Ordering::Equal);
+            (vals.len() > 1).then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// Whether every value of `param` in `records` is an integer or a number.
+fn numeric_param(records: &[SimRecord], param: &str) -> bool {
+    records.iter().filter_map(|r| r.params.get(param)).all(|v| v.as_f64().is_some())
+}
+
+/// The heatmap of `metric` by `p1` (x axis) and `p2` (y axis), aggregating with `agg` over
+/// every simulation in a cell (the other parameters).
+///
+/// Only successful simulations with a finite metric contribute; empty cells are grey. Records
+/// without both parameters are left out. An axis with more than 40 distinct values is binned.
+pub fn heatmap(
+    records: &[SimRecord],
+    p1: &str,
+    p2: &str,
+    metric: &str,
+    agg: Agg,
+) -> Result<Chart, ReportError> {
+    let pos = metric_pos(metric)?;
+    let mut pts: Vec<(f64, f64, Option<f64>)> = Vec::new();
+    let known = || {
+        let mut names: Vec<&str> =
+            records.iter().flat_map(|r| r.params.keys().map(String::as_str)).collect();
+        names.sort_unstable();
+        names.dedup();
+        if names.is_empty() { "no parameters".to_string() } else { names.join(", ") }
+    };
+    for p in [p1, p2] {
+        if !records.iter().any(|r| r.params.contains_key(p)) {
+            return Err(ReportError::UnknownParam { param: p.to_string(), known: known() });
+        }
+    }
+    for r in records {
+        let (Some(a), Some(b)) = (r.params.get(p1), r.params.get(p2)) else { continue };
+        let num = |param: &str, v: &ParamValue| {
+            v.as_f64().ok_or_else(|| ReportError::NonNumericParam {
+                param: param.to_string(),
+                id: r.id.clone(),
+                kind: v.type_name(),
+            })
+        };
+        let (x, y) = (num(p1, a)?, num(p2, b)?);
+        let m = r.stats().map(|s| metric_value(s, pos)).filter(|m| m.is_finite());
+        pts.push((x, y, m));
+    }
+    if pts.is_empty() {
+        return Err(ReportError::NoData {
+            chart: format!("heatmap of {metric} by {p1} and {p2}"),
+            reason: format!("no simulation has both `{p1}` and `{p2}`; pick two parameters of the same strategy"),
+        });
+    }
+    let x = Axis::build(pts.iter().map(|p| p.0).collect());
+    let y = Axis::build(pts.iter().map(|p| p.1).collect());
+    let (nx, ny) = (x.len(), y.len());
+    let mut acc = vec![(0.0f64, 0usize, f64::NEG_INFINITY); nx * ny];
+    for &(px, py, m) in &pts {
+        let Some(m) = m else { continue };
+        let cell = &mut acc[y.index(py) * nx + x.index(px)];
+        cell.0 += m;
+        cell.1 += 1;
+        cell.2 = cell.2.max(m);
+    }
+    let values = acc
+        .into_iter()
+        .map(|(sum, n, max)| match (n, agg) {
+            (0, _) => f64::NAN,
+            (_, Agg::Max) => max,
+            (_, Agg::Mean) => sum / n as f64,
+        })
+        .collect();
+    let grid = Grid {
+        p1: p1.to_string(),
+        p2: p2.to_string(),
+        metric: metric.to_string(),
+        agg,
+        x,
+        y,
+        values,
+    };
+    let title = format!("{metric} by {p1} and {p2}");
+    Ok(Chart::new(title, (800, 640), Kind::Heatmap(grid)))
+}
+
+/// One heatmap per pair of swept numeric parameters (pairs in name order); empty when fewer
+/// than two numeric parameters vary.
+pub fn heatmaps(records: &[SimRecord], metric: &str, agg: Agg) -> Result<Vec<Chart>, ReportError> {
+    metric_pos(metric)?;
+    let params: Vec<String> =
+        swept_params(records).into_iter().filter(|p| numeric_param(records, p)).collect();
+    let mut out = Vec::new();
+    for (i, a) in params.iter().enumerate() {
+        for b in &params[i + 1..] {
+            out.push(heatmap(records, a, b, metric, agg)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Viridis, sampled at 9 points and interpolated linearly (perceptually uniform and readable
+/// in grey scale).
+fn viridis(t: f64) -> RGBColor {
+    const STOPS: [(u8, u8, u8); 9] = [
+        (68, 1, 84),
+        (71, 45, 123),
+        (59, 82, 139),
+        (44, 114, 142),
+        (33, 145, 140),
+        (40, 174, 128),
+        (94, 201, 98),
+        (173, 220, 48),
+        (253, 231, 37),
+    ];
+    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.5 };
+    let f = t * (STOPS.len() - 1) as f64;
+    let i = (f.floor() as usize).min(STOPS.len() - 2);
+    let w = f - i as f64;
+    let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * w).round() as u8;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+const NO_DATA: RGBColor = RGBColor(230, 230, 230);
+
+/// An axis of `n` cells, `0.0..n`, whose labels sit at the cell centres (plotters' own f64
+/// axes put them at round numbers instead).
+#[derive(Debug, Clone)]
+struct CellAxis {
+    n: usize,
+    labels: Vec<f64>,
+}
+
+impl Ranged for CellAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let frac = value / self.n as f64;
+        limit.0 + (frac * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() { Vec::new() } else { self.labels.clone() }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        0.0..self.n as f64
+    }
+}
+
+/// Positions of the axis labels: every category when few, otherwise about 12 evenly spread.
+fn label_points(n: usize) -> Vec<f64> {
+    let step = if n <= 20 { 1 } else { n.div_ceil(12) };
+    (0..n).step_by(step).map(|i| i as f64 + 0.5).collect()
+}
+
+pub(super) fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    g: &Grid,
+) -> DrawResult<DB> {
+    let label_style = (FAMILY, LABEL_PX).into_font().color(&INK);
+    let desc_style = (FAMILY, DESC_PX).into_font().color(&INK);
+    let area = root.titled(title, (FAMILY, TITLE_PX).into_font().color(&INK))?;
+    let (w, _) = area.dim_in_pixel();
+    let (main, bar) = area.split_horizontally(w.saturating_sub(130));
+    let (nx, ny) = (g.x.len(), g.y.len());
+    let finite = g.values.iter().copied().filter(|v| v.is_finite());
+    let (vmin, vmax) =
+        finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (vmin, vmax) = if vmin.is_finite() { (vmin, vmax) } else { (0.0, 1.0) };
+    let norm = |v: f64| if vmax > vmin { (v - vmin) / (vmax - vmin) } else { 0.5 };
+
+    let mut c = ChartBuilder::on(&main)
+        .margin(10)
+        .x_label_area_size(56)
+        .y_label_area_size(76)
+        .build_cartesian_2d(
+            CellAxis { n: nx, labels: label_points(nx) },
+            CellAxis { n: ny, labels: label_points(ny) },
+        )?;
+    let x_desc = if g.x.binned() { format!("{} (binned)", g.p1) } else { g.p1.clone() };
+    let y_desc = if g.y.binned() { format!("{} (binned)", g.p2) } else { g.p2.clone() };
+    let x_label = |v: &f64| g.x.label((v.floor() as usize).min(nx - 1));
+    let y_label = |v: &f64| g.y.label((v.floor() as usize).min(ny - 1));
+    c.configure_mesh()
+        .disable_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .label_style(label_style.clone())
+        .axis_desc_style(desc_style.clone())
+        .draw()?;
+    c.draw_series((0..ny).flat_map(|j| (0..nx).map(move |i| (i, j))).map(|(i, j)| {
+        let v = g.values[j * nx + i];
+        let fill = if v.is_finite() { viridis(norm(v)) } else { NO_DATA };
+        Rectangle::new([(i as f64, j as f64), (i as f64 + 1.0, j as f64 + 1.0)], fill.filled())
+    }))?;
+    if nx * ny <= MAX_LABELLED_CELLS && nx <= 16 {
+        let centre = Pos::new(HPos::Center, VPos::Center);
+        let cells = (0..ny).flat_map(|j| (0..nx).map(move |i| (i, j)));
+        c.draw_series(cells.filter(|&(i, j)| g.values[j * nx + i].is_finite()).map(|(i, j)| {
+            let v = g.values[j * nx + i];
+            let ink = if norm(v) > 0.6 { RGBColor(0, 0, 0) } else { RGBColor(255, 255, 255) };
+            let style = (FAMILY, 12).into_font().color(&ink).pos(centre);
+            Text::new(compact(v), (i as f64 + 0.5, j as f64 + 0.5), style)
+        }))?;
+    }
+
+    // Colour scale legend.
+    let mut s = ChartBuilder::on(&bar)
+        .margin_top(40)
+        .margin_bottom(66)
+        .margin_right(8)
+        .margin_left(4)
+        .x_label_area_size(0)
+        .y_label_area_size(0)
+        .right_y_label_area_size(62)
+        .build_cartesian_2d(0.0..1.0, vmin..if vmax > vmin { vmax } else { vmin + 1.0 })?;
+    s.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_labels(6)
+        .y_label_formatter(&|v| compact(*v))
+        .label_style(label_style.clone())
+        .draw()?;
+    const STEPS: usize = 64;
+    let span = if vmax > vmin { vmax - vmin } else { 1.0 };
+    s.draw_series((0..STEPS).map(|k| {
+        let (a, b) = (k as f64 / STEPS as f64, (k + 1) as f64 / STEPS as f64);
+        let fill = viridis((a + b) / 2.0);
+        Rectangle::new([(0.0, vmin + a * span), (1.0, vmin + b * span)], fill.filled())
+    }))?;
+    bar.draw_text(&g.metric, &label_style, (4, 14))?;
+    bar.draw_text(&format!("({} per cell)", g.agg), &label_style, (4, 28))?;
+    if g.values.iter().any(|v| !v.is_finite()) {
+        let (_, bh) = bar.dim_in_pixel();
+        bar.draw(&Rectangle::new(
+            [(4, bh as i32 - 44), (18, bh as i32 - 30)],
+            NO_DATA.filled(),
+        ))?;
+        bar.draw_text("no data", &label_style, (22, bh as i32 - 43))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_bins_beyond_the_limit() {
+        let exact = Axis::build(vec![3.0, 1.0, 2.0, 2.0]);
+        assert_eq!(exact.len(), 3);
+        assert_eq!(exact.index(2.0), 1);
+        assert_eq!(exact.label(0), "1");
+        let binned = Axis::build((0..1000).map(f64::from).collect());
+        assert_eq!(binned.len(), MAX_AXIS);
+        assert_eq!(binned.index(0.0), 0);
+        assert_eq!(binned.index(999.0), MAX_AXIS - 1);
+        assert!(binned.binned());
+    }
+
+    #[test]
+    fn viridis_ends() {
+        assert_eq!(viridis(0.0), RGBColor(68, 1, 84));
+        assert_eq!(viridis(1.0), RGBColor(253, 231, 37));
+        assert_eq!(viridis(f64::NAN), viridis(0.5));
+    }
+
+    #[test]
+    fn agg_parses() {
+        assert_eq!("mean".parse::<Agg>().unwrap(), Agg::Mean);
+        assert!("median".parse::<Agg>().unwrap_err().contains("use max or mean"));
+    }
+}

@@ -1,0 +1,105 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong while rendering tables, charts or the report.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// Reading or writing a file failed.
+    #[error("cannot write {path}: {source}; check that the directory exists and is writable")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The metric is not one of the 32 statistics.
+    #[error("unknown metric `{metric}`: use one of the statistic keys ({known})")]
+    UnknownMetric {
+        /// The name given.
+        metric: String,
+        /// The accepted names, comma separated.
+        known: String,
+    },
+    /// No record has this parameter.
+    #[error("unknown parameter `{param}`: the records have {known}")]
+    UnknownParam {
+        /// The name given.
+        param: String,
+        /// The parameters the records have, comma separated (or `no parameters`).
+        known: String,
+    },
+    /// A heatmap axis must be numeric.
+    #[error(
+        "parameter `{param}` is not numeric (simulation {id} has a {kind}): heatmaps need \
+         integer or number parameters"
+    )]
+    NonNumericParam {
+        /// The parameter.
+        param: String,
+        /// A simulation whose value is not numeric.
+        id: String,
+        /// The type found.
+        kind: &'static str,
+    },
+    /// An equity curve's columns disagree in length, or it is empty.
+    #[error(
+        "equity curve of {id} has {timestamps} timestamps and {equity} equity values: pass one \
+         equity value per bar (at least one bar)"
+    )]
+    BadCurve {
+        /// Simulation id.
+        id: String,
+        /// Timestamps given.
+        timestamps: usize,
+        /// Equity values given.
+        equity: usize,
+    },
+    /// A chart has nothing to show.
+    #[error("{chart}: {reason}")]
+    NoData {
+        /// Which chart.
+        chart: String,
+        /// What is missing and what to do.
+        reason: String,
+    },
+    /// The chart file name has no known extension.
+    #[error("cannot tell the chart format of {path}: use a .png or .svg file name")]
+    UnknownChartFormat {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// An output format name is not known.
+    #[error("unknown output format `{format}`: use html, md, csv, json or parquet")]
+    UnknownFormat {
+        /// The name given.
+        format: String,
+    },
+    /// The embedded font could not be loaded (a corrupt build).
+    #[error("the embedded font cannot be loaded: rebuild bt-report ({reason})")]
+    Font {
+        /// What failed.
+        reason: String,
+    },
+    /// plotters failed while drawing.
+    #[error("drawing the chart `{chart}` failed: {reason}")]
+    Draw {
+        /// Chart title.
+        chart: String,
+        /// The backend's message.
+        reason: String,
+    },
+    /// PNG encoding failed.
+    #[error("encoding the chart `{chart}` as PNG failed: {reason}")]
+    Png {
+        /// Chart title.
+        chart: String,
+        /// The encoder's message.
+        reason: String,
+    },
+}
+
+impl ReportError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> ReportError {
+        ReportError::Io { path: path.into(), source }
+    }
+}

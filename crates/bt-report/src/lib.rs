@@ -1,0 +1,50 @@
+//! Reports of bt runs: tables, charts and one self-contained HTML page.
+//!
+//! - Tables: [`Leaderboard`] (top K by any statistic, O(n log K) selection), the summary
+//!   exports [`summary_json`] / [`summary_markdown`] (CSV is
+//!   [`bt_domain::SummaryTable::to_csv`]), and the [`failed`] list.
+//! - Charts ([`Chart`], PNG or SVG from the same drawing code): [`equity`] (equity with trade
+//!   markers and drawdown), [`heatmap`] / [`heatmaps`] (a metric by two swept parameters),
+//!   [`histogram`] (a metric across the sweep) and [`perf`] (runtime per execution mode, for
+//!   `cargo xtask perf`).
+//! - [`write_report`]: `report.html` with inline SVG charts, inline CSS, no scripts and no
+//!   network, plus the requested exports and chart files, each written atomically.
+//!
+//! Text is drawn with DejaVu Sans embedded in the binary (through plotters' `ab_glyph`), so
+//! PNGs render the same on a machine without fonts or fontconfig. Everything is deterministic:
+//! the same inputs give the same bytes.
+//!
+//! Architecture invariant: this is the only crate that knows plotters, and no plotters type
+//! appears in its API. It knows nothing of engines, executors, queues or data files: it
+//! receives finished [`bt_domain::SimRecord`]s and curves, and writes where the caller says.
+//! It does not write Parquet (bt-data does).
+//!
+//! ```
+//! use bt_report::{top_k, summary_json};
+//! use bt_domain::SummaryTable;
+//! assert!(top_k(&[], "sharpe_ratio", 5).unwrap().is_empty());
+//! assert_eq!(summary_json(&SummaryTable::new(&[])), "[\n]\n");
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod chart;
+mod error;
+mod font;
+mod html;
+mod io;
+mod table;
+
+pub use crate::{
+    chart::{
+        Agg, Chart, ChartFormat, CurveData, PerfPoint, equity, equity_chart, equity_chart_to,
+        heatmap, heatmaps, histogram, perf, perf_chart, swept_params,
+    },
+    error::ReportError,
+    html::{Format, ReportFiles, ReportOptions, esc, write_report},
+    table::{
+        LEADERBOARD_STATS, Leaderboard, failed, failed_markdown, fmt_stat, summary_json,
+        summary_markdown, top_k,
+    },
+};

@@ -1,0 +1,302 @@
+use bt_domain::{EquityObserver, Stats, Trade, time::NANOS_PER_DAY};
+
+use crate::{
+    dataset::DatasetStats,
+    numeric::{NeumaierSum, Welford, ceil_ns, float_to_ns},
+    trades::TradeStats,
+};
+
+/// What the statistics need from a run besides its equity curve.
+///
+/// The caller maps its run result to this (the engine's `BacktestResult` has both fields);
+/// this crate does not depend on the engine.
+#[derive(Debug, Clone, Copy)]
+pub struct RunFacts<'a> {
+    /// Closed trades (trades without an exit are ignored, as backtesting.py ignores trades
+    /// still open at the end).
+    pub trades: &'a [Trade],
+    /// The indicator warm-up bar: Buy & Hold is measured from its close.
+    pub warmup: usize,
+}
+
+/// The statistics of one run, accumulated from the equity stream in O(1) memory.
+///
+/// Feed it every bar's equity in order (it is an [`EquityObserver`]: pass it to the engine,
+/// alone or paired with a recorder), then call [`StatsAccumulator::finish`]. Per bar it does a
+/// few comparisons; a logarithm and a compensated add only on bars whose equity changed, and a
+/// division only at the end of each resample bucket and of each drawdown episode.
+#[derive(Debug, Clone)]
+pub struct StatsAccumulator<'a> {
+    ds: &'a DatasetStats,
+    ts: &'a [i64],
+    close_dev: &'a [f64],
+    bucket_ends: &'a [usize],
+    /// Index of the next bar to receive.
+    i: usize,
+    first: f64,
+    prev: f64,
+    peak: f64,
+    drawdown: Drawdowns,
+    /// `Σ ln(E[i]/E[i-1])` over bars whose equity changed (the others add exactly 0).
+    log_sum: f64,
+    /// `Σ ln(E[i]/E[i-1]) * close_dev[i-1]`.
+    log_dot: NeumaierSum,
+    /// A ratio was 0, negative, infinite or NaN: numpy's covariance is then NaN.
+    log_bad: bool,
+    next_bucket: usize,
+    next_end: usize,
+    periods: PeriodReturns,
+}
+
+/// Drawdown episodes (`compute_drawdown_duration_peaks`), one at a time.
+#[derive(Debug, Clone, Copy)]
+struct Drawdowns {
+    /// Index of the last bar with drawdown 0 (`usize::MAX` before the first).
+    last_zero: usize,
+    /// Lowest equity since `last_zero` (the episode's deepest point: dd = 1 - min/peak).
+    low: f64,
+    count: u64,
+    peak_sum: NeumaierSum,
+    peak_max: f64,
+    duration_sum: i128,
+    duration_max: i64,
+}
+
+/// The period-return series `r` and the sums its statistics need.
+#[derive(Debug, Clone, Copy, Default)]
+struct PeriodReturns {
+    /// Last equity of the previous non-empty bucket (NaN before the first).
+    prev_bucket: f64,
+    count: u64,
+    /// `Σ ln(1 + r)` for the geometric mean.
+    ln_sum: NeumaierSum,
+    /// Some `1 + r <= 0`: `geometric_mean` returns the integer 0.
+    non_positive: bool,
+    moments: Welford,
+    /// `Σ min(r, 0)²` for Sortino.
+    downside_sq: NeumaierSum,
+}
+
+impl<'a> StatsAccumulator<'a> {
+    /// A fresh accumulator for one run over `ds`'s bars.
+    pub fn new(ds: &'a DatasetStats) -> StatsAccumulator<'a> {
+        StatsAccumulator {
+            ds,
+            ts: ds.bars.timestamps(),
+            close_dev: &ds.close_dev,
+            bucket_ends: &ds.bucket_ends,
+            i: 0,
+            first: f64::NAN,
+            prev: f64::NAN,
+            peak: f64::NEG_INFINITY,
+            drawdown: Drawdowns {
+                last_zero: usize::MAX,
+                low: f64::INFINITY,
+                count: 0,
+                peak_sum: NeumaierSum::default(),
+                peak_max: 0.0,
+                duration_sum: 0,
+                duration_max: 0,
+            },
+            log_sum: 0.0,
+            log_dot: NeumaierSum::default(),
+            log_bad: false,
+            next_bucket: 0,
+            next_end: ds.bucket_ends[0],
+            periods: PeriodReturns { prev_bucket: f64::NAN, ..PeriodReturns::default() },
+        }
+    }
+
+    /// Number of bars received so far.
+    pub fn bars_seen(&self) -> usize {
+        self.i
+    }
+
+    #[inline]
+    fn log_return(&mut self, i: usize, e: f64) {
+        let ratio = e / self.prev;
+        if ratio > 0.0 && ratio.is_finite() {
+            let a = ratio.ln();
+            self.log_sum += a;
+            self.log_dot.add(a * self.close_dev[i - 1]);
+        } else {
+            self.log_bad = true;
+        }
+    }
+
+    #[inline]
+    fn new_high(&mut self, i: usize, e: f64) {
+        let dd = &mut self.drawdown;
+        if dd.last_zero != usize::MAX && i > dd.last_zero + 1 {
+            let depth = 1.0 - dd.low / self.peak;
+            dd.record(depth, self.ts[i] - self.ts[dd.last_zero]);
+        }
+        dd.last_zero = i;
+        dd.low = f64::INFINITY;
+        self.peak = e;
+    }
+
+    #[cold]
+    fn close_bucket(&mut self, e: f64) {
+        let p = &mut self.periods;
+        let r = e / p.prev_bucket - 1.0;
+        p.prev_bucket = e;
+        // pct_change().dropna(): the first bucket and 0/0 give NaN and are dropped; ±inf stay.
+        if !r.is_nan() {
+            p.count += 1;
+            let growth = 1.0 + r;
+            p.non_positive |= growth <= 0.0;
+            p.ln_sum.add(growth.ln());
+            p.moments.add(r);
+            let down = r.min(0.0);
+            p.downside_sq.add(down * down);
+        }
+        self.next_bucket += 1;
+        self.next_end = self.bucket_ends.get(self.next_bucket).copied().unwrap_or(usize::MAX);
+    }
+
+    /// All 32 statistics. Panics if the stream did not deliver exactly one equity per bar
+    /// (the engine's contract).
+    pub fn finish(self, facts: &RunFacts<'_>) -> Stats {
+        let n = self.ds.n_bars();
+        assert_eq!(self.i, n, "the equity stream must deliver one value per bar");
+        let ts = self.ts;
+        let (first, last) = (self.first, self.prev);
+        let duration = ts[n - 1] - ts[0];
+        let res = self.ds.resolution_ns;
+        let a = self.ds.annual_periods;
+
+        // Drawdowns: the last bar closes an open episode (Z includes n - 1).
+        let mut dd = self.drawdown;
+        let dd_last = 1.0 - last / self.peak;
+        if dd.last_zero != usize::MAX && n - 1 > dd.last_zero + 1 {
+            let depth = 1.0 - dd.low / self.peak;
+            dd.record(depth, ts[n - 1] - ts[dd.last_zero]);
+        }
+        // Every non-zero drawdown lies in an episode, except possibly the last bar's.
+        let dd_max = dd.peak_max.max(dd_last);
+        let (avg_dd, max_dd_dur, avg_dd_dur) = if dd.count > 0 {
+            let mean_dur = float_to_ns(dd.duration_sum as f64 / dd.count as f64);
+            (
+                dd.peak_sum.value() / dd.count as f64,
+                Some(ceil_ns(dd.duration_max, res)),
+                mean_dur.map(|d| ceil_ns(d, res)),
+            )
+        } else {
+            // No episode: pandas returns `dd.replace(0, nan)` for both series, so the only
+            // possible non-zero drawdown (the last bar's) is the "peak". Its "duration" would be
+            // that float, which a duration cannot hold: NaT.
+            (if dd_last != 0.0 { dd_last } else { f64::NAN }, None, None)
+        };
+
+        // Period returns.
+        let p = self.periods;
+        let g = if p.count == 0 {
+            f64::NAN
+        } else if p.non_positive {
+            0.0
+        } else {
+            (p.ln_sum.value() / p.count as f64).exp() - 1.0
+        };
+        let ann = (1.0 + g).powf(a) - 1.0;
+        let var = p.moments.var(1);
+        let vol_pct = ((var + (1.0 + g).powf(2.0)).powf(a) - (1.0 + g).powf(2.0 * a)).sqrt() * 100.0;
+        let return_ann_pct = ann * 100.0;
+        let downside = if p.count == 0 { f64::NAN } else { p.downside_sq.value() / p.count as f64 };
+        let sortino = ann / (downside.sqrt() * a.sqrt());
+
+        let years = (duration.div_euclid(NANOS_PER_DAY) as f64
+            + (duration.rem_euclid(NANOS_PER_DAY) / 1_000_000_000) as f64 / 86400.0)
+            / 365.25;
+        let cagr_pct =
+            if years != 0.0 { ((last / first).powf(1.0 / years) - 1.0) * 100.0 } else { f64::NAN };
+
+        let m = n - 1;
+        let beta = if m <= 1 || self.log_bad {
+            f64::NAN
+        } else {
+            let mean_a = self.log_sum / m as f64;
+            let cov = (self.log_dot.value() - mean_a * self.ds.close_dev_sum) / (m - 1) as f64;
+            let var_b = self.ds.close_dev_sq_sum / (m - 1) as f64;
+            cov / var_b
+        };
+
+        let close = self.ds.bars.close();
+        let return_pct = (last - first) / first * 100.0;
+        let buy_hold_return_pct = match close.get(facts.warmup) {
+            Some(&c0) => (close[n - 1] - c0) / c0 * 100.0,
+            None => f64::NAN,
+        };
+        let t = TradeStats::new(facts.trades, n, res);
+
+        Stats {
+            start: ts[0],
+            end: ts[n - 1],
+            duration,
+            exposure_time_pct: t.exposure_frac * 100.0,
+            equity_final: last,
+            equity_peak: self.peak,
+            commissions: t.commissions,
+            return_pct,
+            buy_hold_return_pct,
+            return_ann_pct,
+            volatility_ann_pct: vol_pct,
+            cagr_pct,
+            sharpe_ratio: if vol_pct != 0.0 { return_ann_pct / vol_pct } else { f64::NAN },
+            sortino_ratio: sortino,
+            calmar_ratio: if dd_max != 0.0 { ann / dd_max } else { f64::NAN },
+            alpha_pct: return_pct - beta * buy_hold_return_pct,
+            beta,
+            max_drawdown_pct: -dd_max * 100.0,
+            avg_drawdown_pct: -avg_dd * 100.0,
+            max_drawdown_duration: max_dd_dur,
+            avg_drawdown_duration: avg_dd_dur,
+            n_trades: t.n_trades,
+            win_rate_pct: t.win_rate * 100.0,
+            best_trade_pct: t.best * 100.0,
+            worst_trade_pct: t.worst * 100.0,
+            avg_trade_pct: t.gmean * 100.0,
+            max_trade_duration: t.max_duration,
+            avg_trade_duration: t.avg_duration,
+            profit_factor: t.profit_factor,
+            expectancy_pct: t.mean_return * 100.0,
+            sqn: t.sqn,
+            kelly_criterion: t.kelly,
+        }
+    }
+}
+
+impl Drawdowns {
+    fn record(&mut self, depth: f64, duration: i64) {
+        self.count += 1;
+        self.peak_sum.add(depth);
+        self.peak_max = self.peak_max.max(depth);
+        self.duration_sum += i128::from(duration);
+        self.duration_max = self.duration_max.max(duration);
+    }
+}
+
+impl EquityObserver for StatsAccumulator<'_> {
+    #[inline]
+    fn on_equity(&mut self, _bar_idx: usize, e: f64) {
+        let i = self.i;
+        self.i += 1;
+        if i == 0 {
+            self.first = e;
+        } else if e != self.prev || !(e > 0.0) {
+            // ln(1) = 0 adds nothing: only bars whose equity changed pay for a logarithm.
+            self.log_return(i, e);
+        }
+        self.prev = e;
+        // dd = 1 - e/peak is 0 exactly when e reaches the running peak, and within an episode
+        // the peak is constant, so the deepest point is the lowest equity.
+        if e >= self.peak {
+            self.new_high(i, e);
+        } else {
+            self.drawdown.low = self.drawdown.low.min(e);
+        }
+        if i == self.next_end {
+            self.close_bucket(e);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! backtesting.py's `SmaCross`.
+
+use bt_engine::{Ctx, EngineError, Ind, Init, OrderSpec, Strategy};
+
+use crate::{
+    builtin::{LONG_ONLY, check_period, indicator, not_initialised, period},
+    error::StrategyError,
+    indicators::{crossover, sma},
+    params::{Args, ParamSpec},
+    registry::StrategyEntry,
+};
+
+const NAME: &str = "sma_cross";
+
+static PARAMS: [ParamSpec; 3] = [
+    period("fast", 10, 1.0, "period of the fast simple moving average of closes"),
+    period("slow", 20, 1.0, "period of the slow simple moving average of closes"),
+    LONG_ONLY,
+];
+
+pub(crate) const ENTRY: StrategyEntry = StrategyEntry {
+    name: NAME,
+    doc: "backtesting.py's SmaCross: when the fast SMA of closes crosses above the slow one, \
+          close any position and buy; when it crosses below, close and sell short (long_only: \
+          close and stay flat). Crosses are strict, as backtesting.py's crossover.",
+    params: &PARAMS,
+    rules: &["fast < slow"],
+    build: |args| Ok(Box::new(SmaCross::from_args(args)?)),
+};
+
+/// Parameters of [`SmaCross`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmaCrossParams {
+    /// Fast SMA period (>= 1).
+    pub fast: usize,
+    /// Slow SMA period (> `fast`).
+    pub slow: usize,
+    /// Do not sell short.
+    pub long_only: bool,
+}
+
+impl Default for SmaCrossParams {
+    /// backtesting.py's `SmaCross` defaults: `n1 = 10`, `n2 = 20`.
+    fn default() -> Self {
+        SmaCrossParams { fast: 10, slow: 20, long_only: false }
+    }
+}
+
+/// backtesting.py's `SmaCross`, operation for operation:
+///
+/// ```python
+/// def next(self):
+///     if crossover(self.sma1, self.sma2):
+///         self.position.close(); self.buy()
+///     elif crossover(self.sma2, self.sma1):
+///         self.position.close(); self.sell()   # long_only: close only
+/// ```
+///
+/// Indicators are `sma(close,{n})`, shared through the cache by every simulation of a sweep.
+/// Unlike the other built-ins it closes and re-enters on every cross, even one in the
+/// direction it already holds (possible after an exact tie), exactly as the Python does.
+#[derive(Debug, Clone)]
+pub struct SmaCross {
+    params: SmaCrossParams,
+    smas: Option<(Ind, Ind)>,
+}
+
+impl SmaCross {
+    /// Validates the parameters: periods >= 1 and `fast < slow`.
+    pub fn new(params: SmaCrossParams) -> Result<SmaCross, StrategyError> {
+        check_period(NAME, &PARAMS[0], params.fast)?;
+        check_period(NAME, &PARAMS[1], params.slow)?;
+        if params.fast >= params.slow {
+            return Err(StrategyError::InvalidCombination {
+                strategy: NAME.to_owned(),
+                problem: format!(
+                    "fast ({}) must be less than slow ({})",
+                    params.fast, params.slow
+                ),
+                fix: "use a fast period below the slow period, e.g. fast = 10, slow = 20".to_owned(),
+            });
+        }
+        Ok(SmaCross { params, smas: None })
+    }
+
+    fn from_args(args: &Args<'_>) -> Result<SmaCross, StrategyError> {
+        SmaCross::new(SmaCrossParams {
+            fast: args.usize("fast")?,
+            slow: args.usize("slow")?,
+            long_only: args.bool("long_only")?,
+        })
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> SmaCrossParams {
+        self.params
+    }
+}
+
+impl Strategy for SmaCross {
+    fn init(&mut self, init: &mut Init<'_>) -> Result<(), EngineError> {
+        let SmaCrossParams { fast, slow, .. } = self.params;
+        let fast = indicator(init, &format!("sma(close,{fast})"), |b| sma(b.close(), fast))?;
+        let slow = indicator(init, &format!("sma(close,{slow})"), |b| sma(b.close(), slow))?;
+        self.smas = Some((fast, slow));
+        Ok(())
+    }
+
+    fn next(&mut self, ctx: &mut Ctx<'_, '_>) -> Result<(), EngineError> {
+        let Some((fast, slow)) = self.smas else { return Err(not_initialised(ctx, NAME)) };
+        let (fast, slow) = (ctx.ind(fast), ctx.ind(slow));
+        if crossover(fast, slow) {
+            ctx.close_position(1.0)?;
+            ctx.buy(OrderSpec::market())?;
+        } else if crossover(slow, fast) {
+            ctx.close_position(1.0)?;
+            if !self.params.long_only {
+                ctx.sell(OrderSpec::market())?;
+            }
+        }
+        Ok(())
+    }
+}

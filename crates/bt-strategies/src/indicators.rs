@@ -1,0 +1,690 @@
+//! Technical indicators over slices, one output value per input value (NaN while warming up).
+//!
+//! Every indicator reproduces the pandas expression named in its documentation, operation for
+//! operation, so that values agree with pandas bit for bit (SMA, EMA, RSI, ATR, MACD, rolling
+//! max/min) or within 1e-12 relative (rolling standard deviation and Bollinger bands); the parity
+//! tests compare against pandas-computed references on GOOG. All of them are causal: value `i`
+//! depends only on inputs `0..=i`, so a strategy reading them at bar `i` cannot look ahead.
+//!
+//! Periods must be >= 1 (the functions panic otherwise, like [`sma`]); the strategy registry
+//! validates user input before any indicator is computed.
+
+use std::collections::VecDeque;
+
+/// Simple moving average, bit-identical to pandas' `Series.rolling(n).mean()`.
+///
+/// pandas keeps a running sum with Kahan compensation, with separate compensation terms for
+/// additions and removals, removes `x[i-n]` before adding `x[i]`, and forces the mean to 0 when
+/// its sign disagrees with the count of negative inputs (SEMANTICS.md section 6). A naive window
+/// sum differs by one ulp in ~40 % of values, which can flip an exact crossover tie.
+pub fn sma(x: &[f64], n: usize) -> Vec<f64> {
+    assert!(n >= 1, "sma period must be >= 1");
+    let mut out = vec![f64::NAN; x.len()];
+    let (mut sum, mut c_add, mut c_rem) = (0.0f64, 0.0f64, 0.0f64);
+    let (mut nobs, mut neg) = (0usize, 0usize);
+    for i in 0..x.len() {
+        if i >= n {
+            let r = x[i - n];
+            if !r.is_nan() {
+                nobs -= 1;
+                let y = -r - c_rem;
+                let t = sum + y;
+                c_rem = (t - sum) - y;
+                sum = t;
+                if r.is_sign_negative() {
+                    neg -= 1;
+                }
+            }
+        }
+        let v = x[i];
+        if !v.is_nan() {
+            nobs += 1;
+            let y = v - c_add;
+            let t = sum + y;
+            c_add = (t - sum) - y;
+            sum = t;
+            if v.is_sign_negative() {
+                neg += 1;
+            }
+        }
+        if nobs >= n {
+            let mut m = sum / nobs as f64;
+            if neg == 0 && m < 0.0 {
+                m = 0.0;
+            } else if neg == nobs && m > 0.0 {
+                m = 0.0;
+            }
+            out[i] = m;
+        }
+    }
+    out
+}
+
+/// backtesting.py's `crossover(a, b)` at the end of the slices: `a[-2] < b[-2] and a[-1] > b[-1]`,
+/// both strict. False with fewer than two values or any NaN.
+pub fn crossover(a: &[f64], b: &[f64]) -> bool {
+    let (na, nb) = (a.len(), b.len());
+    na >= 2 && nb >= 2 && a[na - 2] < b[nb - 2] && a[na - 1] > b[nb - 1]
+}
+
+/// `crossover(a, b)` at bar `i` of whole series: `a[i-1] < b[i-1] && a[i] > b[i]`, both strict.
+///
+/// Same rule as [`crossover`] on slices ending at `i`, for callers that hold whole series. False at
+/// `i == 0`, past the end of either series, or with any NaN.
+pub fn cross_above_at(a: &[f64], b: &[f64], i: usize) -> bool {
+    i >= 1 && i < a.len() && i < b.len() && a[i - 1] < b[i - 1] && a[i] > b[i]
+}
+
+/// backtesting.py's `crossover(a, level)` with a constant: `a[-2] < level and a[-1] > level`.
+pub fn crossover_level(a: &[f64], level: f64) -> bool {
+    let n = a.len();
+    n >= 2 && a[n - 2] < level && a[n - 1] > level
+}
+
+/// backtesting.py's `crossover(level, a)`: `a` crosses below a constant,
+/// `level < a[-2] and level > a[-1]`.
+pub fn crossunder_level(a: &[f64], level: f64) -> bool {
+    let n = a.len();
+    n >= 2 && level < a[n - 2] && level > a[n - 1]
+}
+
+/// pandas' `Series.ewm(com=com, adjust=False, ignore_na=False, min_periods=min_periods).mean()`,
+/// a port of `ewm` in `pandas/_libs/window/aggregations.pyx`.
+///
+/// pandas derives `alpha = 1 / (1 + com)` and, for `adjust=False`, updates
+/// `weighted = (old_wt * weighted + alpha * cur) / (old_wt + alpha)` with `old_wt = 1 - alpha`
+/// (the division by `(1 - alpha) + alpha`, which need not be exactly 1.0 in floating point, is
+/// kept for bit parity), skips the update when `cur == weighted`, starts at the first non-NaN
+/// input, and lets the old weight decay over NaN inputs. Output is NaN until `min_periods`
+/// (at least 1) non-NaN inputs were seen.
+fn ewm_mean(x: &[f64], com: f64, min_periods: usize) -> Vec<f64> {
+    let min_periods = min_periods.max(1);
+    let alpha = 1.0 / (1.0 + com);
+    let old_wt_factor = 1.0 - alpha;
+    let new_wt = alpha;
+    let mut out = Vec::with_capacity(x.len());
+    let Some((&first, rest)) = x.split_first() else { return out };
+    let mut weighted = first;
+    let mut nobs = usize::from(!weighted.is_nan());
+    out.push(if nobs >= min_periods { weighted } else { f64::NAN });
+    let mut old_wt = 1.0;
+    for &cur in rest {
+        let is_observation = !cur.is_nan();
+        nobs += usize::from(is_observation);
+        if !weighted.is_nan() {
+            // ignore_na=False: the old weight decays at every step, observed or not.
+            old_wt *= old_wt_factor;
+            if is_observation {
+                // pandas skips equal values "to avoid numerical errors on constant series".
+                if weighted != cur {
+                    weighted = old_wt * weighted + new_wt * cur;
+                    weighted /= old_wt + new_wt;
+                }
+                old_wt = 1.0;
+            }
+        } else if is_observation {
+            weighted = cur;
+        }
+        out.push(if nobs >= min_periods { weighted } else { f64::NAN });
+    }
+    out
+}
+
+/// pandas' center of mass for `span`: `com = (span - 1) / 2`.
+fn com_from_span(span: usize) -> f64 {
+    (span as f64 - 1.0) / 2.0
+}
+
+/// pandas' center of mass for `alpha = 1 / n`: `com = (1 - alpha) / alpha`.
+fn com_from_inverse_period(n: usize) -> f64 {
+    let alpha = 1.0 / n as f64;
+    (1.0 - alpha) / alpha
+}
+
+/// Exponential moving average: pandas' `x.ewm(span=n, adjust=False, min_periods=n).mean()`.
+///
+/// `alpha = 2 / (n + 1)` (computed as pandas does, `1 / (1 + (n - 1) / 2)`), `y[0] = x[0]`,
+/// `y[t] = ((1 - alpha) * y[t-1] + alpha * x[t]) / ((1 - alpha) + alpha)`, NaN for `i < n - 1`.
+///
+/// # Panics
+/// If `n == 0`.
+pub fn ema(x: &[f64], n: usize) -> Vec<f64> {
+    assert!(n >= 1, "ema period must be >= 1");
+    ewm_mean(x, com_from_span(n), n)
+}
+
+/// Wilder's smoothing (RMA): pandas' `x.ewm(alpha=1/n, adjust=False, min_periods=n).mean()`.
+///
+/// The same recursion as [`ema`] with `alpha = 1 / (1 + (1 - 1/n) / (1/n))`; NaN until `n`
+/// non-NaN inputs were seen.
+///
+/// # Panics
+/// If `n == 0`.
+pub fn rma(x: &[f64], n: usize) -> Vec<f64> {
+    assert!(n >= 1, "rma period must be >= 1");
+    ewm_mean(x, com_from_inverse_period(n), n)
+}
+
+/// Wilder's relative strength index, as pandas computes it:
+///
+/// ```text
+/// delta = close.diff()                       # NaN at 0
+/// gain  = delta.clip(lower=0); loss = -delta.clip(upper=0)
+/// g = rma(gain, n); l = rma(loss, n)         # over the diff series, which starts at index 1
+/// rsi = 100 - 100 / (1 + g / l), or 100 where l == 0
+/// ```
+///
+/// NaN for `i < n`; every value is in `[0, 100]`.
+///
+/// # Panics
+/// If `n == 0`.
+pub fn rsi(close: &[f64], n: usize) -> Vec<f64> {
+    assert!(n >= 1, "rsi period must be >= 1");
+    let mut gain = Vec::with_capacity(close.len());
+    let mut loss = Vec::with_capacity(close.len());
+    for i in 0..close.len() {
+        let delta = if i == 0 { f64::NAN } else { close[i] - close[i - 1] };
+        // `clip` keeps NaN and every value on the allowed side of the bound (-0.0 included).
+        gain.push(if delta < 0.0 { 0.0 } else { delta });
+        loss.push(-(if delta > 0.0 { 0.0 } else { delta }));
+    }
+    let avg_gain = rma(&gain, n);
+    let avg_loss = rma(&loss, n);
+    avg_gain
+        .iter()
+        .zip(&avg_loss)
+        .map(|(&g, &l)| {
+            if l.is_nan() {
+                f64::NAN
+            } else if l == 0.0 {
+                100.0
+            } else {
+                100.0 - 100.0 / (1.0 + g / l)
+            }
+        })
+        .collect()
+}
+
+/// Average true range with Wilder's smoothing:
+/// `TR[i] = max(H[i] - L[i], |H[i] - C[i-1]|, |L[i] - C[i-1]|)`, `TR[0] = H[0] - L[0]`,
+/// `atr = rma(TR, n)` (pandas' `tr.ewm(alpha=1/n, adjust=False, min_periods=n).mean()`).
+///
+/// NaN for `i < n - 1`. The output has the length of the shortest input.
+///
+/// # Panics
+/// If `n == 0`.
+pub fn atr(high: &[f64], low: &[f64], close: &[f64], n: usize) -> Vec<f64> {
+    assert!(n >= 1, "atr period must be >= 1");
+    let len = high.len().min(low.len()).min(close.len());
+    let mut tr = Vec::with_capacity(len);
+    for i in 0..len {
+        let range = high[i] - low[i];
+        if i == 0 {
+            tr.push(range);
+            continue;
+        }
+        let prev = close[i - 1];
+        // pandas' row-wise `max` skips NaN; all-NaN gives NaN.
+        let mut max = f64::NAN;
+        for v in [range, (high[i] - prev).abs(), (low[i] - prev).abs()] {
+            if !v.is_nan() && (max.is_nan() || v > max) {
+                max = v;
+            }
+        }
+        tr.push(max);
+    }
+    rma(&tr, n)
+}
+
+/// Rolling population standard deviation: pandas' `x.rolling(n).std(ddof=0)`.
+///
+/// A port of pandas' `roll_var`: Welford's online mean and sum of squared deviations with
+/// Kahan-compensated mean updates (separate compensation terms for additions and removals),
+/// removing `x[i-n]` before adding `x[i]`; the variance is exactly 0 when the window holds
+/// `n` equal consecutive values; `std = sqrt(max(var, 0))`. NaN for `i < n - 1` and for windows
+/// with a NaN.
+///
+/// # Panics
+/// If `n == 0`.
+pub fn rolling_std(x: &[f64], n: usize) -> Vec<f64> {
+    assert!(n >= 1, "rolling_std period must be >= 1");
+    let mut out = vec![f64::NAN; x.len()];
+    let mut var = RollingVar::default();
+    if let Some(&first) = x.first() {
+        var.prev_value = first;
+    }
+    for i in 0..x.len() {
+        if i >= n {
+            var.remove(x[i - n]);
+        }
+        var.add(x[i]);
+        let v = var.population_variance(n);
+        // pandas' `zsqrt`: negative variances (rounding) become 0.
+        out[i] = if v < 0.0 { 0.0 } else { v.sqrt() };
+    }
+    out
+}
+
+/// State of pandas' `roll_var` (`pandas/_libs/window/aggregations.pyx`).
+#[derive(Debug, Default)]
+struct RollingVar {
+    nobs: f64,
+    mean: f64,
+    ssqdm: f64,
+    comp_add: f64,
+    comp_remove: f64,
+    same_run: usize,
+    prev_value: f64,
+}
+
+impl RollingVar {
+    fn add(&mut self, val: f64) {
+        if val.is_nan() {
+            return;
+        }
+        self.nobs += 1.0;
+        if val == self.prev_value {
+            self.same_run += 1;
+        } else {
+            self.same_run = 1;
+        }
+        self.prev_value = val;
+        let prev_mean = self.mean - self.comp_add;
+        let y = val - self.comp_add;
+        let t = y - self.mean;
+        self.comp_add = t + self.mean - y;
+        self.mean += t / self.nobs;
+        self.ssqdm += (val - prev_mean) * (val - self.mean);
+    }
+
+    fn remove(&mut self, val: f64) {
+        if val.is_nan() {
+            return;
+        }
+        self.nobs -= 1.0;
+        if self.nobs != 0.0 {
+            let prev_mean = self.mean - self.comp_remove;
+            let y = val - self.comp_remove;
+            let t = y - self.mean;
+            self.comp_remove = t + self.mean - y;
+            self.mean -= t / self.nobs;
+            self.ssqdm -= (val - prev_mean) * (val - self.mean);
+        } else {
+            self.mean = 0.0;
+            self.ssqdm = 0.0;
+        }
+    }
+
+    /// `calc_var` with `ddof = 0` and `min_periods = n`.
+    fn population_variance(&self, n: usize) -> f64 {
+        if self.nobs >= n as f64 && self.nobs > 0.0 {
+            if self.nobs == 1.0 || self.same_run as f64 >= self.nobs {
+                0.0
+            } else {
+                self.ssqdm / self.nobs
+            }
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// Bollinger bands `(mid, upper, lower)`: `mid = sma(x, n)` (pandas' rolling mean, bit-exact),
+/// `std = rolling_std(x, n)` (population, ddof = 0), `upper = mid + k * std`,
+/// `lower = mid - k * std`. NaN for `i < n - 1`.
+///
+/// # Panics
+/// If `n == 0`.
+pub fn bollinger(x: &[f64], n: usize, k: f64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mid = sma(x, n);
+    let std = rolling_std(x, n);
+    let upper = mid.iter().zip(&std).map(|(&m, &s)| m + k * s).collect();
+    let lower = mid.iter().zip(&std).map(|(&m, &s)| m - k * s).collect();
+    (mid, upper, lower)
+}
+
+/// Rolling maximum over the last `n` values (the upper Donchian channel when `x` is the highs):
+/// pandas' `x.rolling(n).max()`. NaN for `i < n - 1` and for windows with a NaN. O(N) with a
+/// monotonic deque.
+///
+/// # Panics
+/// If `n == 0`.
+pub fn rolling_max(x: &[f64], n: usize) -> Vec<f64> {
+    assert!(n >= 1, "rolling_max period must be >= 1");
+    rolling_extreme(x, n, |kept, new| kept <= new)
+}
+
+/// Rolling minimum over the last `n` values (the lower Donchian channel when `x` is the lows):
+/// pandas' `x.rolling(n).min()`. NaN for `i < n - 1` and for windows with a NaN. O(N) with a
+/// monotonic deque.
+///
+/// # Panics
+/// If `n == 0`.
+pub fn rolling_min(x: &[f64], n: usize) -> Vec<f64> {
+    assert!(n >= 1, "rolling_min period must be >= 1");
+    rolling_extreme(x, n, |kept, new| kept >= new)
+}
+
+/// Sliding-window extreme; `dominated(kept, new)` says a kept value can never be the extreme
+/// again once `new` entered the window.
+fn rolling_extreme(x: &[f64], n: usize, dominated: impl Fn(f64, f64) -> bool) -> Vec<f64> {
+    let mut out = vec![f64::NAN; x.len()];
+    // Indices of candidates, values monotonic from front (the extreme) to back.
+    let mut window: VecDeque<usize> = VecDeque::with_capacity(n.min(x.len()) + 1);
+    let mut nobs = 0usize;
+    for (i, &v) in x.iter().enumerate() {
+        if i >= n {
+            if !x[i - n].is_nan() {
+                nobs -= 1;
+            }
+            if window.front() == Some(&(i - n)) {
+                window.pop_front();
+            }
+        }
+        if !v.is_nan() {
+            nobs += 1;
+            while window.back().is_some_and(|&b| dominated(x[b], v)) {
+                window.pop_back();
+            }
+            window.push_back(i);
+        }
+        if nobs >= n
+            && let Some(&best) = window.front()
+        {
+            out[i] = x[best];
+        }
+    }
+    out
+}
+
+/// MACD line and signal line `(macd, signal)`, as pandas computes them:
+///
+/// ```text
+/// macd   = x.ewm(span=fast, adjust=False).mean() - x.ewm(span=slow, adjust=False).mean()
+/// signal = macd.ewm(span=signal, adjust=False).mean()
+/// ```
+///
+/// Both EMAs and the signal run over the full series from index 0 (no `min_periods`); the
+/// results are then masked: `macd` is NaN for `i < w` with `w = max(fast, slow) - 1`, and
+/// `signal` is NaN for `i < w + signal - 1` (`slow - 1` and `slow + signal - 2` when
+/// `fast < slow`).
+///
+/// # Panics
+/// If any period is 0.
+pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> (Vec<f64>, Vec<f64>) {
+    assert!(fast >= 1 && slow >= 1 && signal >= 1, "macd periods must be >= 1");
+    let fast_ema = ewm_mean(x, com_from_span(fast), 1);
+    let slow_ema = ewm_mean(x, com_from_span(slow), 1);
+    let mut line: Vec<f64> = fast_ema.iter().zip(&slow_ema).map(|(&f, &s)| f - s).collect();
+    let mut sig = ewm_mean(&line, com_from_span(signal), 1);
+    let warmup = fast.max(slow) - 1;
+    for v in line.iter_mut().take(warmup) {
+        *v = f64::NAN;
+    }
+    for v in sig.iter_mut().take(warmup + signal - 1) {
+        *v = f64::NAN;
+    }
+    (line, sig)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn close_to(a: f64, b: f64, rel: f64) -> bool {
+        (a.is_nan() && b.is_nan()) || (a - b).abs() <= rel * a.abs().max(b.abs()).max(1e-300)
+    }
+
+    fn assert_all_close(got: &[f64], want: &[f64], rel: f64) {
+        assert_eq!(got.len(), want.len());
+        for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+            assert!(close_to(g, w, rel), "index {i}: got {g}, want {w}");
+        }
+    }
+
+    fn leading_nans(x: &[f64]) -> usize {
+        x.iter().take_while(|v| v.is_nan()).count()
+    }
+
+    /// A deterministic, wiggly positive series (no randomness needed).
+    fn series(len: usize) -> Vec<f64> {
+        (0..len).map(|i| 100.0 + (i as f64 * 0.7).sin() * 5.0 + i as f64 * 0.1).collect()
+    }
+
+    /// The textbook recursion `y0 = x0, y = (1 - a) y + a x`, in plain arithmetic.
+    fn naive_ewm(x: &[f64], alpha: f64) -> Vec<f64> {
+        let mut out = Vec::with_capacity(x.len());
+        let mut y = x[0];
+        out.push(y);
+        for &v in &x[1..] {
+            y = (1.0 - alpha) * y + alpha * v;
+            out.push(y);
+        }
+        out
+    }
+
+    #[test]
+    fn ema_follows_the_recursion_and_warms_up_n_minus_1_bars() {
+        let x = [1.0, 2.0, 3.0, 4.0, 10.0];
+        let got = ema(&x, 2);
+        // alpha = 2/3: y1 = 1/3 + 4/3 = 5/3, y2 = 5/9 + 2 = 23/9, ...
+        assert!(got[0].is_nan());
+        assert!(close_to(got[1], 5.0 / 3.0, 1e-15));
+        assert!(close_to(got[2], 23.0 / 9.0, 1e-15));
+        let long = series(300);
+        let mut want = naive_ewm(&long, 2.0 / 13.0);
+        want[..11].fill(f64::NAN);
+        assert_all_close(&ema(&long, 12), &want, 1e-12);
+    }
+
+    #[test]
+    fn ema_of_a_constant_is_exactly_constant() {
+        let x = [3.1; 50];
+        assert!(ema(&x, 7)[6..].iter().all(|&v| v == 3.1));
+        assert!(rma(&x, 7)[6..].iter().all(|&v| v == 3.1));
+    }
+
+    #[test]
+    fn ewm_starts_at_first_observation_and_decays_over_gaps() {
+        // pandas: leading NaN are skipped; with ignore_na=False the old weight decays over a gap:
+        // after a NaN, y = ((1-a)^2 y + a x) / ((1-a)^2 + a).
+        let x = [f64::NAN, 2.0, f64::NAN, 4.0];
+        let got = ewm_mean(&x, 1.0, 1); // alpha = 0.5
+        assert!(got[0].is_nan());
+        assert_eq!(got[1], 2.0);
+        assert_eq!(got[2], 2.0);
+        assert!(close_to(got[3], (0.25 * 2.0 + 0.5 * 4.0) / 0.75, 1e-15));
+    }
+
+    #[test]
+    fn rsi_hand_computed() {
+        // deltas +1 -1 +1; gains 1 0 1, losses 0 1 0; alpha 1/2:
+        // g = 1, .5, .75 and l = 0, .5, .25 -> rsi NaN, NaN, 50, 75.
+        let got = rsi(&[1.0, 2.0, 1.0, 2.0], 2);
+        assert!(got[0].is_nan() && got[1].is_nan());
+        assert_eq!(got[2], 50.0);
+        assert_eq!(got[3], 75.0);
+    }
+
+    #[test]
+    fn rsi_is_100_without_losses_and_0_without_gains() {
+        let up: Vec<f64> = (0..30).map(|i| 10.0 + i as f64).collect();
+        let down: Vec<f64> = up.iter().rev().copied().collect();
+        assert!(rsi(&up, 14)[14..].iter().all(|&v| v == 100.0));
+        assert!(rsi(&down, 14)[14..].iter().all(|&v| v == 0.0));
+        assert_eq!(leading_nans(&rsi(&up, 14)), 14);
+    }
+
+    #[test]
+    fn atr_hand_computed() {
+        // TR = 2, max(3, 3, 0) = 3, max(4, 0, 4) = 4; alpha 1/2: NaN, 2.5, 3.25.
+        let got = atr(&[10.0, 12.0, 11.0], &[8.0, 9.0, 7.0], &[9.0, 11.0, 8.0], 2);
+        assert!(got[0].is_nan());
+        assert_eq!(got[1], 2.5);
+        assert_eq!(got[2], 3.25);
+    }
+
+    #[test]
+    fn bollinger_hand_computed() {
+        let (mid, upper, lower) = bollinger(&[1.0, 2.0, 3.0, 4.0, 4.0, 4.0], 2, 2.0);
+        assert!(mid[0].is_nan() && upper[0].is_nan() && lower[0].is_nan());
+        assert_eq!(&mid[1..], &[1.5, 2.5, 3.5, 4.0, 4.0]);
+        assert_eq!(&upper[1..], &[2.5, 3.5, 4.5, 4.0, 4.0]);
+        assert_eq!(&lower[1..], &[0.5, 1.5, 2.5, 4.0, 4.0]);
+    }
+
+    #[test]
+    fn rolling_std_of_a_constant_window_is_exactly_zero() {
+        // pandas counts equal consecutive values and returns 0, not a rounding residue.
+        let mut x = series(40);
+        x.extend([0.1; 10]);
+        let sd = rolling_std(&x, 5);
+        assert!(sd[44..].iter().all(|&v| v == 0.0), "{:?}", &sd[40..]);
+    }
+
+    #[test]
+    fn rolling_extremes_hand_computed() {
+        let x = [1.0, 3.0, 2.0, 5.0, 4.0];
+        let hi = rolling_max(&x, 2);
+        let lo = rolling_min(&x, 2);
+        assert!(hi[0].is_nan() && lo[0].is_nan());
+        assert_eq!(&hi[1..], &[3.0, 3.0, 5.0, 5.0]);
+        assert_eq!(&lo[1..], &[1.0, 2.0, 2.0, 4.0]);
+        assert_eq!(rolling_max(&x, 1), x);
+        // A window with a NaN has no value (pandas' min_periods = n).
+        let hi = rolling_max(&[1.0, f64::NAN, 2.0, 3.0, 4.0], 2);
+        assert!(hi[..3].iter().all(|v| v.is_nan()));
+        assert_eq!(&hi[3..], &[3.0, 4.0]);
+    }
+
+    #[test]
+    fn macd_is_the_difference_of_full_emas_masked() {
+        let x = series(80);
+        let (line, signal) = macd(&x, 3, 6, 4);
+        let fast = naive_ewm(&x, 2.0 / 4.0);
+        let slow = naive_ewm(&x, 2.0 / 7.0);
+        let full: Vec<f64> = fast.iter().zip(&slow).map(|(f, s)| f - s).collect();
+        let full_signal = naive_ewm(&full, 2.0 / 5.0);
+        assert_eq!(leading_nans(&line), 5);
+        assert_eq!(leading_nans(&signal), 8);
+        for i in 5..x.len() {
+            assert!((line[i] - full[i]).abs() < 1e-12, "line {i}");
+        }
+        for i in 8..x.len() {
+            assert!((signal[i] - full_signal[i]).abs() < 1e-12, "signal {i}");
+        }
+    }
+
+    #[test]
+    fn warmup_lengths() {
+        let x = series(100);
+        for n in [1, 2, 5, 14, 20] {
+            assert_eq!(leading_nans(&sma(&x, n)), n - 1, "sma {n}");
+            assert_eq!(leading_nans(&ema(&x, n)), n - 1, "ema {n}");
+            assert_eq!(leading_nans(&rma(&x, n)), n - 1, "rma {n}");
+            assert_eq!(leading_nans(&rsi(&x, n)), n, "rsi {n}");
+            assert_eq!(leading_nans(&atr(&x, &x, &x, n)), n - 1, "atr {n}");
+            assert_eq!(leading_nans(&rolling_std(&x, n)), n - 1, "std {n}");
+            assert_eq!(leading_nans(&rolling_max(&x, n)), n - 1, "max {n}");
+            assert_eq!(leading_nans(&rolling_min(&x, n)), n - 1, "min {n}");
+            let (mid, up, lo) = bollinger(&x, n, 2.0);
+            assert_eq!([mid, up, lo].map(|v| leading_nans(&v)), [n - 1; 3], "bollinger {n}");
+        }
+        let (line, signal) = macd(&x, 12, 26, 9);
+        assert_eq!((leading_nans(&line), leading_nans(&signal)), (25, 33));
+        // Too long a period: all NaN, no panic.
+        assert_eq!(leading_nans(&rsi(&x[..5], 14)), 5);
+        assert_eq!(leading_nans(&rolling_max(&x[..5], 14)), 5);
+    }
+
+    #[test]
+    fn cross_helpers_are_strict() {
+        assert!(crossover(&[1.0, 3.0], &[2.0, 2.0]));
+        assert!(!crossover(&[2.0, 3.0], &[2.0, 2.0]), "a tie before is not a cross");
+        assert!(!crossover(&[1.0, 2.0], &[2.0, 2.0]), "a tie after is not a cross");
+        assert!(!crossover(&[3.0], &[2.0]));
+        assert!(cross_above_at(&[1.0, 3.0, 4.0], &[2.0, 2.0, 2.0], 1));
+        assert!(!cross_above_at(&[1.0, 3.0, 4.0], &[2.0, 2.0, 2.0], 2));
+        assert!(!cross_above_at(&[1.0, 3.0], &[2.0, 2.0], 0));
+        assert!(!cross_above_at(&[1.0, 3.0], &[2.0, 2.0], 5));
+        assert!(crossover_level(&[69.0, 71.0], 70.0));
+        assert!(!crossover_level(&[70.0, 71.0], 70.0));
+        assert!(crossunder_level(&[31.0, 29.0], 30.0));
+        assert!(!crossunder_level(&[31.0, 30.0], 30.0));
+        assert!(!crossunder_level(&[f64::NAN, 29.0], 30.0));
+    }
+
+    fn prices() -> impl Strategy<Value = Vec<f64>> {
+        prop::collection::vec(-0.05f64..0.05, 2..300).prop_map(|r| {
+            let mut p = 100.0;
+            r.into_iter()
+                .map(|x| {
+                    p *= 1.0 + x;
+                    p
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn rolling_extremes_equal_the_naive_window(x in prices(), n in 1usize..40) {
+            let (hi, lo) = (rolling_max(&x, n), rolling_min(&x, n));
+            for i in 0..x.len() {
+                if i + 1 < n {
+                    prop_assert!(hi[i].is_nan() && lo[i].is_nan());
+                } else {
+                    let w = &x[i + 1 - n..=i];
+                    prop_assert_eq!(hi[i], w.iter().copied().fold(f64::MIN, f64::max));
+                    prop_assert_eq!(lo[i], w.iter().copied().fold(f64::MAX, f64::min));
+                }
+            }
+        }
+
+        #[test]
+        fn sma_and_std_match_the_naive_window(x in prices(), n in 1usize..40) {
+            let (mean, sd) = (sma(&x, n), rolling_std(&x, n));
+            for i in n - 1..x.len() {
+                let w = &x[i + 1 - n..=i];
+                let m = w.iter().sum::<f64>() / n as f64;
+                let var = w.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n as f64;
+                prop_assert!(close_to(mean[i], m, 1e-12), "mean {} vs {}", mean[i], m);
+                // The std of a window is small next to its values; compare on the price scale.
+                prop_assert!((sd[i] - var.sqrt()).abs() <= 1e-9 * m, "std {} vs {}", sd[i], var.sqrt());
+            }
+        }
+
+        #[test]
+        fn rsi_stays_in_0_100(x in prices(), n in 1usize..30) {
+            let r = rsi(&x, n);
+            for (i, v) in r.iter().enumerate() {
+                if i < n {
+                    prop_assert!(v.is_nan());
+                } else {
+                    prop_assert!((0.0..=100.0).contains(v), "rsi[{}] = {}", i, v);
+                }
+            }
+        }
+
+        #[test]
+        fn indicators_are_causal(x in prices(), n in 1usize..20, cut in 0usize..300) {
+            // A prefix of the input gives the same prefix of the output, bit for bit: no look-ahead.
+            let k = cut.min(x.len());
+            let p = &x[..k];
+            let same = |a: &[f64], b: &[f64]| {
+                a.len() == b.len() && a.iter().zip(b).all(|(u, v)| u.to_bits() == v.to_bits())
+            };
+            prop_assert!(same(&sma(p, n), &sma(&x, n)[..k]));
+            prop_assert!(same(&ema(p, n), &ema(&x, n)[..k]));
+            prop_assert!(same(&rsi(p, n), &rsi(&x, n)[..k]));
+            prop_assert!(same(&atr(p, p, p, n), &atr(&x, &x, &x, n)[..k]));
+            prop_assert!(same(&rolling_std(p, n), &rolling_std(&x, n)[..k]));
+            prop_assert!(same(&rolling_max(p, n), &rolling_max(&x, n)[..k]));
+            prop_assert!(same(&rolling_min(p, n), &rolling_min(&x, n)[..k]));
+            let (a, b) = (macd(p, n, n + 3, 4), macd(&x, n, n + 3, 4));
+            prop_assert!(same(&a.0, &b.0[..k]) && same(&a.1, &b.1[..k]));
+        }
+    }
+}
