@@ -52,10 +52,9 @@ fn from_frame(path: &Path, body: &[u8], df: &DataFrame) -> Result<Loaded, DataEr
         DataError::MissingColumn { path: path.to_path_buf(), column, found }
     })?;
     let text = |i: usize| -> Result<&StringChunked, DataError> {
-        df.columns()[i].str().map_err(|e| DataError::Csv {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+        df.columns()[i]
+            .str()
+            .map_err(|e| DataError::Csv { path: path.to_path_buf(), message: e.to_string() })
     };
     let (ts, open, high, low, close) =
         (text(map.ts)?, text(map.open)?, text(map.high)?, text(map.low)?, text(map.close)?);
@@ -161,9 +160,13 @@ impl CsvRows<'_> {
             Fail::Missing => DataError::MissingValue { path, row, column },
             _ if value.contains('\u{FFFD}') => DataError::InvalidUtf8 { path, row, value, column },
             Fail::Number => DataError::BadNumber { path, row, value, column },
-            Fail::Time(kind) => {
-                DataError::BadTimestamp { path, row, value, column, expected: parse::expected(kind) }
-            }
+            Fail::Time(kind) => DataError::BadTimestamp {
+                path,
+                row,
+                value,
+                column,
+                expected: parse::expected(kind),
+            },
             Fail::TimeOverflow => DataError::BadTimestamp {
                 path,
                 row,
@@ -187,7 +190,10 @@ fn parse_f64_column(col: &StringChunked, keep: Option<&[bool]>) -> Result<Vec<f6
     Ok(out)
 }
 
-fn parse_time_column(col: &StringChunked, keep: Option<&[bool]>) -> Result<Vec<i64>, (usize, Fail)> {
+fn parse_time_column(
+    col: &StringChunked,
+    keep: Option<&[bool]>,
+) -> Result<Vec<i64>, (usize, Fail)> {
     let kept = |rec: &usize| keep.is_none_or(|k| k[*rec]);
     let first = col.iter().enumerate().filter(|(rec, _)| kept(rec)).find_map(|(_, v)| v);
     let kind = parse::classify(first.unwrap_or(""));
@@ -380,7 +386,10 @@ mod tests {
         let p = Path::new("x.csv");
         assert!(check_text(p, b"Date,Open\n1,2\n").is_ok());
         assert!(check_text(p, b"Date,Op\xe9n\n1,2\n").is_ok(), "latin-1 text is still text");
-        assert!(matches!(check_text(p, b"\x89PNG\r\n\x1a\n\0\0"), Err(DataError::NotTabular { .. })));
+        assert!(matches!(
+            check_text(p, b"\x89PNG\r\n\x1a\n\0\0"),
+            Err(DataError::NotTabular { .. })
+        ));
         assert!(matches!(check_text(p, b"PAR1...."), Err(DataError::NotTabular { .. })));
     }
 }

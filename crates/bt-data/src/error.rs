@@ -1,5 +1,7 @@
 use std::{fmt, path::PathBuf};
 
+use bt_domain::time::format_iso;
+
 /// Where a value sits in its file, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Row {
@@ -263,8 +265,8 @@ pub enum DataError {
     },
     /// A timestamp is not after the previous one (duplicate or out of order).
     #[error(
-        "{}: {row}, column {}: timestamp {current} is not after {previous} ({previous_row}): sort the file by time and remove duplicates",
-        path.display(), col(column)
+        "{}: {row}, column {}: timestamp {} is not after {} ({previous_row}): sort the file by time and remove duplicates",
+        path.display(), col(column), format_iso(*current), format_iso(*previous)
     )]
     NotIncreasing {
         /// The file.
@@ -275,15 +277,15 @@ pub enum DataError {
         previous_row: Row,
         /// The timestamp column as spelled in the file.
         column: String,
-        /// This row's timestamp (ISO, UTC).
-        current: String,
-        /// The previous row's timestamp (ISO, UTC).
-        previous: String,
+        /// This row's timestamp, ns since the Unix epoch (UTC).
+        current: i64,
+        /// The previous row's timestamp, ns since the Unix epoch (UTC).
+        previous: i64,
     },
     /// Fewer than two bars.
     #[error(
-        "{}: {bars} data row(s): a backtest needs at least 2 bars: use a longer file",
-        path.display()
+        "{}: {}: a backtest needs at least 2 bars: use a longer file",
+        path.display(), count_rows(*bars)
     )]
     TooFewBars {
         /// The file.
@@ -409,6 +411,14 @@ impl DataError {
             std::io::ErrorKind::PermissionDenied => DataError::PermissionDenied { path },
             _ => DataError::Io { path, action, source: e },
         }
+    }
+}
+
+fn count_rows(n: usize) -> String {
+    match n {
+        0 => "no data rows".to_string(),
+        1 => "only 1 data row".to_string(),
+        n => format!("only {n} data rows"),
     }
 }
 

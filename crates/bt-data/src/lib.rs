@@ -165,7 +165,10 @@ impl TableColumn {
 }
 
 /// Writes named columns (all the same length, names unique) as a Parquet file, atomically.
-pub fn write_table_parquet(columns: &[(String, TableColumn)], path: &Path) -> Result<(), DataError> {
+pub fn write_table_parquet(
+    columns: &[(String, TableColumn)],
+    path: &Path,
+) -> Result<(), DataError> {
     atomic_write(path, |w| parquet::write_table(columns, w, path))
 }
 
@@ -179,7 +182,8 @@ fn atomic_write(
     path: &Path,
     body: impl FnOnce(&mut dyn Write) -> Result<(), DataError>,
 ) -> Result<(), DataError> {
-    let name = path.file_name().ok_or_else(|| DataError::UnknownFormat { path: path.to_path_buf() })?;
+    let name =
+        path.file_name().ok_or_else(|| DataError::UnknownFormat { path: path.to_path_buf() })?;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp: PathBuf = dir.join(format!(
         ".{}.{}-{}.tmp",

@@ -46,14 +46,18 @@ pub(crate) fn read(path: &Path, bytes: &[u8]) -> Result<Loaded, DataError> {
     }
     let df = ParquetReader::new(std::io::Cursor::new(bytes)).finish().map_err(parquet_err(path))?;
     let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
-    let temporal: Vec<bool> =
-        df.columns().iter().map(|c| matches!(c.dtype(), DataType::Datetime(..) | DataType::Date)).collect();
+    let temporal: Vec<bool> = df
+        .columns()
+        .iter()
+        .map(|c| matches!(c.dtype(), DataType::Datetime(..) | DataType::Date))
+        .collect();
     let map = parse::resolve_columns(&names, &temporal).map_err(|(column, found)| {
         DataError::MissingColumn { path: path.to_path_buf(), column, found }
     })?;
     let col = |i: usize| df.columns()[i].as_materialized_series();
     let price = |i: usize| f64_column(path, col(i), &names[i]);
-    let (open, high, low, close) = (price(map.open)?, price(map.high)?, price(map.low)?, price(map.close)?);
+    let (open, high, low, close) =
+        (price(map.open)?, price(map.high)?, price(map.low)?, price(map.close)?);
     let volume = map.volume.map(price).transpose()?;
     let ts = time_column(path, col(map.ts), &names[map.ts])?;
     let has_volume = volume.is_some();

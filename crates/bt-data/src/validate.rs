@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use bt_domain::{Bars, BarsError, BarsErrorKind, Column, time::format_iso};
+use bt_domain::{Bars, BarsError, BarsErrorKind, Column};
 
 use crate::error::{DataError, Row};
 
@@ -45,7 +45,12 @@ impl Names {
 pub(crate) struct RowMap<'a>(pub &'a dyn Fn(usize) -> Row);
 
 /// Validates and builds the bars, naming the file row of the first bad bar.
-pub(crate) fn build(path: &Path, raw: Raw, names: &Names, rows: &RowMap<'_>) -> Result<Bars, DataError> {
+pub(crate) fn build(
+    path: &Path,
+    raw: Raw,
+    names: &Names,
+    rows: &RowMap<'_>,
+) -> Result<Bars, DataError> {
     let n = raw.ts.len();
     if n < 2 {
         return Err(DataError::TooFewBars { path: path.to_path_buf(), bars: n });
@@ -78,8 +83,8 @@ fn bars_error(path: &Path, e: BarsError, names: &Names, rows: &RowMap<'_>) -> Da
             row,
             previous_row: (rows.0)(e.index.saturating_sub(1)),
             column: names.ts.clone(),
-            current: format_iso(current),
-            previous: format_iso(previous),
+            current,
+            previous,
         },
         BarsErrorKind::TooFewBars { len } => DataError::TooFewBars { path, bars: len },
         kind => DataError::InvalidBars { path, row, message: kind.to_string() },

@@ -74,7 +74,7 @@ pub fn format_timedelta(nanos: i64) -> String {
     let mut s =
         format!("{sign}{days} days {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
     if frac != 0 {
-        if frac % 1000 == 0 {
+        if frac.is_multiple_of(1000) {
             s.push_str(&format!(".{:06}", frac / 1000));
         } else {
             s.push_str(&format!(".{frac:09}"));

@@ -23,10 +23,23 @@ pub struct Axis {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {
-    Int { start: i64, end: i64, step: i64, count: u64 },
+    Int {
+        start: i64,
+        end: i64,
+        step: i64,
+        count: u64,
+    },
     // Points are `(scaled_start + k * scaled_step) / scale`: integer arithmetic on k*step, so a
     // range never drifts and `range(0.1, 0.3, 0.1)` gives exactly 0.1, 0.2, 0.3.
-    Float { start: f64, end: f64, step: f64, scaled_start: i64, scaled_step: i64, scale: f64, count: u64 },
+    Float {
+        start: f64,
+        end: f64,
+        step: f64,
+        scaled_start: i64,
+        scaled_step: i64,
+        scale: f64,
+        count: u64,
+    },
     List(Vec<ParamValue>),
 }
 
@@ -49,18 +62,18 @@ impl Axis {
     /// The floats `start + k * step` for `k = 0, 1, ...` up to and including `end`, computed
     /// on the decimal digits of the three numbers so that no rounding error accumulates.
     pub fn float_range(start: f64, end: f64, step: f64) -> Result<Axis, String> {
-        let shown = format!("range({}, {}, {})", ron_float(start), ron_float(end), ron_float(step));
         if !(start.is_finite() && end.is_finite() && step.is_finite()) {
-            return Err(format!("{shown}: bounds and step must be finite numbers"));
+            return Err("bounds and step must be finite numbers".into());
         }
         if step <= 0.0 {
-            return Err(format!("{shown}: the step must be positive"));
+            return Err(format!("step {step} must be positive"));
         }
         if end < start {
-            return Err(format!("{shown}: end is below start; swap them"));
+            return Err(format!("end {end} is below start {start}: swap them"));
         }
         let digits = decimals(start).max(decimals(end)).max(decimals(step));
-        let too_fine = || format!("{shown}: too many digits for an exact range; use fewer decimals or a list");
+        let too_fine =
+            || "too many digits for an exact range: use fewer decimals or a list".to_string();
         if digits > 15 {
             return Err(too_fine());
         }
@@ -98,7 +111,10 @@ impl Axis {
                 return Err(format!("value {x} is not a finite number"));
             }
             if values[..i].contains(v) {
-                return Err(format!("value {} is listed twice: list each value once", ron_param(v)));
+                return Err(format!(
+                    "value {} is listed twice: list each value once",
+                    ron_param(v)
+                ));
             }
         }
         Ok(Axis { kind: Kind::List(values) })
@@ -173,23 +189,25 @@ impl Axis {
     /// Parses the RON text of a grid value: `range(a, b)`, `range(a, b, step)` or a list.
     pub(crate) fn from_ron(text: &str) -> Result<Axis, String> {
         let text = text.trim();
-        let expected = "expected range(start, end), range(start, end, step) or a list like [1, 2, 3]";
+        let expected =
+            "expected range(start, end), range(start, end, step) or a list like [1, 2, 3]";
         if let Some(args) = text.strip_prefix("range")
             && args.trim_start().starts_with('(')
         {
-            let RangeArgs(args) =
-                ron::from_str(args).map_err(|e| format!("`{text}`: {expected} ({})", e.code))?;
-            return match args[..] {
+            let RangeArgs(args) = ron::from_str(args)
+                .map_err(|e| format!("`{text}`: {expected} ({})", lowercase(&e.code)))?;
+            let axis = match args[..] {
                 [Num::Int(a), Num::Int(b)] => Axis::int_range(a, b, 1),
                 [Num::Int(a), Num::Int(b), Num::Int(s)] => Axis::int_range(a, b, s),
                 [a, b] => Axis::float_range(a.f64(), b.f64(), 1.0),
                 [a, b, s] => Axis::float_range(a.f64(), b.f64(), s.f64()),
-                _ => Err(format!("`{text}`: {expected}")),
+                _ => return Err(format!("`{text}`: {expected}")),
             };
+            return axis.map_err(|e| format!("`{text}`: {e}"));
         }
         match ron::from_str::<Vec<ParamRepr>>(text) {
             Ok(values) => Axis::list(values.into_iter().map(|v| v.0).collect()),
-            Err(e) => Err(format!("`{text}`: {expected} ({})", e.code)),
+            Err(e) => Err(format!("`{text}`: {expected} ({})", lowercase(&e.code))),
         }
     }
 }
@@ -204,6 +222,12 @@ impl fmt::Display for Axis {
 /// at most `end`).
 fn int_point(start: i64, step: i64, i: u64) -> i64 {
     (i128::from(start) + i128::from(step) * i128::from(i)) as i64
+}
+
+fn lowercase(e: &ron::Error) -> String {
+    let text = e.to_string();
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or(text)
 }
 
 fn ty_of(v: &ParamValue) -> Ty {
@@ -288,7 +312,10 @@ pub fn parse_grid_arg(spec: &str) -> Result<(String, Axis), QueueError> {
         let num = |s: &str| match scalar(s.trim()) {
             ParamValue::Int(i) => Ok(Num::Int(i)),
             ParamValue::Float(x) => Ok(Num::Float(x)),
-            _ => Err(bad(format!("`{}` is not a number; expected e.g. fast=5..=34 or k=0.5..=2.0:0.5", s.trim()))),
+            _ => Err(bad(format!(
+                "`{}` is not a number; expected e.g. fast=5..=34 or k=0.5..=2.0:0.5",
+                s.trim()
+            ))),
         };
         let (start, end, step) = (num(start)?, num(end)?, step.map(num).transpose()?);
         match (start, end, step.unwrap_or(Num::Int(1))) {
@@ -309,7 +336,8 @@ pub fn parse_param_arg(spec: &str) -> Result<(String, ParamValue), QueueError> {
 }
 
 fn split_assignment(spec: &str) -> Result<(&str, &str), &'static str> {
-    let (name, value) = spec.split_once('=').ok_or("expected name=value, e.g. fast=5..=34 or fast=5,10,20")?;
+    let (name, value) =
+        spec.split_once('=').ok_or("expected name=value, e.g. fast=5..=34 or fast=5,10,20")?;
     let name = name.trim();
     let valid = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_alphanumeric() || c == '_');
@@ -346,7 +374,10 @@ mod tests {
     #[test]
     fn int_ranges_are_inclusive_with_optional_step() {
         let a = Axis::int_range(5, 34, 1).unwrap();
-        assert_eq!((a.len(), a.value(0), a.value(29)), (30, ParamValue::Int(5), ParamValue::Int(34)));
+        assert_eq!(
+            (a.len(), a.value(0), a.value(29)),
+            (30, ParamValue::Int(5), ParamValue::Int(34))
+        );
         let a = Axis::int_range(40, 130, 10).unwrap();
         assert_eq!(a.len(), 10);
         assert_eq!(Axis::int_range(0, 10, 3).unwrap().len(), 4, "0 3 6 9");
@@ -382,13 +413,23 @@ mod tests {
 
     #[test]
     fn ron_round_trip() {
-        for text in ["range(5, 34)", "range(40, 130, 10)", "range(0.5, 2.0, 0.5)", "[40, 50, 60]", "[true, false]", "[\"a\", \"b\"]", "[0.5, 1.0]"] {
+        for text in [
+            "range(5, 34)",
+            "range(40, 130, 10)",
+            "range(0.5, 2.0, 0.5)",
+            "[40, 50, 60]",
+            "[true, false]",
+            "[\"a\", \"b\"]",
+            "[0.5, 1.0]",
+        ] {
             let axis = Axis::from_ron(text).unwrap();
             assert_eq!(axis.to_ron(), text);
         }
         assert_eq!(Axis::from_ron("range(0.5, 2)").unwrap().len(), 2);
         assert_eq!(Axis::from_ron("range (1, 3) // comment\n").unwrap().len(), 3);
-        for bad in ["range(5)", "range(1, 2, 3, 4)", "rang(1, 2)", "range(\"a\", 2)", "5", "[]", "(1, 2)"] {
+        for bad in
+            ["range(5)", "range(1, 2, 3, 4)", "rang(1, 2)", "range(\"a\", 2)", "5", "[]", "(1, 2)"]
+        {
             assert!(Axis::from_ron(bad).is_err(), "{bad}");
         }
     }
@@ -402,11 +443,16 @@ mod tests {
         assert_eq!(parse_grid_arg("fast=5,10,20").unwrap().1.to_ron(), "[5, 10, 20]");
         assert_eq!(parse_grid_arg("long_only=true,false").unwrap().1.to_ron(), "[true, false]");
         assert_eq!(parse_grid_arg("mode=a, b").unwrap().1.to_ron(), "[\"a\", \"b\"]");
-        for bad in ["fast", "=1", "fast=", "fast=5..34", "fast=a..=3", "fast=5..=1", "f=1,1", "f-x=1"] {
+        for bad in
+            ["fast", "=1", "fast=", "fast=5..34", "fast=a..=3", "fast=5..=1", "f=1,1", "f-x=1"]
+        {
             let e = parse_grid_arg(bad).unwrap_err().to_string();
             assert!(e.starts_with("invalid grid spec"), "{bad}: {e}");
         }
-        assert_eq!(parse_param_arg("long_only=true").unwrap(), ("long_only".into(), ParamValue::Bool(true)));
+        assert_eq!(
+            parse_param_arg("long_only=true").unwrap(),
+            ("long_only".into(), ParamValue::Bool(true))
+        );
         assert_eq!(parse_param_arg("k=0.5").unwrap().1, ParamValue::Float(0.5));
         assert!(parse_param_arg("k").is_err());
     }

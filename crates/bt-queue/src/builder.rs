@@ -136,11 +136,13 @@ impl QueueBuilder {
     /// returns the name. Adding the same path again returns the existing name.
     pub fn add_data_file(&mut self, path: &Path) -> String {
         let written = path_string(&relative_path(&self.out_dir, path));
-        let existing = self.datasets.iter().find(|(_, e)| **e == DatasetEntry::File(written.clone()));
+        let existing =
+            self.datasets.iter().find(|(_, e)| **e == DatasetEntry::File(written.clone()));
         if let Some((name, _)) = existing {
             return name.clone();
         }
-        let stem = path.file_stem().map(|s| s.to_string_lossy().replace('/', "_")).unwrap_or_default();
+        let stem =
+            path.file_stem().map(|s| s.to_string_lossy().replace('/', "_")).unwrap_or_default();
         let stem = if stem.is_empty() { "data".to_string() } else { stem };
         let mut name = stem.clone();
         let mut k = 2;
@@ -173,11 +175,13 @@ impl QueueBuilder {
     /// The queue file text.
     pub fn to_ron(&self) -> String {
         let mut out = Vec::new();
-        let sims = self.simulations.iter().map(|s| {
-            sim_line(&s.id, &s.dataset, &s.strategy, s.params.iter(), s.config)
-        });
+        let sims = self
+            .simulations
+            .iter()
+            .map(|s| sim_line(&s.id, &s.dataset, &s.strategy, s.params.iter(), s.config));
         // Writing into a Vec cannot fail.
-        let _ = write_queue(&mut out, &self.header, self.defaults, &self.datasets, sims, &self.sweeps);
+        let _ =
+            write_queue(&mut out, &self.header, self.defaults, &self.datasets, sims, &self.sweeps);
         String::from_utf8(out).unwrap_or_default()
     }
 }
@@ -186,13 +190,20 @@ impl QueueBuilder {
 /// config overrides), for a file in `out_dir`. Points are streamed, never collected.
 ///
 /// Expand a queue that passed [`Queue::validate`]: a broken sweep has no points to write.
-pub fn write_expanded(queue: &Queue, out_dir: &Path, header: &[String], w: &mut dyn Write) -> io::Result<()> {
+pub fn write_expanded(
+    queue: &Queue,
+    out_dir: &Path,
+    header: &[String],
+    w: &mut dyn Write,
+) -> io::Result<()> {
     let datasets = queue
         .datasets()
         .iter()
         .map(|(name, source)| {
             let entry = match source {
-                DatasetSource::File(path) => DatasetEntry::File(path_string(&relative_path(out_dir, path))),
+                DatasetSource::File(path) => {
+                    DatasetEntry::File(path_string(&relative_path(out_dir, path)))
+                }
                 DatasetSource::Synthetic(spec) => DatasetEntry::Synthetic(*spec),
             };
             (name.clone(), entry)
@@ -202,7 +213,9 @@ pub fn write_expanded(queue: &Queue, out_dir: &Path, header: &[String], w: &mut 
         sim_line(&s.spec.id, &s.spec.dataset, &s.spec.strategy, s.spec.params.iter(), s.overrides)
     });
     let swept = queue.sweeps().iter().flat_map(|sweep| {
-        sweep.iter().map(move |spec| sim_line(&spec.id, &spec.dataset, &spec.strategy, spec.params.iter(), sweep.overrides))
+        sweep.iter().map(move |spec| {
+            sim_line(&spec.id, &spec.dataset, &spec.strategy, spec.params.iter(), sweep.overrides)
+        })
     });
     write_queue(w, header, queue.defaults(), &datasets, explicit.chain(swept), &[])
 }
@@ -360,7 +373,8 @@ fn dataset_ron(entry: &DatasetEntry) -> String {
 
 /// `/`-separated, whatever the platform, so that the file is portable.
 fn path_string(path: &Path) -> String {
-    let parts: Vec<String> = path.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let parts: Vec<String> =
+        path.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
     if path.has_root() && parts.first().is_some_and(|p| p == "/") {
         format!("/{}", parts[1..].join("/"))
     } else {
@@ -411,7 +425,8 @@ mod tests {
 
     #[test]
     fn relative_paths() {
-        let rel = |from: &str, to: &str| path_string(&relative_path(Path::new(from), Path::new(to)));
+        let rel =
+            |from: &str, to: &str| path_string(&relative_path(Path::new(from), Path::new(to)));
         assert_eq!(rel("out", "data/GOOG.csv"), "../data/GOOG.csv");
         assert_eq!(rel(".", "data/GOOG.csv"), "data/GOOG.csv");
         assert_eq!(rel("", "GOOG.csv"), "GOOG.csv");

@@ -102,13 +102,16 @@ impl Expr {
         let mut p = Parser { tokens, pos: 0, resolve, known, end_column: src.chars().count() + 1 };
         let (root, ty) = p.or()?;
         if let Some(t) = p.peek() {
-            return Err(p.error_at(t.column, format!("unexpected {} after a complete expression", t.kind)));
+            return Err(
+                p.error_at(t.column, format!("unexpected {} after a complete expression", t.kind))
+            );
         }
         if ty != Ty::Bool {
             return Err(ExprError {
                 column: 1,
-                message: "the expression is a number, not a condition: compare it, e.g. `fast < slow`"
-                    .into(),
+                message:
+                    "the expression is a number, not a condition: compare it, e.g. `fast < slow`"
+                        .into(),
             });
         }
         Ok(Expr { root })
@@ -200,9 +203,13 @@ fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
         } else if c == '(' || c == ')' {
             tokens.push(Token { kind: if c == '(' { Kind::LParen } else { Kind::RParen }, column });
             i += 1;
-        } else if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
+        } else if c.is_ascii_digit()
+            || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+        {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == '_') {
+            while i < chars.len()
+                && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == '_')
+            {
                 i += 1;
             }
             if i < chars.len() && (chars[i] == 'e' || chars[i] == 'E') {
@@ -220,7 +227,10 @@ fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
             let text: String = chars[start..i].iter().filter(|&&c| c != '_').collect();
             let x: f64 = text.parse().map_err(|_| ExprError {
                 column,
-                message: format!("malformed number `{}`", chars[start..i].iter().collect::<String>()),
+                message: format!(
+                    "malformed number `{}`",
+                    chars[start..i].iter().collect::<String>()
+                ),
             })?;
             tokens.push(Token { kind: Kind::Num(x), column });
         } else if c.is_alphabetic() || c == '_' {
@@ -229,9 +239,10 @@ fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
                 i += 1;
             }
             tokens.push(Token { kind: Kind::Name(chars[start..i].iter().collect()), column });
-        } else if let Some(op) = OPERATORS.iter().find(|op| {
-            op.chars().enumerate().all(|(k, oc)| chars.get(i + k) == Some(&oc))
-        }) {
+        } else if let Some(op) = OPERATORS
+            .iter()
+            .find(|op| op.chars().enumerate().all(|(k, oc)| chars.get(i + k) == Some(&oc)))
+        {
             tokens.push(Token { kind: Kind::Op(op), column });
             i += op.len();
         } else {
@@ -409,7 +420,8 @@ impl Parser<'_> {
         let Some(token) = self.peek().cloned() else {
             return Err(self.error_at(
                 self.end_column,
-                "expected a number, a parameter name or `(`, found the end of the expression".into(),
+                "expected a number, a parameter name or `(`, found the end of the expression"
+                    .into(),
             ));
         };
         self.pos += 1;

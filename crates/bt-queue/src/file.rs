@@ -109,7 +109,9 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for UniqueMap<V> {
                 let mut out = BTreeMap::new();
                 while let Some(key) = map.next_key::<String>()? {
                     if out.contains_key(&key) {
-                        return Err(de::Error::custom(format!("key {key:?} appears twice: keep one")));
+                        return Err(de::Error::custom(format!(
+                            "key {key:?} appears twice: keep one"
+                        )));
                     }
                     let value = map.next_value()?;
                     out.insert(key, value);
@@ -141,13 +143,20 @@ fn syntax(e: SpannedError, text: &str, file: &str) -> QueueError {
     let line = e.span.start.line.max(1);
     let column = e.span.start.col.max(1);
     let source_line = text.lines().nth(line - 1).unwrap_or("").to_owned();
-    QueueError::Syntax { file: file.to_owned(), line, column, message: message(&e.code), source_line }
+    QueueError::Syntax {
+        file: file.to_owned(),
+        line,
+        column,
+        message: message(&e.code),
+        source_line,
+    }
 }
 
 /// ron's messages, reworded in the house style (lowercase, with what to do).
 fn message(code: &ron::Error) -> String {
     use ron::Error as E;
-    let within = |outer: &Option<String>| outer.as_ref().map(|o| format!(" in {o}")).unwrap_or_default();
+    let within =
+        |outer: &Option<String>| outer.as_ref().map(|o| format!(" in {o}")).unwrap_or_default();
     match code {
         E::NoSuchStructField { expected, found, outer } => format!(
             "unknown field `{found}`{}; valid fields: {}",
@@ -204,9 +213,18 @@ mod tests {
             err("(version: 1,\n datasets: {},\n bogus: 3)"),
             "q.ron:3:2: unknown field `bogus` in queue; valid fields: version, defaults, datasets, simulations, sweeps\n  |\n3 |  bogus: 3)\n  |  ^"
         );
-        assert!(err("(version: 2, datasets: {}, whatever: 1)").starts_with("q.ron: unsupported queue version 2"));
+        assert!(
+            err("(version: 2, datasets: {}, whatever: 1)")
+                .starts_with("q.ron: unsupported queue version 2")
+        );
         assert!(err("(datasets: {})").contains("missing field `version`"));
-        assert!(err("(version: 1, datasets: {\"a\": (path: \"x\"), \"a\": (path: \"y\")})").contains("appears twice"));
-        assert!(err("(version: \"1\", datasets: {})").starts_with("q.ron:1:10: expected a whole number"));
+        assert!(
+            err("(version: 1, datasets: {\"a\": (path: \"x\"), \"a\": (path: \"y\")})")
+                .contains("appears twice")
+        );
+        assert!(
+            err("(version: \"1\", datasets: {})")
+                .starts_with("q.ron:1:10: expected a whole number")
+        );
     }
 }

@@ -48,7 +48,10 @@ mod value;
 
 pub use crate::{
     axis::{Axis, parse_grid_arg, parse_param_arg},
-    builder::{QueueBuilder, Sampling, SimulationDef, SweepDef, expand, relative_path, sweep_defs, write_expanded},
+    builder::{
+        QueueBuilder, Sampling, SimulationDef, SweepDef, expand, relative_path, sweep_defs,
+        write_expanded,
+    },
     error::{Problem, QueueError, Subject},
     queue::{DatasetSource, Queue, StrategyCatalog, SyntheticSpec},
     value::ConfigOverrides,

@@ -31,9 +31,10 @@ pub enum DatasetSource {
     Synthetic(SyntheticSpec),
 }
 
-/// How to generate a synthetic data set: a seeded random walk of `bars` bars.
+/// How to generate a synthetic data set: a seeded geometric Brownian motion of `bars` bars.
 ///
-/// `drift` and `volatility` are the mean and standard deviation of the per-bar log return.
+/// The fields and defaults are those of bt-data's generator (`bt_data::GbmSpec`), which the
+/// CLI calls with them; `drift` and `volatility` are annualised.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SyntheticSpec {
     /// Number of bars (at least 2).
@@ -46,21 +47,21 @@ pub struct SyntheticSpec {
     pub start: i64,
     /// Open of the first bar (> 0).
     pub start_price: f64,
-    /// Mean per-bar log return.
+    /// Annualised drift (0.05 for 5% a year).
     pub drift: f64,
-    /// Standard deviation of the per-bar log return (>= 0).
+    /// Annualised volatility (>= 0, e.g. 0.2).
     pub volatility: f64,
 }
 
 impl SyntheticSpec {
-    /// Default first timestamp: 2020-01-01T00:00:00 UTC.
-    pub const DEFAULT_START: i64 = 1_577_836_800_000_000_000;
+    /// Default first timestamp: 2000-01-01T00:00:00 UTC.
+    pub const DEFAULT_START: i64 = 946_684_800_000_000_000;
     /// Default first price.
     pub const DEFAULT_START_PRICE: f64 = 100.0;
-    /// Default per-bar drift.
-    pub const DEFAULT_DRIFT: f64 = 0.0;
-    /// Default per-bar volatility.
-    pub const DEFAULT_VOLATILITY: f64 = 0.01;
+    /// Default annualised drift.
+    pub const DEFAULT_DRIFT: f64 = 0.05;
+    /// Default annualised volatility.
+    pub const DEFAULT_VOLATILITY: f64 = 0.2;
 
     /// A spec with the default start, start price, drift and volatility.
     pub fn new(bars: usize, seed: u64, interval: Interval) -> SyntheticSpec {
@@ -137,11 +138,14 @@ impl Queue {
                     datasets.insert(ds_name, source);
                 }
                 Err(messages) => dataset_problems.extend(
-                    messages.into_iter().map(|m| Problem::new(Subject::Dataset(ds_name.clone()), m)),
+                    messages
+                        .into_iter()
+                        .map(|m| Problem::new(Subject::Dataset(ds_name.clone()), m)),
                 ),
             }
         }
-        let simulations = repr.simulations.into_iter().map(|s| simulation(s, default_config)).collect();
+        let simulations =
+            repr.simulations.into_iter().map(|s| simulation(s, default_config)).collect();
         let sweeps = repr.sweeps.into_iter().map(|s| sweep(s, default_config)).collect();
         Queue {
             name: name.to_owned(),
@@ -192,7 +196,10 @@ impl Queue {
     /// (each: data sets in listed order, then points in grid order, last name fastest).
     /// Points are generated on the fly; ids are stable whatever the order of execution.
     pub fn iter(&self) -> impl Iterator<Item = SimSpec> + '_ {
-        self.simulations.iter().map(|s| s.spec.clone()).chain(self.sweeps.iter().flat_map(Sweep::iter))
+        self.simulations
+            .iter()
+            .map(|s| s.spec.clone())
+            .chain(self.sweeps.iter().flat_map(Sweep::iter))
     }
 
     pub(crate) fn defaults(&self) -> ConfigOverrides {
@@ -268,7 +275,10 @@ impl Queue {
             let spec = &sim.spec;
             let subject = || Subject::Simulation(spec.id.clone());
             if spec.id.is_empty() {
-                problems.push(Problem::new(subject(), "the id is empty: give every simulation a unique id"));
+                problems.push(Problem::new(
+                    subject(),
+                    "the id is empty: give every simulation a unique id",
+                ));
             }
             let count = counts[spec.id.as_str()];
             if count > 1 && reported.insert(&spec.id) {
@@ -280,7 +290,11 @@ impl Queue {
             if !self.declared.contains(&spec.dataset) {
                 problems.push(Problem::new(
                     subject(),
-                    format!("unknown dataset {:?}; datasets of this queue: {}", spec.dataset, self.known_datasets()),
+                    format!(
+                        "unknown dataset {:?}; datasets of this queue: {}",
+                        spec.dataset,
+                        self.known_datasets()
+                    ),
                 ));
             }
             if !sim.overrides.is_empty()
@@ -295,19 +309,25 @@ impl Queue {
     }
 
     fn validate_sweeps(&self, catalog: &dyn StrategyCatalog, problems: &mut Vec<Problem>) {
-        let explicit: BTreeSet<&str> = self.simulations.iter().map(|s| s.spec.id.as_str()).collect();
+        let explicit: BTreeSet<&str> =
+            self.simulations.iter().map(|s| s.spec.id.as_str()).collect();
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for sweep in &self.sweeps {
             *counts.entry(&sweep.id).or_default() += 1;
         }
         let mut reported = BTreeSet::new();
         for sweep in &self.sweeps {
-            let mut report = |message: String| problems.push(Problem::new(Subject::Sweep(sweep.id.clone()), message));
+            let mut report = |message: String| {
+                problems.push(Problem::new(Subject::Sweep(sweep.id.clone()), message))
+            };
             if sweep.id.is_empty() {
                 report("the id is empty: give every sweep a unique id".into());
             }
             if sweep.id.contains('/') {
-                report("the id contains `/`, which separates the parts of point ids: use `-` or `_`".into());
+                report(
+                    "the id contains `/`, which separates the parts of point ids: use `-` or `_`"
+                        .into(),
+                );
             }
             let count = counts[sweep.id.as_str()];
             if count > 1 && reported.insert(&sweep.id) {
@@ -320,7 +340,10 @@ impl Queue {
                 if sweep.datasets[..i].contains(ds) {
                     report(format!("dataset {ds:?} is listed twice: list it once"));
                 } else if !self.declared.contains(ds) {
-                    report(format!("unknown dataset {ds:?}; datasets of this queue: {}", self.known_datasets()));
+                    report(format!(
+                        "unknown dataset {ds:?}; datasets of this queue: {}",
+                        self.known_datasets()
+                    ));
                 }
             }
             if !sweep.overrides.is_empty()
@@ -334,7 +357,9 @@ impl Queue {
             let Some(plan) = &sweep.plan else { continue };
             if plan.point_count() == 0 {
                 let src = plan.where_src.as_deref().unwrap_or_default();
-                report(format!("no grid point satisfies where {src:?}: relax the condition or widen the grid"));
+                report(format!(
+                    "no grid point satisfies where {src:?}: relax the condition or widen the grid"
+                ));
                 continue;
             }
             check_points(sweep, plan, catalog, &mut report);
@@ -359,7 +384,12 @@ impl Queue {
 }
 
 /// Runs the catalog on every point of a sweep (once: points do not depend on the data set).
-fn check_points(sweep: &Sweep, plan: &Plan, catalog: &dyn StrategyCatalog, report: &mut dyn FnMut(String)) {
+fn check_points(
+    sweep: &Sweep,
+    plan: &Plan,
+    catalog: &dyn StrategyCatalog,
+    report: &mut dyn FnMut(String),
+) {
     let mut cursor = Cursor::new(plan);
     let (mut failed, mut total) = (0u64, 0u64);
     while let Some(idx) = cursor.next() {
@@ -392,7 +422,10 @@ fn check_points(sweep: &Sweep, plan: &Plan, catalog: &dyn StrategyCatalog, repor
 fn dataset(name: &str, ds: DatasetRepr, base_dir: &Path) -> Result<DatasetSource, Vec<String>> {
     let mut problems = Vec::new();
     if name.is_empty() || name.contains('/') {
-        problems.push("a dataset name must be non-empty and free of `/` (it is part of point ids)".to_string());
+        problems.push(
+            "a dataset name must be non-empty and free of `/` (it is part of point ids)"
+                .to_string(),
+        );
     }
     let source = match (ds.path, ds.synthetic) {
         (Some(_), Some(_)) => {
@@ -400,7 +433,10 @@ fn dataset(name: &str, ds: DatasetRepr, base_dir: &Path) -> Result<DatasetSource
             None
         }
         (None, None) => {
-            problems.push("give `path: \"file.csv\"` or `synthetic: (bars: ..., seed: ..., interval: ...)`".into());
+            problems.push(
+                "give `path: \"file.csv\"` or `synthetic: (bars: ..., seed: ..., interval: ...)`"
+                    .into(),
+            );
             None
         }
         (Some(path), None) if path.trim().is_empty() => {
@@ -408,7 +444,9 @@ fn dataset(name: &str, ds: DatasetRepr, base_dir: &Path) -> Result<DatasetSource
             None
         }
         (Some(path), None) => Some(DatasetSource::File(base_dir.join(path))),
-        (None, Some(s)) => synthetic(s).map_err(|p| problems.extend(p)).ok().map(DatasetSource::Synthetic),
+        (None, Some(s)) => {
+            synthetic(s).map_err(|p| problems.extend(p)).ok().map(DatasetSource::Synthetic)
+        }
     };
     match source {
         Some(source) if problems.is_empty() => Ok(source),
@@ -418,11 +456,14 @@ fn dataset(name: &str, ds: DatasetRepr, base_dir: &Path) -> Result<DatasetSource
 
 fn synthetic(s: SyntheticRepr) -> Result<SyntheticSpec, Vec<String>> {
     let mut problems = Vec::new();
-    let interval = s.interval.parse::<Interval>().map_err(|e| problems.push(format!("synthetic: {e}"))).ok();
+    let interval =
+        s.interval.parse::<Interval>().map_err(|e| problems.push(format!("synthetic: {e}"))).ok();
     let start = match &s.start {
         None => Some(SyntheticSpec::DEFAULT_START),
         Some(text) => time::parse_iso(text).or_else(|| {
-            problems.push(format!("synthetic: start {text:?} is not a date: write e.g. \"2020-01-01T00:00:00\""));
+            problems.push(format!(
+                "synthetic: start {text:?} is not a date: write e.g. \"2000-01-01T00:00:00\""
+            ));
             None
         }),
     };
@@ -443,9 +484,15 @@ fn synthetic(s: SyntheticRepr) -> Result<SyntheticSpec, Vec<String>> {
         problems.push(format!("synthetic: volatility = {volatility}: expected a number >= 0"));
     }
     match (interval, start) {
-        (Some(interval), Some(start)) if problems.is_empty() => {
-            Ok(SyntheticSpec { bars, seed: s.seed, interval, start, start_price, drift, volatility })
-        }
+        (Some(interval), Some(start)) if problems.is_empty() => Ok(SyntheticSpec {
+            bars,
+            seed: s.seed,
+            interval,
+            start,
+            start_price,
+            drift,
+            volatility,
+        }),
         _ => Err(problems),
     }
 }
@@ -474,11 +521,15 @@ fn sweep(s: SweepRepr, defaults: BacktestConfig) -> Sweep {
         (Some(grid), None, None) => (Some(grid), None),
         (None, Some(random), Some(space)) => (Some(space), Some((random.n, random.seed))),
         (Some(_), Some(_), None) => {
-            problems.push("a random sweep samples from `space`, not `grid`: rename `grid` to `space`".into());
+            problems.push(
+                "a random sweep samples from `space`, not `grid`: rename `grid` to `space`".into(),
+            );
             (None, None)
         }
         (None, None, Some(_)) => {
-            problems.push("`space` needs `random: (n: ..., seed: ...)`; for every point, use `grid`".into());
+            problems.push(
+                "`space` needs `random: (n: ..., seed: ...)`; for every point, use `grid`".into(),
+            );
             (None, None)
         }
         (Some(_), _, Some(_)) => {
@@ -500,7 +551,9 @@ fn sweep(s: SweepRepr, defaults: BacktestConfig) -> Sweep {
     let mut axes = Vec::new();
     for (name, raw) in values.map(|v| v.0).unwrap_or_default() {
         if fixed.contains_key(&name) {
-            problems.push(format!("parameter `{name}` is both fixed in `params` and swept in `{section}`: keep one"));
+            problems.push(format!(
+                "parameter `{name}` is both fixed in `params` and swept in `{section}`: keep one"
+            ));
         }
         match Axis::from_ron(raw.get_ron()) {
             Ok(axis) => axes.push((name, axis)),
@@ -549,6 +602,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn queue_can_be_shared_between_executor_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Queue>();
+    }
+
+    #[test]
     fn fnv1a_matches_reference_vectors() {
         // From the FNV reference test suite (draft-eastlake-fnv).
         assert_eq!(fnv1a(FNV_OFFSET, b""), 0xcbf2_9ce4_8422_2325);
@@ -559,12 +618,15 @@ mod tests {
     #[test]
     fn synthetic_defaults_and_checks() {
         let s = |extra: &str| {
-            let text = format!("(version: 1, datasets: {{\"s\": (synthetic: (bars: 100, seed: 7, interval: \"1m\"{extra}))}}, simulations: [])");
+            let text = format!(
+                "(version: 1, datasets: {{\"s\": (synthetic: (bars: 100, seed: 7, interval: \"1m\"{extra}))}}, simulations: [])"
+            );
             Queue::from_str(&text, Path::new("."), "q.ron").unwrap()
         };
         let q = s("");
         let DatasetSource::Synthetic(spec) = &q.datasets()["s"] else { panic!("not synthetic") };
         assert_eq!(*spec, SyntheticSpec::new(100, 7, Interval::MINUTE));
+        assert_eq!(time::format_iso(SyntheticSpec::DEFAULT_START), "2000-01-01T00:00:00");
         let q = s(", start: \"2021-06-01\", start_price: 50, drift: 0.001, volatility: 0.02");
         let DatasetSource::Synthetic(spec) = &q.datasets()["s"] else { panic!("not synthetic") };
         assert_eq!((spec.start_price, spec.drift, spec.volatility), (50.0, 0.001, 0.02));

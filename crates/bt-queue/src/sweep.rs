@@ -71,9 +71,17 @@ impl Plan {
         };
         let total = axes.iter().try_fold(1u64, |acc, a| acc.checked_mul(a.len()));
         let Some(total) = total else {
-            return Err("the product of the parameter values has more than 2^64 points: narrow it".into());
+            return Err(
+                "the product of the parameter values has more than 2^64 points: narrow it".into()
+            );
         };
-        let mut plan = Plan { names, axes, where_src, filter, points: Points::Grid { count: OnceLock::new() } };
+        let mut plan = Plan {
+            names,
+            axes,
+            where_src,
+            filter,
+            points: Points::Grid { count: OnceLock::new() },
+        };
         if let Some((n, seed)) = random {
             let indices = plan.sample(total, n, seed)?;
             plan.points = Points::Random { n, seed, indices };
@@ -102,7 +110,9 @@ impl Plan {
             return Err("random n = 0 samples nothing: set n to at least 1".into());
         }
         if n > COUNT_LIMIT {
-            return Err(format!("random n = {n} is more than {COUNT_LIMIT} points: use a grid sweep"));
+            return Err(format!(
+                "random n = {n} is more than {COUNT_LIMIT} points: use a grid sweep"
+            ));
         }
         let filtered = match &self.filter {
             None => total,
@@ -113,7 +123,8 @@ impl Plan {
             }
             Some(_) => self.count_grid(),
         };
-        let space = if self.filter.is_some() { "points satisfy `where`" } else { "points in the space" };
+        let space =
+            if self.filter.is_some() { "points satisfy `where`" } else { "points in the space" };
         if n > filtered {
             return Err(format!(
                 "random n = {n} is more than the {filtered} distinct {space}: lower n to at most {filtered} or widen the space"
@@ -188,7 +199,8 @@ fn parse_where(src: &str, names: &[String], axes: &[Axis], fixed: &Params) -> Re
             bt_domain::ParamValue::Str(_) => Binding::Const(f64::NAN, Ty::Str),
         })
     };
-    let known: BTreeSet<&str> = names.iter().map(String::as_str).chain(fixed.keys().map(String::as_str)).collect();
+    let known: BTreeSet<&str> =
+        names.iter().map(String::as_str).chain(fixed.keys().map(String::as_str)).collect();
     let known: Vec<&str> = known.into_iter().collect();
     Expr::parse(src, &resolve, &known)
         .map_err(|e| format!("where {src:?}: column {}: {}", e.column, e.message))
@@ -339,7 +351,11 @@ mod tests {
     use super::*;
     use bt_domain::ParamValue;
 
-    fn plan(axes: &[(&str, Axis)], where_src: Option<&str>, random: Option<(u64, u64)>) -> Result<Plan, String> {
+    fn plan(
+        axes: &[(&str, Axis)],
+        where_src: Option<&str>,
+        random: Option<(u64, u64)>,
+    ) -> Result<Plan, String> {
         let axes = axes.iter().map(|(n, a)| (n.to_string(), a.clone())).collect();
         Plan::new(axes, &Params::new(), where_src.map(str::to_owned), random)
     }
@@ -377,7 +393,8 @@ mod tests {
 
     #[test]
     fn flat_indices_round_trip() {
-        let axes = [("a", Axis::int_range(0, 4, 1).unwrap()), ("b", Axis::int_range(0, 2, 1).unwrap())];
+        let axes =
+            [("a", Axis::int_range(0, 4, 1).unwrap()), ("b", Axis::int_range(0, 2, 1).unwrap())];
         let p = plan(&axes, None, None).unwrap();
         let mut idx = [0, 0];
         for (flat, expected) in points(&p).iter().enumerate() {
@@ -389,7 +406,8 @@ mod tests {
 
     #[test]
     fn random_samples_are_distinct_seeded_and_filtered() {
-        let axes = [("a", Axis::int_range(1, 40, 1).unwrap()), ("b", Axis::int_range(1, 40, 1).unwrap())];
+        let axes =
+            [("a", Axis::int_range(1, 40, 1).unwrap()), ("b", Axis::int_range(1, 40, 1).unwrap())];
         for n in [1, 10, 700, 780] {
             let p = plan(&axes, Some("a < b"), Some((n, 3))).unwrap();
             let pts = points(&p);
@@ -404,7 +422,10 @@ mod tests {
     #[test]
     fn sparse_sampling_draws_distinct_points() {
         // 5000 x 5000 = 25M points: above the dense limit, so draws are rejected and retried.
-        let axes = [("a", Axis::int_range(0, 4999, 1).unwrap()), ("b", Axis::int_range(0, 4999, 1).unwrap())];
+        let axes = [
+            ("a", Axis::int_range(0, 4999, 1).unwrap()),
+            ("b", Axis::int_range(0, 4999, 1).unwrap()),
+        ];
         let p = plan(&axes, None, Some((2000, 9))).unwrap();
         let pts = points(&p);
         assert_eq!(pts.len(), 2000);

@@ -105,9 +105,9 @@ impl<'de> de::Visitor<'de> for ParamVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<ParamValue, E> {
-        i64::try_from(v)
-            .map(ParamValue::Int)
-            .map_err(|_| E::custom(format!("integer {v} is too large: parameters are 64-bit signed")))
+        i64::try_from(v).map(ParamValue::Int).map_err(|_| {
+            E::custom(format!("integer {v} is too large: parameters are 64-bit signed"))
+        })
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<ParamValue, E> {
@@ -173,7 +173,9 @@ pub(crate) fn push_id_value(out: &mut String, v: &ParamValue) {
 }
 
 /// `{"a": 1, "b": true}`.
-pub(crate) fn ron_params<'a>(params: impl IntoIterator<Item = (&'a String, &'a ParamValue)>) -> String {
+pub(crate) fn ron_params<'a>(
+    params: impl IntoIterator<Item = (&'a String, &'a ParamValue)>,
+) -> String {
     let items: Vec<String> =
         params.into_iter().map(|(k, v)| format!("{}: {}", ron_string(k), ron_param(v))).collect();
     format!("{{{}}}", items.join(", "))
@@ -197,7 +199,8 @@ mod tests {
 
     #[test]
     fn overrides_apply_only_set_fields() {
-        let o = ConfigOverrides { commission: Some(0.002), hedging: Some(true), ..Default::default() };
+        let o =
+            ConfigOverrides { commission: Some(0.002), hedging: Some(true), ..Default::default() };
         let c = o.apply(BacktestConfig::default());
         assert_eq!((c.cash, c.commission, c.hedging, c.margin), (10_000.0, 0.002, true, 1.0));
         assert_eq!(o.to_ron(), "(commission: 0.002, hedging: true)");
@@ -207,7 +210,12 @@ mod tests {
     #[test]
     fn id_values_keep_ints_and_floats_apart() {
         let mut s = String::new();
-        for v in [ParamValue::Int(2), ParamValue::Float(2.0), ParamValue::Float(0.5), ParamValue::Bool(true)] {
+        for v in [
+            ParamValue::Int(2),
+            ParamValue::Float(2.0),
+            ParamValue::Float(0.5),
+            ParamValue::Bool(true),
+        ] {
             push_id_value(&mut s, &v);
             s.push(' ');
         }

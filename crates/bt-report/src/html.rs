@@ -234,7 +234,7 @@ pub fn write_report(
 const CSS: &str = "\
 :root{color-scheme:light}
 body{font-family:-apple-system,'Segoe UI',Roboto,'DejaVu Sans',Helvetica,Arial,sans-serif;\
-margin:0 auto;max-width:1100px;padding:1.5rem;color:#212121;background:#fff;line-height:1.45}
+margin:0 auto;max-width:1200px;padding:1.5rem;color:#212121;background:#fff;line-height:1.45}
 h1{font-size:1.6rem;margin:0 0 .25rem}
 h2{font-size:1.25rem;margin:2rem 0 .6rem;border-bottom:1px solid #ddd;padding-bottom:.25rem}
 table{border-collapse:collapse;font-size:.85rem;margin:.4rem 0}
@@ -242,6 +242,7 @@ th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:
 th{background:#f4f4f4}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .metric{font-weight:bold}
+#leaderboard-table td,#leaderboard-table th{white-space:nowrap}
 table.kv th{width:11rem}
 .scroll{overflow-x:auto}
 figure{margin:1rem 0}

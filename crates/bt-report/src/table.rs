@@ -217,25 +217,37 @@ pub fn fmt_stat(key: &str, v: StatValue) -> String {
     }
 }
 
-fn md_cell(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\r', '\n'], " ")
+/// Appends a Markdown table cell (` text |`), escaping pipes and backslashes and folding
+/// line breaks.
+fn push_md_cell(out: &mut String, s: &str) {
+    out.push(' ');
+    if s.contains(['\\', '|', '\r', '\n']) {
+        out.push_str(&s.replace('\\', "\\\\").replace('|', "\\|").replace(['\r', '\n'], " "));
+    } else {
+        out.push_str(s);
+    }
+    out.push_str(" |");
 }
 
-fn markdown_table<'r>(columns: &[String], rows: impl Iterator<Item = &'r [String]>) -> String {
-    let mut out = String::new();
+fn markdown_header(out: &mut String, columns: &[String]) {
     out.push('|');
     for c in columns {
-        let _ = write!(out, " {} |", md_cell(c));
+        push_md_cell(out, c);
     }
     out.push_str("\n|");
     for _ in columns {
         out.push_str(" --- |");
     }
     out.push('\n');
+}
+
+fn markdown_table<'r>(columns: &[String], rows: impl Iterator<Item = &'r [String]>) -> String {
+    let mut out = String::new();
+    markdown_header(&mut out, columns);
     for row in rows {
         out.push('|');
         for cell in row {
-            let _ = write!(out, " {} |", md_cell(cell));
+            push_md_cell(&mut out, cell);
         }
         out.push('\n');
     }
@@ -244,9 +256,19 @@ fn markdown_table<'r>(columns: &[String], rows: impl Iterator<Item = &'r [String
 
 /// The whole summary table as Markdown (cells as in the CSV: NaN and missing empty).
 pub fn summary_markdown(table: &SummaryTable) -> String {
-    let rows: Vec<Vec<String>> =
-        table.rows.iter().map(|r| r.iter().map(Cell::to_text).collect()).collect();
-    markdown_table(&table.columns, rows.iter().map(|r| r.as_slice()))
+    let mut out = String::with_capacity(table.rows.len() * table.columns.len() * 12);
+    markdown_header(&mut out, &table.columns);
+    for row in &table.rows {
+        out.push('|');
+        for cell in row {
+            match cell {
+                Cell::Str(s) => push_md_cell(&mut out, s),
+                other => push_md_cell(&mut out, &other.to_text()),
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// The summary table as a JSON array of objects, one per line.
@@ -337,7 +359,9 @@ mod tests {
 
     #[test]
     fn markdown_cells_escape_pipes_and_newlines() {
-        assert_eq!(md_cell("a|b\nc"), "a\\|b c");
+        let mut out = String::new();
+        push_md_cell(&mut out, "a|b\nc\\");
+        assert_eq!(out, " a\\|b c\\\\ |");
     }
 
     #[test]

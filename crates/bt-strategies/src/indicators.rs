@@ -1,10 +1,10 @@
 //! Technical indicators over slices, one output value per input value (NaN while warming up).
 //!
 //! Every indicator reproduces the pandas expression named in its documentation, operation for
-//! operation, so that values agree with pandas bit for bit (SMA, EMA, RSI, ATR, MACD, rolling
-//! max/min) or within 1e-12 relative (rolling standard deviation and Bollinger bands); the parity
-//! tests compare against pandas-computed references on GOOG. All of them are causal: value `i`
-//! depends only on inputs `0..=i`, so a strategy reading them at bar `i` cannot look ahead.
+//! operation (ports of the loops in `pandas/_libs/window/aggregations.pyx`), so values agree with
+//! pandas bit for bit: the parity tests compare every indicator with pandas 3.1.1's output on
+//! GOOG and require identical bits. All of them are causal: value `i` depends only on inputs
+//! `0..=i`, so a strategy reading them at bar `i` cannot look ahead.
 //!
 //! Periods must be >= 1 (the functions panic otherwise, like [`sma`]); the strategy registry
 //! validates user input before any indicator is computed.
@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 /// additions and removals, removes `x[i-n]` before adding `x[i]`, and forces the mean to 0 when
 /// its sign disagrees with the count of negative inputs (SEMANTICS.md section 6). A naive window
 /// sum differs by one ulp in ~40 % of values, which can flip an exact crossover tie.
+#[expect(clippy::if_same_then_else, reason = "mirrors pandas' calc_mean branch for branch")]
 pub fn sma(x: &[f64], n: usize) -> Vec<f64> {
     assert!(n >= 1, "sma period must be >= 1");
     let mut out = vec![f64::NAN; x.len()];
@@ -238,11 +239,13 @@ pub fn atr(high: &[f64], low: &[f64], close: &[f64], n: usize) -> Vec<f64> {
 
 /// Rolling population standard deviation: pandas' `x.rolling(n).std(ddof=0)`.
 ///
-/// A port of pandas' `roll_var`: Welford's online mean and sum of squared deviations with
+/// A port of pandas 3's `roll_var`: Welford's online mean and sum of squared deviations, with
 /// Kahan-compensated mean updates (separate compensation terms for additions and removals),
-/// removing `x[i-n]` before adding `x[i]`; the variance is exactly 0 when the window holds
-/// `n` equal consecutive values; `std = sqrt(max(var, 0))`. NaN for `i < n - 1` and for windows
-/// with a NaN.
+/// removing `x[i-n]` before adding `x[i]`. When an update loses more than all but ~3
+/// significant digits of the sum of squares (`old * 1000 * EPS > new`: catastrophic
+/// cancellation, e.g. a window that became constant) the window is recomputed from scratch, which
+/// also makes a constant window's variance exactly 0. `std = sqrt(var)`, 0 for a negative
+/// rounding residue (pandas' `zsqrt`). NaN for `i < n - 1` and for windows with a NaN.
 ///
 /// # Panics
 /// If `n == 0`.
@@ -250,20 +253,32 @@ pub fn rolling_std(x: &[f64], n: usize) -> Vec<f64> {
     assert!(n >= 1, "rolling_std period must be >= 1");
     let mut out = vec![f64::NAN; x.len()];
     let mut var = RollingVar::default();
-    if let Some(&first) = x.first() {
-        var.prev_value = first;
-    }
     for i in 0..x.len() {
-        if i >= n {
-            var.remove(x[i - n]);
+        let start = (i + 1).saturating_sub(n);
+        // pandas recomputes at the first window and whenever windows do not overlap (n == 1).
+        let recompute = i == 0 || n == 1;
+        if !recompute {
+            if i >= n {
+                var.remove(x[i - n]);
+            }
+            var.add(x[i]);
         }
-        var.add(x[i]);
-        let v = var.population_variance(n);
-        // pandas' `zsqrt`: negative variances (rounding) become 0.
+        if recompute || var.unstable {
+            var = RollingVar::default();
+            for &v in &x[start..=i] {
+                var.add(v);
+            }
+            var.unstable = false;
+        }
+        let v =
+            if var.nobs >= n as f64 && var.nobs > 0.0 { var.ssqdm / var.nobs } else { f64::NAN };
         out[i] = if v < 0.0 { 0.0 } else { v.sqrt() };
     }
     out
 }
+
+/// pandas' tolerance for an ill-conditioned update: `EPS * 1e3`.
+const INV_COND_TOL: f64 = f64::EPSILON * 1e3;
 
 /// State of pandas' `roll_var` (`pandas/_libs/window/aggregations.pyx`).
 #[derive(Debug, Default)]
@@ -273,8 +288,7 @@ struct RollingVar {
     ssqdm: f64,
     comp_add: f64,
     comp_remove: f64,
-    same_run: usize,
-    prev_value: f64,
+    unstable: bool,
 }
 
 impl RollingVar {
@@ -282,25 +296,24 @@ impl RollingVar {
         if val.is_nan() {
             return;
         }
+        let prev_m2 = self.ssqdm;
         self.nobs += 1.0;
-        if val == self.prev_value {
-            self.same_run += 1;
-        } else {
-            self.same_run = 1;
-        }
-        self.prev_value = val;
         let prev_mean = self.mean - self.comp_add;
         let y = val - self.comp_add;
         let t = y - self.mean;
         self.comp_add = t + self.mean - y;
         self.mean += t / self.nobs;
         self.ssqdm += (val - prev_mean) * (val - self.mean);
+        if prev_m2 * INV_COND_TOL > self.ssqdm {
+            self.unstable = true;
+        }
     }
 
     fn remove(&mut self, val: f64) {
         if val.is_nan() {
             return;
         }
+        let prev_m2 = self.ssqdm;
         self.nobs -= 1.0;
         if self.nobs != 0.0 {
             let prev_mean = self.mean - self.comp_remove;
@@ -309,22 +322,13 @@ impl RollingVar {
             self.comp_remove = t + self.mean - y;
             self.mean -= t / self.nobs;
             self.ssqdm -= (val - prev_mean) * (val - self.mean);
+            if prev_m2 * INV_COND_TOL > self.ssqdm {
+                self.unstable = true;
+            }
         } else {
             self.mean = 0.0;
             self.ssqdm = 0.0;
-        }
-    }
-
-    /// `calc_var` with `ddof = 0` and `min_periods = n`.
-    fn population_variance(&self, n: usize) -> f64 {
-        if self.nobs >= n as f64 && self.nobs > 0.0 {
-            if self.nobs == 1.0 || self.same_run as f64 >= self.nobs {
-                0.0
-            } else {
-                self.ssqdm / self.nobs
-            }
-        } else {
-            f64::NAN
+            self.unstable = false;
         }
     }
 }
@@ -537,7 +541,7 @@ mod tests {
 
     #[test]
     fn rolling_std_of_a_constant_window_is_exactly_zero() {
-        // pandas counts equal consecutive values and returns 0, not a rounding residue.
+        // The sum of squares collapses, pandas recomputes the window and gets exactly 0.
         let mut x = series(40);
         x.extend([0.1; 10]);
         let sd = rolling_std(&x, 5);

@@ -126,13 +126,11 @@ impl ParamSpec {
         };
         let coerced = match (self.kind, value) {
             (ParamKind::Int, ParamValue::Int(i)) => ParamValue::Int(*i),
-            (ParamKind::Int, ParamValue::Float(x)) => {
-                // Only integral floats that fit an i64 exactly (|x| < 2^63).
-                if x.is_finite() && x.fract() == 0.0 && x.abs() < 9.223_372_036_854_775_808e18 {
-                    ParamValue::Int(*x as i64)
-                } else {
-                    return Err(wrong_type());
-                }
+            // Only integral floats that fit an i64 (`i64::MAX as f64` is 2^63).
+            (ParamKind::Int, ParamValue::Float(x))
+                if x.is_finite() && x.fract() == 0.0 && x.abs() < i64::MAX as f64 =>
+            {
+                ParamValue::Int(*x as i64)
             }
             (ParamKind::Float, ParamValue::Int(i)) => ParamValue::Float(*i as f64),
             (ParamKind::Float, ParamValue::Float(x)) => ParamValue::Float(*x),
@@ -170,8 +168,7 @@ impl<'a> Args<'a> {
         specs: &'a [ParamSpec],
         params: &Params,
     ) -> Result<Args<'a>, StrategyError> {
-        if let Some(unknown) = params.keys().find(|k| !specs.iter().any(|s| s.name == k.as_str()))
-        {
+        if let Some(unknown) = params.keys().find(|k| !specs.iter().any(|s| s.name == k.as_str())) {
             return Err(StrategyError::UnknownParam {
                 strategy: strategy.to_owned(),
                 param: unknown.clone(),

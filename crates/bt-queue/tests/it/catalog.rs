@@ -17,8 +17,16 @@ enum Kind {
 impl StrategyCatalog for TestCatalog {
     fn check(&self, strategy: &str, params: &Params) -> Result<(), String> {
         let spec: &[(&str, Kind, bool)] = match strategy {
-            "sma_cross" => &[("fast", Kind::Int, true), ("slow", Kind::Int, true), ("long_only", Kind::Bool, false)],
-            "rsi_reversion" => &[("period", Kind::Int, true), ("lower", Kind::Num, true), ("upper", Kind::Num, true)],
+            "sma_cross" => &[
+                ("fast", Kind::Int, true),
+                ("slow", Kind::Int, true),
+                ("long_only", Kind::Bool, false),
+            ],
+            "rsi_reversion" => &[
+                ("period", Kind::Int, true),
+                ("lower", Kind::Num, true),
+                ("upper", Kind::Num, true),
+            ],
             "buy_and_hold" => &[],
             other => {
                 return Err(format!(
@@ -26,10 +34,16 @@ impl StrategyCatalog for TestCatalog {
                 ));
             }
         };
-        let valid = || spec.iter().map(|(n, ..)| *n).collect::<Vec<_>>().join(", ");
+        let valid = || match spec.iter().map(|(n, ..)| *n).collect::<Vec<_>>().join(", ") {
+            none if none.is_empty() => "none".to_string(),
+            names => names,
+        };
         for (name, value) in params {
             let Some((_, kind, _)) = spec.iter().find(|(n, ..)| n == name) else {
-                return Err(format!("unknown parameter `{name}` for {strategy}; valid parameters: {}", valid()));
+                return Err(format!(
+                    "unknown parameter `{name}` for {strategy}; valid parameters: {}",
+                    valid()
+                ));
             };
             let ok = matches!(
                 (kind, value),
@@ -38,7 +52,10 @@ impl StrategyCatalog for TestCatalog {
                     | (Kind::Bool, ParamValue::Bool(_))
             );
             if !ok {
-                return Err(format!("parameter `{name}` of {strategy} cannot be {} {value}", value.type_name()));
+                return Err(format!(
+                    "parameter `{name}` of {strategy} cannot be {} {value}",
+                    value.type_name()
+                ));
             }
         }
         for (name, _, required) in spec {
@@ -49,7 +66,10 @@ impl StrategyCatalog for TestCatalog {
         if strategy == "sma_cross" {
             let (fast, slow) = (params["fast"].as_f64(), params["slow"].as_f64());
             if fast >= slow {
-                return Err(format!("fast ({}) must be below slow ({})", params["fast"], params["slow"]));
+                return Err(format!(
+                    "fast ({}) must be below slow ({})",
+                    params["fast"], params["slow"]
+                ));
             }
         }
         Ok(())

@@ -108,11 +108,17 @@ fn config_overrides_merge_over_defaults() {
     let q = queue(BENCHMARK);
     let by_id = |id: &str| q.iter().find(|s| s.id == id).unwrap();
     let sma = by_id("sma-10-20");
-    assert_eq!((sma.config.cash, sma.config.commission, sma.config.hedging), (5000.0, 0.002, false));
+    assert_eq!(
+        (sma.config.cash, sma.config.commission, sma.config.hedging),
+        (5000.0, 0.002, false)
+    );
     let bh = by_id("bh");
     assert_eq!((bh.config.cash, bh.config.commission), (100.0, 0.0));
     let wide = by_id("wide/syn/fast=5,slow=40");
-    assert_eq!((wide.config.cash, wide.config.commission, wide.config.hedging), (5000.0, 0.002, true));
+    assert_eq!(
+        (wide.config.cash, wide.config.commission, wide.config.hedging),
+        (5000.0, 0.002, true)
+    );
     assert_eq!(wide.params["long_only"], ParamValue::Bool(true), "fixed params join every point");
     assert_eq!(wide.params.len(), 3);
     assert_eq!(wide.strategy, "sma_cross");

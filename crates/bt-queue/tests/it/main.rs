@@ -2,6 +2,6 @@
 
 mod bad;
 mod catalog;
-mod write;
 mod grid;
 mod random;
+mod write;

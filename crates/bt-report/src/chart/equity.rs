@@ -4,12 +4,18 @@ use std::path::Path;
 
 use bt_domain::{Trade, time};
 use plotters::{
-    coord::Shift,
+    coord::{
+        Shift,
+        ranged1d::{DefaultFormatting, KeyPointHint, Ranged},
+    },
     prelude::{
         AreaSeries, ChartBuilder, Cross, DrawingArea, DrawingBackend, IntoFont, LineSeries,
         PathElement, SeriesLabelPosition, TriangleMarker,
     },
-    style::{Color, WHITE},
+    style::{
+        Color, WHITE,
+        text_anchor::{HPos, Pos, VPos},
+    },
 };
 
 use crate::{
@@ -174,13 +180,123 @@ fn decimate(finite: &[usize], equity: &[f64], dd: &[f64]) -> Vec<usize> {
     keep
 }
 
-/// A timestamp as an axis label: the date, or month-day and time for spans under 3 days.
-fn fmt_time(t: i64, span: i64) -> String {
+/// A tick spacing of the time axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Step {
+    /// Fixed seconds, aligned to the epoch (weeks to Mondays).
+    Secs(i64),
+    /// Calendar months, aligned to multiples of the step since year 0.
+    Months(i64),
+}
+
+const STEPS: [Step; 20] = [
+    Step::Secs(60),
+    Step::Secs(300),
+    Step::Secs(900),
+    Step::Secs(3600),
+    Step::Secs(3 * 3600),
+    Step::Secs(6 * 3600),
+    Step::Secs(12 * 3600),
+    Step::Secs(86_400),
+    Step::Secs(2 * 86_400),
+    Step::Secs(7 * 86_400),
+    Step::Months(1),
+    Step::Months(2),
+    Step::Months(3),
+    Step::Months(6),
+    Step::Months(12),
+    Step::Months(24),
+    Step::Months(60),
+    Step::Months(120),
+    Step::Months(240),
+    Step::Months(600),
+];
+
+/// Calendar-aligned ticks in `t0..=t1` (ns): the finest step that gives at most `max` ticks.
+fn time_ticks(t0: i64, t1: i64, max: usize) -> (Vec<i64>, Step) {
+    let mut last = (Vec::new(), STEPS[STEPS.len() - 1]);
+    for step in STEPS {
+        let ticks = ticks_for(t0, t1, step, max + 1);
+        if ticks.len() <= max {
+            return (ticks, step);
+        }
+        last = (ticks, step);
+    }
+    last.0.truncate(max);
+    last
+}
+
+/// Ticks of one step (at most `limit`, to bound the work on huge spans).
+fn ticks_for(t0: i64, t1: i64, step: Step, limit: usize) -> Vec<i64> {
+    let mut out = Vec::new();
+    match step {
+        Step::Secs(s) => {
+            let ns = s * time::NANOS_PER_SEC;
+            // 1970-01-05 was a Monday: weekly ticks fall on Mondays.
+            let offset = if s == 7 * 86_400 { 4 * time::NANOS_PER_DAY } else { 0 };
+            let mut t = (t0 - offset).div_euclid(ns) * ns + offset;
+            if t < t0 {
+                t += ns;
+            }
+            while t <= t1 && out.len() < limit {
+                out.push(t);
+                t += ns;
+            }
+        }
+        Step::Months(m) => {
+            let (y, mo, _) = time::civil_from_days(time::day_index(t0));
+            let mut k = (y * 12 + i64::from(mo) - 1).div_euclid(m) * m;
+            while out.len() < limit {
+                let (ty, tm) = (k.div_euclid(12), k.rem_euclid(12) as u32 + 1);
+                let t = time::days_from_civil(ty, tm, 1).saturating_mul(time::NANOS_PER_DAY);
+                if t > t1 {
+                    break;
+                }
+                if t >= t0 {
+                    out.push(t);
+                }
+                k += m;
+            }
+        }
+    }
+    out
+}
+
+/// A tick label for `step`: `2005`, `2005-03`, `2005-03-07` or `03-07 09:30`.
+fn fmt_tick(t: i64, step: Step) -> String {
     let iso = time::format_iso(t);
-    if span >= 3 * time::NANOS_PER_DAY {
-        iso[..10].to_string()
-    } else {
-        iso[5..16].replace('T', " ")
+    match step {
+        Step::Months(m) if m % 12 == 0 => iso[..4].to_string(),
+        Step::Months(_) => iso[..7].to_string(),
+        Step::Secs(s) if s >= 86_400 => iso[..10].to_string(),
+        Step::Secs(_) => iso[5..16].replace('T', " "),
+    }
+}
+
+/// The time axis: nanosecond timestamps mapped with f64 arithmetic (plotters' i64 axis
+/// overflows on nanosecond values) and calendar-aligned ticks.
+#[derive(Debug, Clone)]
+struct TimeAxis {
+    lo: i64,
+    hi: i64,
+    ticks: Vec<i64>,
+}
+
+impl Ranged for TimeAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = i64;
+
+    fn map(&self, value: &i64, limit: (i32, i32)) -> i32 {
+        let frac = (*value as f64 - self.lo as f64) / (self.hi as f64 - self.lo as f64);
+        limit.0 + (frac * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<i64> {
+        if hint.weight().allow_light_points() { Vec::new() } else { self.ticks.clone() }
+    }
+
+    fn range(&self) -> std::ops::Range<i64> {
+        self.lo..self.hi
     }
 }
 
@@ -196,8 +312,9 @@ pub(super) fn draw<DB: DrawingBackend>(
     let (_, h) = area.dim_in_pixel();
     let (top, bottom) = area.split_vertically(h * 64 / 100);
     let (t0, t1) = p.t_range;
-    let span = t1 - t0;
-    let fmt_t = |t: &i64| fmt_time(*t, span);
+    let (ticks, step) = time_ticks(t0, t1, 8);
+    let axis = TimeAxis { lo: t0, hi: t1, ticks };
+    let fmt_t = |t: &i64| fmt_tick(*t, step);
 
     let mut c = ChartBuilder::on(&top)
         .margin_left(10)
@@ -205,20 +322,25 @@ pub(super) fn draw<DB: DrawingBackend>(
         .margin_top(4)
         .x_label_area_size(0)
         .y_label_area_size(80)
-        .build_cartesian_2d(t0..t1, p.eq_range.0..p.eq_range.1)?;
+        .build_cartesian_2d(axis.clone(), p.eq_range.0..p.eq_range.1)?;
     c.configure_mesh()
         .max_light_lines(0)
         .bold_line_style(GRID)
-        .x_labels(8)
         .y_labels(6)
         .y_desc("Equity [$]")
         .y_label_formatter(&|v| compact(*v))
         .label_style(label_style.clone())
         .axis_desc_style(desc_style.clone())
         .draw()?;
-    c.draw_series(LineSeries::new(p.points.iter().map(|&(t, e, _)| (t, e)), BLUE.stroke_width(2)))?
-        .label("equity")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    // A 2-pixel line is easier to see, but plotters' bitmap backend joins thick segments with
+    // unbounded miters: a curve denser than the pixels zigzags and grows spikes. Thin it then.
+    let width = if p.points.len() > 800 { 1 } else { 2 };
+    c.draw_series(LineSeries::new(
+        p.points.iter().map(|&(t, e, _)| (t, e)),
+        BLUE.stroke_width(width),
+    ))?
+    .label("equity")
+    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
     let groups = [
         (true, true, "long entry"),
         (true, false, "long exit"),
@@ -254,7 +376,9 @@ pub(super) fn draw<DB: DrawingBackend>(
         .draw()?;
     if p.n_trades > MAX_MARKED_TRADES {
         let note = format!("{} trades: too many to mark", p.n_trades);
-        top.draw_text(&note, &label_style, (100, 8))?;
+        let (tw, _) = top.dim_in_pixel();
+        let right = label_style.pos(Pos::new(HPos::Right, VPos::Top));
+        top.draw_text(&note, &right, (tw as i32 - 40, 10))?;
     }
 
     let dd_lo = if p.dd_min < 0.0 { p.dd_min * 1.1 } else { -1.0 };
@@ -264,11 +388,10 @@ pub(super) fn draw<DB: DrawingBackend>(
         .margin_bottom(8)
         .x_label_area_size(48)
         .y_label_area_size(80)
-        .build_cartesian_2d(t0..t1, dd_lo..(-dd_lo * 0.05))?;
+        .build_cartesian_2d(axis, dd_lo..(-dd_lo * 0.05))?;
     d.configure_mesh()
         .max_light_lines(0)
         .bold_line_style(GRID)
-        .x_labels(8)
         .y_labels(4)
         .x_label_formatter(&fmt_t)
         .y_label_formatter(&|v| compact(*v))
@@ -318,9 +441,31 @@ mod tests {
     }
 
     #[test]
-    fn time_labels_depend_on_span() {
-        let t = time::parse_iso("2024-03-05T09:30:00").unwrap();
-        assert_eq!(fmt_time(t, 10 * time::NANOS_PER_DAY), "2024-03-05");
-        assert_eq!(fmt_time(t, time::NANOS_PER_DAY), "03-05 09:30");
+    fn time_ticks_are_calendar_aligned() {
+        let t = |s: &str| time::parse_iso(s).unwrap();
+        let fmt = |(ticks, step): (Vec<i64>, Step)| -> Vec<String> {
+            ticks.into_iter().map(|x| fmt_tick(x, step)).collect()
+        };
+        assert_eq!(
+            fmt(time_ticks(t("2004-08-19"), t("2013-03-01"), 8)),
+            ["2006", "2008", "2010", "2012"]
+        );
+        assert_eq!(
+            fmt(time_ticks(t("2024-01-03"), t("2024-06-20"), 8)),
+            ["2024-02", "2024-03", "2024-04", "2024-05", "2024-06"]
+        );
+        assert_eq!(
+            fmt(time_ticks(t("2024-01-03"), t("2024-01-31"), 8)),
+            ["2024-01-08", "2024-01-15", "2024-01-22", "2024-01-29"]
+        );
+        assert_eq!(
+            fmt(time_ticks(t("2024-01-03T09:30"), t("2024-01-03T16:00"), 8)),
+            ["01-03 10:00", "01-03 11:00", "01-03 12:00", "01-03 13:00", "01-03 14:00", "01-03 15:00", "01-03 16:00"]
+        );
+        // 4 years in at most 8 ticks: half-yearly, starting on the first day of the range.
+        let (ticks, step) = time_ticks(t("2020-01-01"), t("2023-12-31"), 8);
+        assert_eq!((ticks.len(), step), (8, Step::Months(6)));
+        assert_eq!(fmt_tick(ticks[0], step), "2020-01");
+        assert_eq!(time::weekday(time::day_index(t("2024-01-08"))), 0);
     }
 }

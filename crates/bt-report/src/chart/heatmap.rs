@@ -116,10 +116,7 @@ impl Axis {
 
     fn label(&self, i: usize) -> String {
         match self {
-            Axis::Exact(vals) => {
-                let v = vals[i];
-                if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
-            }
+            Axis::Exact(vals) => fmt_value(vals[i]),
             Axis::Binned { lo, hi, n } => compact(lo + (hi - lo) * (i as f64 + 0.5) / *n as f64),
         }
     }
@@ -127,6 +124,21 @@ impl Axis {
     fn binned(&self) -> bool {
         matches!(self, Axis::Binned { .. })
     }
+}
+
+/// A parameter value as an axis label: integers whole, others with at most 6 significant
+/// digits (`0.1 * 7 + 0.5` prints as `1.2`, not `1.2000000000000002`).
+fn fmt_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        return format!("{}", v as i64);
+    }
+    if v.abs() < 1e-4 || v.abs() >= 1e15 {
+        return format!("{v:.2e}");
+    }
+    let digits = (5 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let s = format!("{v:.digits$}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
 }
 
 /// Order of parameter values: numbers by value, then booleans, then strings.
@@ -425,6 +437,16 @@ mod tests {
         assert_eq!(binned.index(0.0), 0);
         assert_eq!(binned.index(999.0), MAX_AXIS - 1);
         assert!(binned.binned());
+    }
+
+    #[test]
+    fn axis_values_print_short() {
+        assert_eq!(fmt_value(0.5 + 7.0 * 0.1), "1.2");
+        assert_eq!(fmt_value(20.0), "20");
+        assert_eq!(fmt_value(0.00125), "0.00125");
+        assert_eq!(fmt_value(123456.75), "123457");
+        assert_eq!(fmt_value(-2.5), "-2.5");
+        assert_eq!(fmt_value(1e-9), "1.00e-9");
     }
 
     #[test]

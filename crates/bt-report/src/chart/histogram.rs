@@ -3,7 +3,10 @@
 use bt_domain::{SimRecord, Stats};
 use plotters::{
     coord::Shift,
-    prelude::{ChartBuilder, DrawingArea, DrawingBackend, IntoFont, PathElement, Rectangle},
+    prelude::{
+        ChartBuilder, DrawingArea, DrawingBackend, IntoFont, PathElement, Rectangle,
+        SeriesLabelPosition,
+    },
     style::{Color, WHITE},
 };
 
@@ -78,7 +81,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     let desc_style = (FAMILY, DESC_PX).into_font().color(&INK);
     let area = root.titled(title, (FAMILY, TITLE_PX).into_font().color(&INK))?;
     let hi = h.lo + h.width * h.counts.len() as f64;
-    let ymax = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.12;
+    let ymax = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.3;
     let mut c = ChartBuilder::on(&area)
         .margin(12)
         .margin_right(30)
@@ -90,7 +93,7 @@ pub(super) fn draw<DB: DrawingBackend>(
         .bold_line_style(GRID)
         .disable_x_mesh()
         .x_labels(8)
-        .y_labels(6)
+        .y_labels(10)
         .x_label_formatter(&|v| compact(*v))
         .y_label_formatter(&|v| if v.fract() == 0.0 { format!("{v:.0}") } else { String::new() })
         .x_desc(h.metric.as_str())
@@ -120,6 +123,7 @@ pub(super) fn draw<DB: DrawingBackend>(
         .label(note)
         .legend(|(x, y)| PathElement::new(vec![(x, y)], WHITE));
     c.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.85))
         .border_style(GRID)
         .label_font(label_style)

@@ -124,6 +124,7 @@ impl Chart {
             let mut enc = png::Encoder::new(&mut out, self.size.0, self.size.1);
             enc.set_color(png::ColorType::Rgb);
             enc.set_depth(png::BitDepth::Eight);
+            enc.set_compression(png::Compression::Fast);
             let mut writer = enc.write_header().map_err(png_err)?;
             writer.write_image_data(&rgb).map_err(png_err)?;
             writer.finish().map_err(png_err)?;

@@ -6,7 +6,7 @@ use std::path::Path;
 use plotters::{
     coord::Shift,
     prelude::{
-        ChartBuilder, Circle, DashedLineSeries, DrawingArea, DrawingBackend, IntoFont,
+        ChartBuilder, Circle, DashedLineSeries, DrawingArea, EmptyElement, DrawingBackend, IntoFont,
         IntoLogRange, LineSeries, PathElement, SeriesLabelPosition,
     },
     style::{Color, RGBColor, WHITE},
@@ -196,7 +196,8 @@ pub(super) fn draw<DB: DrawingBackend>(
         ))?
         .label(format!("{mode}: speed-up"))
         .legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + 7, y)], colour.stroke_width(2))
+            let dash = |a: i32| PathElement::new(vec![(a, 0), (a + 7, 0)], colour.stroke_width(2));
+            EmptyElement::at((x, y)) + dash(0) + dash(13)
         });
         c.draw_secondary_series(s.iter().map(|&pt| Circle::new(pt, 3, WHITE.filled())))?;
         c.draw_secondary_series(s.iter().map(|&pt| Circle::new(pt, 3, colour.stroke_width(2))))?;
@@ -205,8 +206,9 @@ pub(super) fn draw<DB: DrawingBackend>(
         // The break-even line: below it the mode is slower than sequential.
         c.draw_secondary_series(LineSeries::new([(x0, 1.0), (x1, 1.0)], RED.mix(0.4).stroke_width(1)))?;
     }
+    // Runtime grows with the number of simulations, so the lower right is free.
     c.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(SeriesLabelPosition::LowerRight)
         .background_style(WHITE.mix(0.9))
         .border_style(GRID)
         .label_font(label_style)

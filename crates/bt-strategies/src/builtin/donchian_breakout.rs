@@ -12,8 +12,10 @@ use crate::{
 
 const NAME: &str = "donchian_breakout";
 
-static PARAMS: [ParamSpec; 2] =
-    [period("period", 20, 1.0, "channel window: highest high and lowest low of this many bars"), LONG_ONLY];
+static PARAMS: [ParamSpec; 2] = [
+    period("period", 20, 1.0, "channel window: highest high and lowest low of this many bars"),
+    LONG_ONLY,
+];
 
 pub(crate) const ENTRY: StrategyEntry = StrategyEntry {
     name: NAME,

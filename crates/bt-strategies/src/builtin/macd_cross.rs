@@ -72,10 +72,7 @@ impl MacdCross {
         if params.fast >= params.slow {
             return Err(StrategyError::InvalidCombination {
                 strategy: NAME.to_owned(),
-                problem: format!(
-                    "fast ({}) must be less than slow ({})",
-                    params.fast, params.slow
-                ),
+                problem: format!("fast ({}) must be less than slow ({})", params.fast, params.slow),
                 fix: "use a fast span below the slow span, e.g. fast = 12, slow = 26".to_owned(),
             });
         }

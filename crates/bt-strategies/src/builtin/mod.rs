@@ -38,12 +38,7 @@ pub(crate) fn entries() -> [StrategyEntry; 6] {
 }
 
 /// A period parameter: an integer >= `min`.
-const fn period(
-    name: &'static str,
-    default: i64,
-    min: f64,
-    doc: &'static str,
-) -> ParamSpec {
+const fn period(name: &'static str, default: i64, min: f64, doc: &'static str) -> ParamSpec {
     ParamSpec {
         name,
         kind: ParamKind::Int,
@@ -92,7 +87,9 @@ fn indicator(
 fn not_initialised(ctx: &Ctx<'_, '_>, strategy: &str) -> EngineError {
     EngineError::Strategy {
         bar: ctx.bar_idx(),
-        message: format!("{strategy}: next() was called before init(): run it through bt_engine::run"),
+        message: format!(
+            "{strategy}: next() was called before init(): run it through bt_engine::run"
+        ),
     }
 }
 

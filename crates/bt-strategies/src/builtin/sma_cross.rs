@@ -73,11 +73,9 @@ impl SmaCross {
         if params.fast >= params.slow {
             return Err(StrategyError::InvalidCombination {
                 strategy: NAME.to_owned(),
-                problem: format!(
-                    "fast ({}) must be less than slow ({})",
-                    params.fast, params.slow
-                ),
-                fix: "use a fast period below the slow period, e.g. fast = 10, slow = 20".to_owned(),
+                problem: format!("fast ({}) must be less than slow ({})", params.fast, params.slow),
+                fix: "use a fast period below the slow period, e.g. fast = 10, slow = 20"
+                    .to_owned(),
             });
         }
         Ok(SmaCross { params, smas: None })

@@ -1,0 +1,212 @@
+//! `bt backtest`: one strategy on one data file.
+
+use std::{io::Write, path::PathBuf};
+
+use bt_domain::{BacktestConfig, ParamValue, Params, SimSpec, Trade, time};
+use bt_strategies::Registry;
+use serde_json::{Value, json};
+
+use crate::{
+    BadInput,
+    sim::{Backtester, Prepared},
+};
+
+/// Broker settings shared by `bt backtest` (and mirrored by `bt gen-queue`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConfigArgs {
+    /// Starting cash.
+    #[arg(long, default_value_t = 10_000.0)]
+    pub cash: f64,
+    /// Commission rate per fill, e.g. 0.002 = 0.2 % (backtesting.py: [-0.1, 0.1)).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub commission: f64,
+    /// Fixed commission per fill, in cash.
+    #[arg(long, default_value_t = 0.0)]
+    pub commission_fixed: f64,
+    /// Bid-ask spread as a fraction of price.
+    #[arg(long, default_value_t = 0.0)]
+    pub spread: f64,
+    /// Margin requirement in (0, 1]; leverage = 1/margin.
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f64,
+    /// Fill market orders at the close of the signal bar.
+    #[arg(long)]
+    pub trade_on_close: bool,
+    /// Allow simultaneous long and short trades.
+    #[arg(long)]
+    pub hedging: bool,
+    /// Each new order closes the position first.
+    #[arg(long)]
+    pub exclusive_orders: bool,
+    /// Close open trades at the end of the data.
+    #[arg(long)]
+    pub finalize_trades: bool,
+}
+
+impl ConfigArgs {
+    pub fn config(&self) -> Result<BacktestConfig, BadInput> {
+        let c = BacktestConfig {
+            cash: self.cash,
+            commission: self.commission,
+            commission_fixed: self.commission_fixed,
+            spread: self.spread,
+            margin: self.margin,
+            trade_on_close: self.trade_on_close,
+            hedging: self.hedging,
+            exclusive_orders: self.exclusive_orders,
+            finalize_trades: self.finalize_trades,
+        };
+        c.validate().map_err(|e| BadInput(format!("--{}", e.to_string().replace('_', "-"))))?;
+        Ok(c)
+    }
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  bt backtest --data data/GOOG.csv --strategy sma_cross --param fast=10 --param slow=20 --commission 0.002
+  bt backtest --data data/GOOG.parquet --strategy rsi_reversion --json
+  bt backtest --data data/GOOG.csv --strategy sma_cross --plot goog.png")]
+pub struct BacktestArgs {
+    /// Market data file (CSV or Parquet).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Strategy name (see `bt strategies`).
+    #[arg(long)]
+    pub strategy: String,
+    /// A strategy parameter, repeatable: `--param fast=10`.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Print one JSON object `{"stats": {...}, "trades": [...]}` instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Draw equity and drawdown to this PNG or SVG file.
+    #[arg(long, value_name = "FILE.png|svg")]
+    pub plot: Option<PathBuf>,
+}
+
+/// Parses `KEY=VALUE`: integers, then numbers, then true/false, else text.
+pub fn parse_param(arg: &str) -> Result<(String, ParamValue), BadInput> {
+    let (k, v) = arg
+        .split_once('=')
+        .ok_or_else(|| BadInput(format!("--param {arg:?}: expected KEY=VALUE, e.g. fast=10")))?;
+    let (k, v) = (k.trim(), v.trim());
+    if k.is_empty() {
+        return Err(BadInput(format!("--param {arg:?}: the name is empty")));
+    }
+    let value = if let Ok(i) = v.parse::<i64>() {
+        ParamValue::Int(i)
+    } else if let Ok(x) = v.parse::<f64>() {
+        ParamValue::Float(x)
+    } else if v == "true" || v == "false" {
+        ParamValue::Bool(v == "true")
+    } else {
+        ParamValue::Str(v.to_owned())
+    };
+    Ok((k.to_owned(), value))
+}
+
+pub fn run(args: BacktestArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let config = args.config.config()?;
+    let mut params = Params::new();
+    for p in &args.params {
+        let (k, v) = parse_param(p)?;
+        params.insert(k, v);
+    }
+    let registry = Registry::builtin();
+    // Validate the strategy before paying for the data load.
+    registry.check(&args.strategy, &params)?;
+    let bars = bt_data::load(&args.data)?;
+    let data = Prepared::new(bars, args.data.display().to_string());
+    let spec = SimSpec {
+        id: args.strategy.clone(),
+        dataset: data.source.clone(),
+        strategy: args.strategy.clone(),
+        params,
+        config,
+    };
+    let bt = Backtester { registry: &registry };
+    let d = bt.run(&spec, &data, args.plot.is_some())?;
+    if let (Some(path), Some(equity)) = (&args.plot, &d.equity) {
+        let trades = crate::sim::all_trades(&d.result);
+        crate::report_run::plot_equity(path, &spec.id, data.bars.timestamps(), equity, &trades)?;
+    }
+    if args.json {
+        let v = json!({
+            "stats": Value::Object(bt_executor::stats_json(&d.stats)),
+            "trades": d.result.trades.iter().map(trade_json).collect::<Vec<_>>(),
+            "open_trades": d.result.open_trades.iter().map(trade_json).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{v}")?;
+        return Ok(());
+    }
+    writeln!(out, "{} {} on {}", spec.strategy, format_params(&d.params), data.source)?;
+    writeln!(out)?;
+    write!(out, "{}", bt_stats::format_table(&d.stats))?;
+    writeln!(out)?;
+    write_trades_summary(out, &d.result.trades, &d.result.open_trades)?;
+    if let Some(path) = &args.plot {
+        writeln!(out, "\nchart: {}", path.display())?;
+    }
+    Ok(())
+}
+
+pub fn format_params(params: &Params) -> String {
+    let inner: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("({})", inner.join(", "))
+}
+
+/// One trade as JSON (the `--json` schema, docs/json-output.md).
+pub fn trade_json(t: &Trade) -> Value {
+    json!({
+        "size": t.size,
+        "entry_bar": t.entry_bar,
+        "exit_bar": t.exit_bar,
+        "entry_price": t.entry_price,
+        "exit_price": t.exit_price,
+        "pnl": t.pnl,
+        "commission": t.commission,
+        "return_pct": t.return_frac * 100.0,
+        "entry_time": time::format_iso(t.entry_time),
+        "exit_time": t.exit_time.map(time::format_iso),
+    })
+}
+
+fn write_trades_summary(out: &mut dyn Write, closed: &[Trade], open: &[Trade]) -> std::io::Result<()> {
+    let longs = closed.iter().filter(|t| t.is_long()).count();
+    let winners = closed.iter().filter(|t| t.pnl > 0.0).count();
+    writeln!(
+        out,
+        "Trades: {} closed ({} long, {} short, {} winners), {} open at the end",
+        closed.len(),
+        longs,
+        closed.len() - longs,
+        winners,
+        open.len()
+    )?;
+    let shown: Vec<&Trade> = closed.iter().rev().take(5).collect();
+    if shown.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "Last {} closed trades:", shown.len())?;
+    writeln!(
+        out,
+        "  {:>8}  {:<19}  {:>12}  {:<19}  {:>12}  {:>12}  {:>9}",
+        "size", "entry", "entry price", "exit", "exit price", "pnl", "return %"
+    )?;
+    for t in shown.into_iter().rev() {
+        writeln!(
+            out,
+            "  {:>8}  {:<19}  {:>12.4}  {:<19}  {:>12.4}  {:>12.2}  {:>9.3}",
+            t.size,
+            time::format_iso(t.entry_time),
+            t.entry_price,
+            t.exit_time.map(time::format_iso).unwrap_or_default(),
+            t.exit_price,
+            t.pnl,
+            t.return_frac * 100.0
+        )?;
+    }
+    Ok(())
+}

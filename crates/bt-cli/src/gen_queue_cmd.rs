@@ -1,0 +1,558 @@
+//! `bt gen-queue`: write a queue file from a parameter grid or a random search, or expand the
+//! sweeps of an existing queue into explicit simulations.
+
+use std::{
+    collections::BTreeMap,
+    io::Write as _,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use anyhow::Context as _;
+use bt_domain::{Interval, Params};
+use bt_queue::{
+    ConfigOverrides, Queue, QueueBuilder, Sampling, SimulationDef, StrategyCatalog, SweepDef,
+    SyntheticSpec, parse_grid_arg, parse_param_arg,
+};
+
+use crate::BadInput;
+
+/// Name of the data set `--synthetic-bars` adds.
+const SYNTHETIC: &str = "synthetic";
+
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  # 300 simulations: fast 5..=34 x slow 40, 50, ..., 130, all with fast < slow
+  bt gen-queue --strategy sma_cross --grid fast=5..=34 --grid slow=40..=130:10 \\
+      --where 'fast < slow' --data data/GOOG.csv --cash 10000 --commission 0.002 -o queue.ron
+  # 100 random points of a space, on a million synthetic one-minute bars
+  bt gen-queue --strategy rsi_reversion --grid period=5..=30 --grid lower=20,25,30 \\
+      --grid upper=70,75,80 --random 100 --seed 1 --synthetic-bars 1000000 --interval 1m -o rnd.ron
+  # every sweep point of a queue as an explicit simulation
+  bt gen-queue --expand queue.ron -o expanded.ron
+
+Grid values: a..=b (inclusive), a..=b:step, 0.5..=2.0:0.5, or a list v1,v2,v3.
+Data paths are written relative to the output file's directory. Format: docs/queue-format.md")]
+pub struct GenQueueArgs {
+    /// Queue file to write.
+    #[arg(short = 'o', long = "out", value_name = "FILE.ron")]
+    pub out: PathBuf,
+    /// Strategy name (see `bt strategies`).
+    #[arg(long, required_unless_present = "expand")]
+    pub strategy: Option<String>,
+    /// A swept parameter, repeatable: fast=5..=34, slow=40..=130:10, k=0.5..=2.0:0.5, fast=5,10,20.
+    #[arg(long = "grid", value_name = "NAME=VALUES")]
+    pub grid: Vec<String>,
+    /// Only grid points satisfying this condition, e.g. 'fast < slow'.
+    #[arg(long = "where", value_name = "EXPR", requires = "grid")]
+    pub where_: Option<String>,
+    /// A parameter fixed for every simulation, repeatable: --param long_only=true.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// A data file (CSV or Parquet), repeatable; the data set is named after the file stem.
+    #[arg(long = "data", value_name = "FILE")]
+    pub data: Vec<PathBuf>,
+    /// Add a synthetic data set of N bars, named `synthetic` (see --seed, --interval).
+    #[arg(long, value_name = "N")]
+    pub synthetic_bars: Option<usize>,
+    /// Bar interval of the synthetic data set.
+    #[arg(long, default_value = "1d", value_parser = parse_interval, requires = "synthetic_bars")]
+    pub interval: Interval,
+    /// Sample N distinct grid points instead of running them all.
+    #[arg(long, value_name = "N", requires = "grid")]
+    pub random: Option<u64>,
+    /// Seed of --random and of the synthetic data set.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Id of the sweep, the first part of every simulation id (default: the strategy name).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Default starting cash.
+    #[arg(long)]
+    pub cash: Option<f64>,
+    /// Default commission rate per fill, e.g. 0.002 = 0.2 %, in [-0.1, 0.1).
+    #[arg(long, allow_negative_numbers = true)]
+    pub commission: Option<f64>,
+    /// Default fixed commission per fill, in cash.
+    #[arg(long)]
+    pub commission_fixed: Option<f64>,
+    /// Default bid-ask spread as a fraction of price.
+    #[arg(long)]
+    pub spread: Option<f64>,
+    /// Default margin requirement in (0, 1]; leverage = 1/margin.
+    #[arg(long)]
+    pub margin: Option<f64>,
+    /// Fill market orders at the close of the signal bar (--trade-on-close=false to unset).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub trade_on_close: Option<bool>,
+    /// Allow simultaneous long and short trades.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub hedging: Option<bool>,
+    /// Each new order closes the position first.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub exclusive_orders: Option<bool>,
+    /// Close open trades at the end of the data.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub finalize_trades: Option<bool>,
+    /// Instead of building a queue: rewrite this queue with every sweep point as an explicit
+    /// simulation (same ids, parameters and configs).
+    #[arg(long, value_name = "QUEUE.ron", conflicts_with_all = [
+        "strategy", "grid", "where_", "params", "data", "synthetic_bars", "random", "id",
+        "cash", "commission", "commission_fixed", "spread", "margin", "trade_on_close",
+        "hedging", "exclusive_orders", "finalize_trades",
+    ])]
+    pub expand: Option<PathBuf>,
+}
+
+fn parse_interval(s: &str) -> Result<Interval, String> {
+    s.parse()
+}
+
+/// Builds (or expands) the queue, validates it as it will be read back, writes it, and prints
+/// `wrote N simulations to FILE`. Nothing is written when validation fails.
+pub fn run(args: GenQueueArgs, catalog: &dyn StrategyCatalog) -> anyhow::Result<ExitCode> {
+    let out_dir = match args.out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let text = match &args.expand {
+        Some(source) => expand(source, &out_dir, catalog)?,
+        None => build(&args, &out_dir)?,
+    };
+    // Check what will be written, as it will be read: paths resolved from the output directory.
+    let display = args.out.display().to_string();
+    let queue = Queue::from_str(&text, &out_dir, &display)?;
+    queue.validate(catalog)?;
+    std::fs::write(&args.out, &text)
+        .with_context(|| format!("cannot write {display}: check that the directory exists"))?;
+    writeln!(std::io::stdout().lock(), "wrote {} simulations to {display}", queue.len())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn expand(source: &Path, out_dir: &Path, catalog: &dyn StrategyCatalog) -> anyhow::Result<String> {
+    let queue = Queue::from_path(source)?;
+    queue.validate(catalog)?;
+    let header = vec![
+        format!(
+            "Generated by `bt gen-queue --expand {}`",
+            shell_word(&source.display().to_string())
+        ),
+        format!(
+            "from a queue with hash {}: every sweep point as an explicit simulation",
+            queue.hash()
+        ),
+    ];
+    Ok(bt_queue::expand(&queue, out_dir, &header))
+}
+
+fn build(args: &GenQueueArgs, out_dir: &Path) -> anyhow::Result<String> {
+    let strategy =
+        args.strategy.clone().ok_or_else(|| BadInput("--strategy is required".into()))?;
+    if args.data.is_empty() && args.synthetic_bars.is_none() {
+        return Err(BadInput(
+            "no data: give --data FILE (repeatable) or --synthetic-bars N".into(),
+        )
+        .into());
+    }
+    let mut b = QueueBuilder::new(out_dir);
+    b.header(&format!("Generated by `{}`", command_line(args)));
+    b.defaults(overrides(args));
+    if let Some(bars) = args.synthetic_bars {
+        b.dataset_synthetic(SYNTHETIC, SyntheticSpec::new(bars, args.seed, args.interval));
+    }
+    let mut datasets = Vec::new();
+    for path in &args.data {
+        let name = b.add_data_file(path);
+        if !datasets.contains(&name) {
+            datasets.push(name);
+        }
+    }
+    if args.synthetic_bars.is_some() {
+        datasets.push(SYNTHETIC.to_owned());
+    }
+    let mut params = Params::new();
+    for spec in &args.params {
+        let (name, value) = parse_param_arg(spec)?;
+        if params.insert(name.clone(), value).is_some() {
+            return Err(BadInput(format!("--param {name} is given twice: give it once")).into());
+        }
+    }
+    let mut axes = BTreeMap::new();
+    for spec in &args.grid {
+        let (name, axis) = parse_grid_arg(spec)?;
+        if axes.insert(name.clone(), axis).is_some() {
+            return Err(BadInput(format!("--grid {name} is given twice: give it once")).into());
+        }
+    }
+    let id = args.id.clone().unwrap_or_else(|| strategy.clone());
+    if axes.is_empty() {
+        // No sweep: one simulation per data set.
+        for dataset in datasets {
+            b.simulation(SimulationDef {
+                id: format!("{id}/{dataset}"),
+                dataset,
+                strategy: strategy.clone(),
+                params: params.clone(),
+                config: ConfigOverrides::default(),
+            });
+        }
+    } else {
+        b.sweep(SweepDef {
+            id,
+            datasets,
+            strategy,
+            params,
+            config: ConfigOverrides::default(),
+            axes,
+            where_: args.where_.clone(),
+            sampling: match args.random {
+                Some(n) => Sampling::Random { n, seed: args.seed },
+                None => Sampling::Grid,
+            },
+        });
+    }
+    Ok(b.to_ron())
+}
+
+fn overrides(args: &GenQueueArgs) -> ConfigOverrides {
+    ConfigOverrides {
+        cash: args.cash,
+        commission: args.commission,
+        commission_fixed: args.commission_fixed,
+        spread: args.spread,
+        margin: args.margin,
+        trade_on_close: args.trade_on_close,
+        hedging: args.hedging,
+        exclusive_orders: args.exclusive_orders,
+        finalize_trades: args.finalize_trades,
+    }
+}
+
+/// The command, rebuilt from the parsed flags in a fixed order (so that the header does not
+/// depend on the binary's path or on flag order), without `-o`.
+fn command_line(args: &GenQueueArgs) -> String {
+    let mut words = vec!["bt".to_string(), "gen-queue".to_string()];
+    let mut flag = |name: &str, value: Option<String>| {
+        words.push(format!("--{name}"));
+        if let Some(v) = value {
+            words.push(shell_word(&v));
+        }
+    };
+    if let Some(s) = &args.strategy {
+        flag("strategy", Some(s.clone()));
+    }
+    if let Some(id) = &args.id {
+        flag("id", Some(id.clone()));
+    }
+    for g in &args.grid {
+        flag("grid", Some(g.clone()));
+    }
+    if let Some(w) = &args.where_ {
+        flag("where", Some(w.clone()));
+    }
+    for p in &args.params {
+        flag("param", Some(p.clone()));
+    }
+    if let Some(n) = args.random {
+        flag("random", Some(n.to_string()));
+    }
+    for d in &args.data {
+        flag("data", Some(d.display().to_string()));
+    }
+    if let Some(n) = args.synthetic_bars {
+        flag("synthetic-bars", Some(n.to_string()));
+        flag("interval", Some(args.interval.to_string()));
+    }
+    if args.random.is_some() || args.synthetic_bars.is_some() {
+        flag("seed", Some(args.seed.to_string()));
+    }
+    let floats = [
+        ("cash", args.cash),
+        ("commission", args.commission),
+        ("commission-fixed", args.commission_fixed),
+        ("spread", args.spread),
+        ("margin", args.margin),
+    ];
+    for (name, value) in floats {
+        if let Some(v) = value {
+            flag(name, Some(v.to_string()));
+        }
+    }
+    let bools = [
+        ("trade-on-close", args.trade_on_close),
+        ("hedging", args.hedging),
+        ("exclusive-orders", args.exclusive_orders),
+        ("finalize-trades", args.finalize_trades),
+    ];
+    for (name, value) in bools {
+        match value {
+            Some(true) => flag(name, None),
+            Some(false) => flag(&format!("{name}=false"), None),
+            None => {}
+        }
+    }
+    words.join(" ")
+}
+
+/// `word`, single-quoted when a shell would split or expand it.
+fn shell_word(word: &str) -> String {
+    let plain =
+        !word.is_empty() && word.chars().all(|c| c.is_alphanumeric() || "-_=.,:/+@%".contains(c));
+    if plain { word.to_owned() } else { format!("'{}'", word.replace('\'', r"'\''")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: GenQueueArgs,
+    }
+
+    fn args(argv: &[&str]) -> GenQueueArgs {
+        Cli::try_parse_from(std::iter::once("gen-queue").chain(argv.iter().copied())).unwrap().args
+    }
+
+    /// Accepts known strategies with any parameters, except `fast >= slow`.
+    struct Catalog;
+
+    impl StrategyCatalog for Catalog {
+        fn check(&self, strategy: &str, params: &Params) -> Result<(), String> {
+            if !["sma_cross", "rsi_reversion"].contains(&strategy) {
+                return Err(format!("unknown strategy `{strategy}`"));
+            }
+            match (params.get("fast"), params.get("slow")) {
+                (Some(f), Some(s)) if f.as_f64() >= s.as_f64() => {
+                    Err("fast must be below slow".into())
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+
+    fn layout() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        std::fs::create_dir_all(dir.path().join("out")).unwrap();
+        std::fs::write(dir.path().join("data/GOOG.csv"), "stand-in: only its existence is checked")
+            .unwrap();
+        dir
+    }
+
+    #[test]
+    fn writes_the_300_point_grid_with_relative_paths_and_defaults() {
+        let dir = layout();
+        let (data, out) = (dir.path().join("data/GOOG.csv"), dir.path().join("out/q.ron"));
+        let argv = [
+            "--strategy",
+            "sma_cross",
+            "--grid",
+            "fast=5..=34",
+            "--grid",
+            "slow=40..=130:10",
+            "--where",
+            "fast < slow",
+            "--data",
+            data.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--cash",
+            "10000",
+            "--commission",
+            "0.002",
+            "--hedging",
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        assert_eq!(run(args(&argv), &Catalog).unwrap(), ExitCode::SUCCESS);
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(
+            text.starts_with(
+                "// Generated by `bt gen-queue --strategy sma_cross --grid fast=5..=34"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("--where 'fast < slow'"), "{text}");
+        assert!(text.contains("\"GOOG\": (path: \"../data/GOOG.csv\"),"), "{text}");
+        assert!(
+            text.contains("defaults: (cash: 10000.0, commission: 0.002, hedging: true),"),
+            "{text}"
+        );
+        assert!(
+            text.contains("datasets: [\"GOOG\"],"),
+            "the same file twice is one data set: {text}"
+        );
+        let q = Queue::from_path(&out).unwrap();
+        assert_eq!(q.len(), 300);
+        // Same inputs, same bytes.
+        run(args(&argv), &Catalog).unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
+    }
+
+    #[test]
+    fn random_search_on_synthetic_data_and_expansion() {
+        let dir = layout();
+        let out = dir.path().join("out/rnd.ron");
+        let argv = [
+            "--strategy",
+            "rsi_reversion",
+            "--grid",
+            "period=5..=30",
+            "--grid",
+            "lower=20,25,30",
+            "--random",
+            "10",
+            "--seed",
+            "4",
+            "--synthetic-bars",
+            "5000",
+            "--interval",
+            "1m",
+            "--param",
+            "upper=70",
+            "--id",
+            "rnd",
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        run(args(&argv), &Catalog).unwrap();
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(
+            text.contains("\"synthetic\": (synthetic: (bars: 5000, seed: 4, interval: \"1m\")),"),
+            "{text}"
+        );
+        assert!(text.contains("random: (n: 10, seed: 4),"), "{text}");
+        let q = Queue::from_path(&out).unwrap();
+        let ids: Vec<String> = q.iter().map(|s| s.id).collect();
+        assert!(ids.iter().all(|id| id.starts_with("rnd/synthetic/lower=")), "{ids:?}");
+
+        let expanded = dir.path().join("expanded.ron");
+        let argv = ["--expand", out.to_str().unwrap(), "-o", expanded.to_str().unwrap()];
+        run(args(&argv), &Catalog).unwrap();
+        let e = Queue::from_path(&expanded).unwrap();
+        assert_eq!(e.iter().map(|s| s.id).collect::<Vec<_>>(), ids);
+        assert!(!std::fs::read_to_string(&expanded).unwrap().contains("sweeps:"));
+    }
+
+    #[test]
+    fn without_a_grid_there_is_one_simulation_per_dataset() {
+        let dir = layout();
+        let out = dir.path().join("one.ron");
+        let data = dir.path().join("data/GOOG.csv");
+        let argv = [
+            "--strategy",
+            "sma_cross",
+            "--param",
+            "fast=10",
+            "--param",
+            "slow=20",
+            "--data",
+            data.to_str().unwrap(),
+            "--synthetic-bars",
+            "100",
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        run(args(&argv), &Catalog).unwrap();
+        let ids: Vec<String> = Queue::from_path(&out).unwrap().iter().map(|s| s.id).collect();
+        assert_eq!(ids, ["sma_cross/GOOG", "sma_cross/synthetic"]);
+    }
+
+    #[test]
+    fn invalid_results_are_not_written() {
+        let dir = layout();
+        let out = dir.path().join("bad.ron");
+        let data = dir.path().join("data/GOOG.csv");
+        let o = out.to_str().unwrap();
+        let d = data.to_str().unwrap();
+        let cases: [(&[&str], &str); 6] = [
+            (
+                &[
+                    "--strategy",
+                    "sma_cross",
+                    "--grid",
+                    "fast=5..=9",
+                    "--grid",
+                    "slow=1,2",
+                    "--data",
+                    d,
+                    "-o",
+                    o,
+                ],
+                "fast must be below slow",
+            ),
+            (
+                &["--strategy", "sma_crossover", "--grid", "fast=5", "--data", d, "-o", o],
+                "unknown strategy",
+            ),
+            (
+                &[
+                    "--strategy",
+                    "sma_cross",
+                    "--grid",
+                    "fast=5..=9",
+                    "--where",
+                    "fast <",
+                    "--data",
+                    d,
+                    "-o",
+                    o,
+                ],
+                "column 7",
+            ),
+            (
+                &["--strategy", "sma_cross", "--grid", "fast=5..9", "--data", d, "-o", o],
+                "inclusive",
+            ),
+            (&["--strategy", "sma_cross", "--grid", "fast=5", "-o", o], "no data"),
+            (
+                &[
+                    "--strategy",
+                    "sma_cross",
+                    "--grid",
+                    "fast=5",
+                    "--data",
+                    "nope.csv",
+                    "--commission",
+                    "0.2",
+                    "-o",
+                    o,
+                ],
+                "commission = 0.2",
+            ),
+        ];
+        for (argv, expected) in cases {
+            let e = format!("{:#}", run(args(argv), &Catalog).unwrap_err());
+            assert!(e.contains(expected), "{argv:?}: {e}");
+            assert!(!out.exists(), "{argv:?} wrote a file");
+        }
+    }
+
+    #[test]
+    fn flag_conflicts_are_rejected_by_the_parser() {
+        let parse = |argv: &[&str]| {
+            Cli::try_parse_from(std::iter::once("gen-queue").chain(argv.iter().copied()))
+        };
+        assert!(parse(&["--expand", "q.ron", "--strategy", "x", "-o", "o.ron"]).is_err());
+        assert!(
+            parse(&["--strategy", "x", "--random", "5", "-o", "o.ron"]).is_err(),
+            "--random needs --grid"
+        );
+        assert!(parse(&["--grid", "fast=5", "-o", "o.ron"]).is_err(), "--strategy required");
+        assert!(
+            parse(&["--strategy", "x", "--interval", "1x", "--synthetic-bars", "5", "-o", "o"])
+                .is_err()
+        );
+        let a =
+            args(&["--strategy", "x", "--hedging=false", "--commission", "-0.001", "-o", "o.ron"]);
+        assert_eq!((a.hedging, a.commission), (Some(false), Some(-0.001)));
+        assert_eq!(
+            command_line(&a),
+            "bt gen-queue --strategy x --commission -0.001 --hedging=false"
+        );
+    }
+}

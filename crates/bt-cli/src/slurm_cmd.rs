@@ -1,0 +1,348 @@
+//! `bt slurm script`: prints a driver that runs a queue on Slurm as a job array of shards plus a
+//! merge job that waits for all of them (`afterok`).
+//!
+//! The printed driver writes two ordinary batch scripts under `OUT/slurm/` and submits them, so a
+//! user can read them, and resubmit a few failed array indices later with
+//! `sbatch --array=3,7 OUT/slurm/shards.sbatch`. The shard count is written into the task
+//! command (`--shard "$SLURM_ARRAY_TASK_ID/N"`) instead of `--shard auto`: Slurm sets
+//! `SLURM_ARRAY_TASK_COUNT` to the size of the *submitted* array, so after such a partial
+//! resubmission `auto` would compute the wrong shards.
+
+use std::{
+    fmt::Write as _,
+    io::Write,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use anyhow::Context as _;
+use bt_queue::Queue;
+use bt_strategies::Registry;
+
+use crate::{BadInput, sim::Catalog};
+
+/// Slurm's default `MaxArraySize` (slurm.conf): array indices must be below it, so at most this
+/// many tasks in an array `0-(N-1)`.
+pub const MAX_ARRAY_SIZE: u64 = 1001;
+
+/// `bt slurm ...` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum SlurmCommand {
+    /// Print a script that submits QUEUE as a Slurm job array of N shards plus a merge job.
+    Script(ScriptArgs),
+}
+
+/// Arguments of `bt slurm script`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:
+  bt slurm script big.ron --shards 64 --cpus-per-task 4 --mem 4G --time 02:00:00 \\
+      --out /scratch/$USER/big > submit.sh
+  bash submit.sh        # submits the array job and the merge job, prints their ids
+
+The script and its two batch scripts use absolute paths: OUT must be on a file system that
+every node sees, and the bt binary (--bt, default: this one) must run on the compute nodes.")]
+pub struct ScriptArgs {
+    /// The queue file (RON, see docs/queue-format.md).
+    pub queue: PathBuf,
+    /// Number of shards = array tasks (1..=1001, Slurm's default MaxArraySize).
+    #[arg(long)]
+    pub shards: u64,
+    /// CPUs per task; bt runs that many threads (it reads SLURM_CPUS_PER_TASK).
+    #[arg(long, default_value_t = 1)]
+    pub cpus_per_task: u64,
+    /// Memory per task, in Slurm's format (e.g. 2G, 500M) [default: the site's default].
+    #[arg(long)]
+    pub mem: Option<String>,
+    /// Time limit per task, in Slurm's format (e.g. 30, 02:00:00, 1-12:00:00) [default: the
+    /// partition's].
+    #[arg(long)]
+    pub time: Option<String>,
+    /// Run directory of the merged result; shards go to OUT/shard-K [default: runs/<queue stem>].
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// The bt binary the jobs run [default: this executable].
+    #[arg(long, value_name = "PATH")]
+    pub bt: Option<PathBuf>,
+}
+
+/// Runs a `bt slurm` subcommand, writing to `out`.
+pub fn run(cmd: SlurmCommand, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    match cmd {
+        SlurmCommand::Script(args) => {
+            let plan = Plan::from_args(&args)?;
+            out.write_all(plan.render().as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Everything the script needs, validated, with absolute paths.
+#[derive(Debug)]
+struct Plan {
+    queue: PathBuf,
+    simulations: u64,
+    shards: u64,
+    cpus: u64,
+    mem: Option<String>,
+    time: Option<String>,
+    out: PathBuf,
+    bt: PathBuf,
+    job_name: String,
+}
+
+impl Plan {
+    fn from_args(args: &ScriptArgs) -> anyhow::Result<Plan> {
+        if args.shards == 0 || args.shards > MAX_ARRAY_SIZE {
+            return Err(BadInput(format!(
+                "--shards {} is out of range: use 1..={MAX_ARRAY_SIZE} (Slurm's default \
+                 MaxArraySize is {MAX_ARRAY_SIZE}, i.e. array indices 0-{}); for more, use fewer, \
+                 larger shards or ask your admins to raise MaxArraySize",
+                args.shards,
+                MAX_ARRAY_SIZE - 1
+            ))
+            .into());
+        }
+        if args.cpus_per_task == 0 {
+            return Err(BadInput("--cpus-per-task 0: a task needs at least 1 CPU".into()).into());
+        }
+        if let Some(mem) = &args.mem
+            && !is_slurm_mem(mem)
+        {
+            return Err(BadInput(format!(
+                "--mem {mem:?} is not a Slurm memory size: use a number with an optional unit \
+                 K, M, G or T, e.g. 4G or 500M"
+            ))
+            .into());
+        }
+        if let Some(time) = &args.time
+            && !is_slurm_time(time)
+        {
+            return Err(BadInput(format!(
+                "--time {time:?} is not a Slurm time limit: use minutes, MM:SS, HH:MM:SS, \
+                 D-HH, D-HH:MM or D-HH:MM:SS, e.g. 02:00:00"
+            ))
+            .into());
+        }
+        let queue_path = std::fs::canonicalize(&args.queue).map_err(|e| {
+            BadInput(format!("{}: cannot read the queue file: {e}", args.queue.display()))
+        })?;
+        let queue = Queue::from_path(&queue_path)?;
+        queue.validate(&Catalog(&Registry::builtin()))?;
+        let stem = queue_path.file_stem().and_then(|s| s.to_str()).unwrap_or("run");
+        let out = match &args.out {
+            Some(out) => absolute(out)?,
+            None => absolute(&Path::new("runs").join(stem))?,
+        };
+        check_plain("--out", &out)?;
+        let bt = match &args.bt {
+            Some(bt) => absolute(bt)?,
+            None => std::env::current_exe().context("finding the bt executable: pass --bt PATH")?,
+        };
+        Ok(Plan {
+            simulations: queue.len(),
+            queue: queue_path,
+            shards: args.shards,
+            cpus: args.cpus_per_task,
+            mem: args.mem.clone(),
+            time: args.time.clone(),
+            out,
+            bt,
+            job_name: format!("bt-{}", job_name_part(stem)),
+        })
+    }
+
+    fn render(&self) -> String {
+        let n = self.shards;
+        let last = n - 1;
+        let out = self.out.display();
+        let bt = shell_quote(&self.bt.display().to_string());
+        let queue = shell_quote(&self.queue.display().to_string());
+        let queue_name = self.queue.file_name().map(|s| s.to_string_lossy()).unwrap_or_default();
+        let sims = self.simulations;
+        let per_task = sims.div_ceil(n);
+        let mut limits = String::new();
+        if let Some(mem) = &self.mem {
+            let _ = writeln!(limits, "#SBATCH --mem={mem}");
+        }
+        if let Some(time) = &self.time {
+            let _ = writeln!(limits, "#SBATCH --time={time}");
+        }
+        let site =
+            "# Add the options your site requires (--partition, --account, ...) as #SBATCH lines.";
+        format!(
+            r#"#!/usr/bin/env bash
+# bt on Slurm: the queue {queue_name} ({sims} simulations) as a job array of {n} shards
+# (about {per_task} simulations each), then one merge job. Generated by `bt slurm script`.
+#
+# Run it where sbatch works (a login node):  bash THIS_FILE
+# It writes two batch scripts under {out}/slurm/ and submits them:
+#   shards.sbatch  array job, tasks 0-{last}: task K runs shard K/{n} into {out}/shard-K
+#   merge.sbatch   runs once every task has succeeded (afterok) and writes {out}/summary.csv
+# {out} must be on a file system that every node sees.
+#
+# When tasks fail (node failure, time limit), the merge job is cancelled. Rerun only those
+# tasks, e.g. 3 and 7 (--resume keeps what they had finished), then the merge:
+#   sbatch --parsable --array=3,7 {out}/slurm/shards.sbatch        # prints JOBID
+#   sbatch --dependency=afterok:JOBID {out}/slurm/merge.sbatch
+set -euo pipefail
+
+if [ -e {out}/results.jsonl ]; then
+  echo "{out} already holds merged results: pass another --out to bt slurm script" >&2
+  exit 1
+fi
+mkdir -p {out}/slurm/logs
+
+cat > {out}/slurm/shards.sbatch <<'EOF'
+#!/bin/bash
+#SBATCH --job-name={job}
+#SBATCH --array=0-{last}
+#SBATCH --cpus-per-task={cpus}
+{limits}#SBATCH --output={out}/slurm/logs/shard-%a.out
+#SBATCH --open-mode=append
+#SBATCH --requeue
+{site}
+#
+# Task K runs shard K/{n}. The shard count is written out rather than read from
+# SLURM_ARRAY_TASK_COUNT (--shard auto), which would be wrong after --array=3,7.
+# Threads: bt uses SLURM_CPUS_PER_TASK. --resume: a requeued or resubmitted task skips the
+# simulations it had finished. Exit 3 (some simulations failed) counts as done: the failures
+# are recorded in results.jsonl, a rerun would fail the same way, and the merge reports them.
+set -uo pipefail
+{bt} run {queue} --shard "$SLURM_ARRAY_TASK_ID/{n}" \
+  --out "{out}/shard-$SLURM_ARRAY_TASK_ID" --resume --no-report
+rc=$?
+if [ "$rc" -eq 3 ]; then rc=0; fi
+exit "$rc"
+EOF
+
+cat > {out}/slurm/merge.sbatch <<'EOF'
+#!/bin/bash
+#SBATCH --job-name={job}-merge
+#SBATCH --cpus-per-task=1
+{limits}#SBATCH --output={out}/slurm/logs/merge.out
+#SBATCH --open-mode=append
+{site}
+#
+# The union of the {n} shards, checked against the queue: fails when a simulation is in no
+# shard, when two shards disagree on one, or when a shard ran another version of the queue.
+# Exit 3: the merge is complete but some simulations failed (see summary.csv).
+set -euo pipefail
+exec {bt} merge {out}/shard-{{0..{last}}} --queue {queue} --out {out}
+EOF
+
+array=$(sbatch --parsable {out}/slurm/shards.sbatch)
+array=${{array%%;*}}
+merge=$(sbatch --parsable --dependency="afterok:$array" --kill-on-invalid-dep=yes \
+  {out}/slurm/merge.sbatch)
+merge=${{merge%%;*}}
+echo "submitted array job $array ({n} tasks) and merge job $merge (afterok:$array)"
+echo "watch:  squeue -j $array,$merge"
+echo "logs:   {out}/slurm/logs/"
+echo "result: {out}/summary.csv"
+"#,
+            job = self.job_name,
+            cpus = self.cpus,
+        )
+    }
+}
+
+/// `path` made absolute against the current directory (without resolving symlinks or
+/// requiring it to exist).
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    std::path::absolute(path)
+        .with_context(|| format!("{}: cannot make it absolute", path.display()))
+}
+
+/// Characters a path may have to appear unquoted in `#SBATCH` lines and shell words.
+fn is_plain_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "/._-+,=@:".contains(c)
+}
+
+/// The output directory appears in `#SBATCH --output=` lines, which cannot quote: refuse paths
+/// that would need quoting.
+fn check_plain(flag: &str, path: &Path) -> Result<(), BadInput> {
+    let text = path.to_str().unwrap_or_default();
+    if !text.is_empty() && text.chars().all(is_plain_char) {
+        return Ok(());
+    }
+    Err(BadInput(format!(
+        "{flag} {}: Slurm's #SBATCH lines cannot quote this path: use letters, digits and \
+         / . _ - + , = @ : only",
+        path.display()
+    )))
+}
+
+/// `s` as one shell word: unchanged when it is plain, else in single quotes.
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(is_plain_char) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// A job name from a file stem: characters other than letters, digits, `_.-` become `_`.
+fn job_name_part(stem: &str) -> String {
+    stem.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '_' })
+        .collect()
+}
+
+/// Slurm memory: digits with an optional K/M/G/T unit.
+fn is_slurm_mem(s: &str) -> bool {
+    let digits = s.strip_suffix(['K', 'M', 'G', 'T', 'k', 'm', 'g', 't']).unwrap_or(s);
+    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Slurm time limits: `M`, `M:S`, `H:M:S`, `D-H`, `D-H:M`, `D-H:M:S`, or `UNLIMITED`/`INFINITE`.
+fn is_slurm_time(s: &str) -> bool {
+    if matches!(s, "UNLIMITED" | "INFINITE") {
+        return true;
+    }
+    let number = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
+    let (days, rest) = match s.split_once('-') {
+        Some((d, rest)) => (Some(d), rest),
+        None => (None, s),
+    };
+    let parts: Vec<&str> = rest.split(':').collect();
+    days.is_none_or(number) && parts.len() <= 3 && parts.iter().all(|p| number(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slurm_time_formats() {
+        for ok in ["30", "30:00", "02:00:00", "1-12", "1-12:30", "1-12:30:00", "UNLIMITED"] {
+            assert!(is_slurm_time(ok), "{ok}");
+        }
+        for bad in ["", "2h", "1:2:3:4", "-1", "1-", "1-2:3:4:5", "02:00:00\n#SBATCH x", "1 h"] {
+            assert!(!is_slurm_time(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn slurm_mem_formats() {
+        for ok in ["4G", "500M", "1024", "2t"] {
+            assert!(is_slurm_mem(ok), "{ok}");
+        }
+        for bad in ["", "G", "4GB", "4 G", "-1", "4G\n"] {
+            assert!(!is_slurm_mem(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn shell_quote_keeps_plain_words_and_quotes_the_rest() {
+        assert_eq!(shell_quote("/opt/bt/bin/bt"), "/opt/bt/bin/bt");
+        assert_eq!(shell_quote("/home/a b/bt"), "'/home/a b/bt'");
+        assert_eq!(shell_quote("/x/it's"), r"'/x/it'\''s'");
+        assert_eq!(shell_quote("/x/$HOME"), "'/x/$HOME'");
+    }
+
+    #[test]
+    fn job_names_keep_only_safe_characters() {
+        assert_eq!(job_name_part("big sweep;rm"), "big_sweep_rm");
+        assert_eq!(job_name_part("example-1.v2"), "example-1.v2");
+    }
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests of the `bt` binary, run in temporary directories.
+
+mod data;
+
+use std::process::Command;
+
+/// The `bt` binary under test.
+pub fn bt() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bt"))
+}

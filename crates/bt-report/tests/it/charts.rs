@@ -1,0 +1,178 @@
+//! Charts: every chart type renders as PNG and SVG with text, and SVGs are deterministic.
+
+use std::path::PathBuf;
+
+use bt_report::{
+    Agg, Chart, equity, equity_chart, equity_chart_to, heatmap, heatmaps, histogram, perf,
+    perf_chart, swept_params,
+};
+
+use crate::fixtures::{OwnedCurve, big, grid, perf_points};
+
+/// Decodes a PNG into (width, height, RGB bytes).
+pub fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let mut dec = png::Decoder::new(bytes);
+    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = dec.read_info().expect("png header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("png frame");
+    buf.truncate(info.buffer_size());
+    let rgb = match info.color_type {
+        png::ColorType::Rgb => buf,
+        png::ColorType::Rgba => buf.chunks(4).flat_map(|p| [p[0], p[1], p[2]]).collect(),
+        png::ColorType::Grayscale => buf.iter().flat_map(|&g| [g, g, g]).collect(),
+        png::ColorType::GrayscaleAlpha => buf.chunks(2).flat_map(|p| [p[0], p[0], p[0]]).collect(),
+        other => panic!("unexpected colour type {other:?}"),
+    };
+    (info.width, info.height, rgb)
+}
+
+/// Dark pixels (all channels below 100) in the rectangle `x0..x1`, `y0..y1`.
+pub fn dark_pixels(w: u32, rgb: &[u8], (x0, x1): (u32, u32), (y0, y1): (u32, u32)) -> usize {
+    let mut n = 0;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let i = ((y * w + x) * 3) as usize;
+            if rgb[i] < 100 && rgb[i + 1] < 100 && rgb[i + 2] < 100 {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Where sample charts go: `$BT_REPORT_LOOK_DIR` to keep them for a human to look at
+/// (e.g. /tmp/report-look), a temporary directory otherwise.
+fn out_dir() -> (Option<tempfile::TempDir>, PathBuf) {
+    match std::env::var_os("BT_REPORT_LOOK_DIR") {
+        Some(d) => {
+            let d = PathBuf::from(d);
+            std::fs::create_dir_all(&d).unwrap();
+            (None, d)
+        }
+        None => {
+            let t = tempfile::tempdir().unwrap();
+            let p = t.path().to_path_buf();
+            (Some(t), p)
+        }
+    }
+}
+
+fn sample_charts() -> Vec<(&'static str, Chart)> {
+    let records = grid();
+    let curve = OwnedCurve::new("sma-10-60", 2148, 7);
+    let many = big(2000);
+    vec![
+        ("equity", equity(&curve.data()).unwrap()),
+        ("equity-long", equity(&OwnedCurve::new("long curve, 200k bars", 200_000, 3).data()).unwrap()),
+        ("heatmap", heatmap(&records, "fast", "slow", "sharpe_ratio", Agg::Max).unwrap()),
+        ("heatmap-big", heatmap(&many, "fast", "atr_mult", "return_pct", Agg::Mean).unwrap()),
+        ("histogram", histogram(&many, "sharpe_ratio").unwrap()),
+        ("perf", perf(&perf_points()).unwrap()),
+    ]
+}
+
+#[test]
+fn every_chart_renders_text_in_png_and_svg() {
+    let (_keep, dir) = out_dir();
+    for (name, chart) in sample_charts() {
+        let png = chart.to_png().unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+        let svg = chart.to_svg().unwrap();
+        std::fs::write(dir.join(format!("{name}.svg")), &svg).unwrap();
+        let (w, h, rgb) = decode_png(&png);
+        assert_eq!((w, h), chart.size(), "{name}");
+        // The title is centred in the top 30 pixels: glyphs there are dark.
+        let title = dark_pixels(w, &rgb, (w / 4, 3 * w / 4), (0, 30));
+        assert!(title > 100, "{name}: only {title} dark pixels in the title band");
+        // Axis labels sit in the left 90 pixels.
+        let left = dark_pixels(w, &rgb, (0, 90), (40, h - 40));
+        assert!(left > 100, "{name}: only {left} dark pixels in the y-axis band");
+        assert!(svg.starts_with("<svg "), "{name}");
+        assert!(svg.contains(&format!(">\n{}\n</text>", bt_report::esc(chart.title()))), "{name}");
+        assert_eq!(svg, chart.to_svg().unwrap(), "{name}: SVG not deterministic");
+        assert_eq!(png, chart.to_png().unwrap(), "{name}: PNG not deterministic");
+    }
+}
+
+#[test]
+fn long_curves_are_decimated_in_the_svg() {
+    let short = equity(&OwnedCurve::new("s", 4_000, 1).data()).unwrap().to_svg().unwrap();
+    let long = equity(&OwnedCurve::new("l", 400_000, 1).data()).unwrap().to_svg().unwrap();
+    // 400k bars (and too many trades to mark) must not make a bigger file than 4k bars.
+    assert!(long.len() < 2 * short.len(), "{} vs {}", long.len(), short.len());
+    assert!(long.contains("trades: too many to mark"));
+}
+
+#[test]
+fn chart_files_by_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let curve = OwnedCurve::new("sma-10-60", 300, 7);
+    let png = dir.path().join("plot.png");
+    let svg = dir.path().join("plot.SVG");
+    equity_chart_to(&curve.data(), &png).unwrap();
+    equity_chart_to(&curve.data(), &svg).unwrap();
+    assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    let err = equity_chart_to(&curve.data(), &dir.path().join("plot.jpg")).unwrap_err();
+    assert!(err.to_string().contains("use a .png or .svg"), "{err}");
+    assert!(!dir.path().join("plot.jpg").exists());
+
+    let (p2, s2) = (dir.path().join("a.bin"), dir.path().join("b.bin"));
+    equity_chart(&curve.data(), &p2, &s2).unwrap();
+    assert_eq!(&std::fs::read(&p2).unwrap()[..4], b"\x89PNG");
+    assert!(std::fs::read_to_string(&s2).unwrap().starts_with("<svg"));
+
+    let perf_png = dir.path().join("perf.png");
+    perf_chart(&perf_points(), &perf_png).unwrap();
+    assert!(std::fs::metadata(&perf_png).unwrap().len() > 10_000);
+}
+
+#[test]
+fn heatmap_aggregates_over_other_params() {
+    let many = big(1000); // 10 x 10 x 10: fast, slow, atr_mult
+    assert_eq!(swept_params(&many), ["atr_mult", "fast", "slow"]);
+    let maps = heatmaps(&many, "sharpe_ratio", Agg::Max).unwrap();
+    let titles: Vec<&str> = maps.iter().map(|m| m.title()).collect();
+    assert_eq!(
+        titles,
+        [
+            "sharpe_ratio by atr_mult and fast",
+            "sharpe_ratio by atr_mult and slow",
+            "sharpe_ratio by fast and slow"
+        ]
+    );
+    // 10 x 10 cells = 100 rects of cell colour plus the 64 colour-bar steps.
+    let svg = maps[2].to_svg().unwrap();
+    let rects = svg.matches("<rect").count();
+    assert!((164..200).contains(&rects), "{rects}");
+    // Mean differs from max once other params vary.
+    let mean = heatmap(&many, "fast", "slow", "sharpe_ratio", Agg::Mean).unwrap().to_svg().unwrap();
+    assert_ne!(mean, svg);
+}
+
+#[test]
+fn heatmap_errors_name_the_parameter() {
+    let records = grid();
+    let err = heatmap(&records, "fast", "window", "sharpe_ratio", Agg::Max).unwrap_err();
+    assert_eq!(err.to_string(), "unknown parameter `window`: the records have fast, slow");
+    let mut r = grid();
+    r[0].params.insert("fast".into(), bt_domain::ParamValue::Str("x".into()));
+    let err = heatmap(&r, "fast", "slow", "sharpe_ratio", Agg::Max).unwrap_err();
+    assert!(err.to_string().contains("parameter `fast` is not numeric (simulation sma-5-20 has a string)"), "{err}");
+    let err = heatmap(&records, "fast", "slow", "sharp", Agg::Max).unwrap_err();
+    assert!(err.to_string().starts_with("unknown metric `sharp`"), "{err}");
+    assert!(heatmaps(&records[..1], "sharpe_ratio", Agg::Max).unwrap().is_empty());
+}
+
+#[test]
+fn histogram_without_finite_values_says_so() {
+    let mut r = grid();
+    for rec in &mut r {
+        if let bt_domain::SimOutcome::Ok(s) = &mut rec.outcome {
+            s.stats.sqn = f64::NAN;
+        }
+    }
+    let err = histogram(&r, "sqn").unwrap_err().to_string();
+    assert!(err.contains("no successful simulation has a finite sqn (27 values"), "{err}");
+}

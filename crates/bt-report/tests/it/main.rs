@@ -1,0 +1,9 @@
+//! Integration tests of bt-report (one binary).
+
+mod browser;
+mod charts;
+mod fixtures;
+mod font;
+mod report;
+mod tables;
+mod scratch;

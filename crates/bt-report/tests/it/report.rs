@@ -1,0 +1,144 @@
+//! The HTML report: structure (snapshot), self-containment, determinism, size at 10k rows.
+
+use std::{fs, path::Path};
+
+use bt_report::{Agg, Format, ReportOptions, write_report};
+
+use crate::fixtures::{OwnedCurve, big, grid, info};
+
+/// The report with every inline `<svg>...</svg>` replaced by a placeholder naming its size
+/// and element counts (stable across machines), for a readable snapshot.
+pub fn redact_svgs(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<svg") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find("</svg>").expect("unclosed svg") + start + "</svg>".len();
+        let svg = &rest[start..end];
+        let head = &svg[..svg.find('>').unwrap()];
+        let attr = |name: &str| {
+            let i = head.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            head[i..].split('"').next().unwrap().to_string()
+        };
+        out.push_str(&format!(
+            "<svg {}x{}: {} text, {} rect, {} polyline, {} polygon, {} circle/>",
+            attr("width"),
+            attr("height"),
+            svg.matches("<text").count(),
+            svg.matches("<rect").count(),
+            svg.matches("<polyline").count(),
+            svg.matches("<polygon").count(),
+            svg.matches("<circle").count(),
+        ));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = walk(dir).into_iter().map(|p| p.strip_prefix(dir).unwrap().display().to_string()).collect();
+    v.sort();
+    v
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+fn write_grid_report(dir: &Path, formats: Vec<Format>) -> bt_report::ReportFiles {
+    let records = grid();
+    let curves = [OwnedCurve::new("sma-10-60", 600, 1), OwnedCurve::new("sma-15-40", 600, 2)];
+    let data: Vec<_> = curves.iter().map(OwnedCurve::data).collect();
+    let opts = ReportOptions { top_k: 5, formats, ..ReportOptions::default() };
+    write_report(dir, &info(&records), &records, &data, &opts).unwrap()
+}
+
+#[test]
+fn html_structure() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_grid_report(dir.path(), vec![Format::Html, Format::Md, Format::Csv, Format::Json, Format::Parquet]);
+    let html = fs::read_to_string(files.html.as_ref().unwrap()).unwrap();
+    insta::assert_snapshot!(redact_svgs(&html));
+    insta::assert_debug_snapshot!(names(dir.path()));
+}
+
+#[test]
+fn html_is_self_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_grid_report(dir.path(), vec![Format::Html, Format::Csv]);
+    let html = fs::read_to_string(files.html.unwrap()).unwrap();
+    let lower = html.to_ascii_lowercase();
+    for banned in ["<script", "<img", "<link", "<iframe", "@import", "url(", "http://", "https://", "src="] {
+        // The SVG namespace is an identifier, not a fetch.
+        let hits = lower.matches(banned).count();
+        let allowed = if banned == "http://" { lower.matches("xmlns=\"http://www.w3.org/2000/svg\"").count() } else { 0 };
+        assert_eq!(hits, allowed, "found {banned}");
+    }
+    let tmp = dir.path().to_string_lossy().to_string();
+    assert!(!html.contains(&tmp), "absolute path in the report");
+    // 2 equity curves + 1 heatmap (fast x slow) + 1 histogram, all inline.
+    assert_eq!(html.matches("<svg ").count(), 4);
+    assert!(html.contains("<a href=\"summary.csv\">summary.csv</a>"));
+}
+
+#[test]
+fn report_is_deterministic() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_grid_report(a.path(), vec![Format::Html, Format::Md, Format::Csv, Format::Json]);
+    write_grid_report(b.path(), vec![Format::Html, Format::Md, Format::Csv, Format::Json]);
+    let (na, nb) = (names(a.path()), names(b.path()));
+    assert_eq!(na, nb);
+    for n in &na {
+        assert!(fs::read(a.path().join(n)).unwrap() == fs::read(b.path().join(n)).unwrap(), "{n} differs");
+    }
+}
+
+#[test]
+fn only_requested_formats_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = grid();
+    let opts = ReportOptions { formats: vec![Format::Json], chart_files: false, ..ReportOptions::default() };
+    let files = write_report(dir.path(), &info(&records), &records, &[], &opts).unwrap();
+    assert_eq!(files.html, None);
+    assert!(files.charts.is_empty());
+    assert_eq!(names(dir.path()), ["summary.json"]);
+    let bad = ReportOptions { metric: "sharpe".into(), ..ReportOptions::default() };
+    let err = write_report(dir.path(), &info(&records), &records, &[], &bad).unwrap_err();
+    assert!(err.to_string().starts_with("unknown metric `sharpe`"), "{err}");
+}
+
+#[test]
+fn ten_thousand_simulations_stay_light() {
+    let records = big(10_000);
+    let dir = tempfile::tempdir().unwrap();
+    let curves: Vec<OwnedCurve> =
+        (0..10).map(|i| OwnedCurve::new(&records[i].id, 2_500, i as u64)).collect();
+    let data: Vec<_> = curves.iter().map(OwnedCurve::data).collect();
+    let opts = ReportOptions {
+        formats: vec![Format::Html, Format::Md, Format::Csv, Format::Json],
+        agg: Agg::Mean,
+        ..ReportOptions::default()
+    };
+    let start = std::time::Instant::now();
+    let files = write_report(dir.path(), &info(&records), &records, &data, &opts).unwrap();
+    let took = start.elapsed();
+    let html = fs::read_to_string(files.html.unwrap()).unwrap();
+    eprintln!("10k report: html {} bytes, written in {took:?}", html.len());
+    assert!(html.len() < 3_000_000, "report.html is {} bytes", html.len());
+    // Leaderboard limited to K rows, failed list capped, full table only linked.
+    let lb = &html[html.find("id=\"leaderboard-table\"").unwrap()..];
+    let lb = &lb[..lb.find("</table>").unwrap()];
+    assert_eq!(lb.matches("<tr>").count(), 11);
+    let n_failed = records.iter().filter(|r| r.stats().is_none()).count();
+    assert_eq!(n_failed, 103);
+    assert!(html.contains("... and 3 more: see the <code>error</code> column"), "failed list not capped");
+    assert_eq!(html.matches("<svg ").count(), 10 + 3 + 1);
+    let csv = fs::read_to_string(dir.path().join("summary.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 10_001);
+}

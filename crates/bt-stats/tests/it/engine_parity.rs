@@ -1,0 +1,248 @@
+//! End to end: engine + strategy + streamed statistics against backtesting.py's reference runs.
+//!
+//! The strategies are written here against the engine API, mirroring the Python of
+//! `tests/parity/gen_fixtures.py` (SmaCross, SmaCrossLongOnly, Script).
+
+use bt_domain::{EquityCurve, Trade};
+use bt_engine::{Ctx, EngineError, FULL_EQUITY, IndicatorCache, Ind, Init, OrderSpec, Strategy};
+use bt_stats::{DatasetStats, RunFacts, StatsAccumulator};
+use bt_strategies::indicators::{crossover, sma};
+use serde_json::Value;
+
+use crate::fixtures::{Case, Worst, all_cases, compare_stats, parity_dir};
+
+/// backtesting.py's `SmaCross` (and `SmaCrossLongOnly`: a death cross only closes).
+struct SmaCross {
+    n1: usize,
+    n2: usize,
+    long_only: bool,
+    inds: Option<(Ind, Ind)>,
+}
+
+impl Strategy for SmaCross {
+    fn init(&mut self, init: &mut Init<'_>) -> Result<(), EngineError> {
+        let (n1, n2) = (self.n1, self.n2);
+        let a = init.indicator(&format!("sma(close,{n1})"), |b| sma(b.close(), n1))?;
+        let b = init.indicator(&format!("sma(close,{n2})"), |b| sma(b.close(), n2))?;
+        self.inds = Some((a, b));
+        Ok(())
+    }
+
+    fn next(&mut self, ctx: &mut Ctx<'_, '_>) -> Result<(), EngineError> {
+        let (a, b) = self.inds.expect("init ran");
+        let (s1, s2) = (ctx.ind(a), ctx.ind(b));
+        if crossover(s1, s2) {
+            ctx.close_position(1.0)?;
+            ctx.buy(OrderSpec::market())?;
+        } else if crossover(s2, s1) {
+            ctx.close_position(1.0)?;
+            if !self.long_only {
+                ctx.sell(OrderSpec::market())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The Python `Script` strategy: replays `NAME.script.json` and records each action's outcome.
+struct Script {
+    actions: Vec<Value>,
+    results: Vec<&'static str>,
+    next_action: usize,
+}
+
+impl Script {
+    fn new(actions: Vec<Value>) -> Script {
+        let results = vec!["not_reached"; actions.len()];
+        Script { actions, results, next_action: 0 }
+    }
+
+    fn apply(a: &Value, ctx: &mut Ctx<'_, '_>) -> Result<&'static str, EngineError> {
+        let close = *ctx.close().last().expect("bars up to now");
+        let px = |v: &Value| v.as_f64().map(|rel| close * rel);
+        let index = |key: &str| a[key].as_u64().expect("index") as usize;
+        match a["op"].as_str().expect("op") {
+            op @ ("buy" | "sell") => {
+                let spec = OrderSpec {
+                    size: a["size"].as_f64().unwrap_or(FULL_EQUITY),
+                    limit: px(&a["limit"]),
+                    stop: px(&a["stop"]),
+                    sl: px(&a["sl"]),
+                    tp: px(&a["tp"]),
+                    tag: a["tag"].as_u64().map(|t| t as u32),
+                };
+                if op == "buy" { ctx.buy(spec)? } else { ctx.sell(spec)? }
+            }
+            "close" => ctx.close_position(a["portion"].as_f64().expect("portion"))?,
+            "trade_close" => {
+                let k = index("trade");
+                if k >= ctx.trade_count() {
+                    return Ok("no_target");
+                }
+                ctx.close_trade(k, a["portion"].as_f64().expect("portion"))?;
+            }
+            op @ ("trade_sl" | "trade_tp") => {
+                let k = index("trade");
+                if k >= ctx.trade_count() {
+                    return Ok("no_target");
+                }
+                let price = px(&a["rel"]);
+                if op == "trade_sl" { ctx.set_trade_sl(k, price)? } else { ctx.set_trade_tp(k, price)? }
+            }
+            "cancel" => {
+                let k = index("order");
+                if k >= ctx.order_count() {
+                    return Ok("no_target");
+                }
+                ctx.cancel_order(k)?;
+            }
+            op => panic!("unknown script op {op}"),
+        }
+        Ok("done")
+    }
+}
+
+impl Strategy for Script {
+    fn init(&mut self, _: &mut Init<'_>) -> Result<(), EngineError> {
+        Ok(())
+    }
+
+    fn next(&mut self, ctx: &mut Ctx<'_, '_>) -> Result<(), EngineError> {
+        let i = ctx.bar_idx();
+        while self.next_action < self.actions.len() {
+            let k = self.next_action;
+            let bar = self.actions[k]["bar"].as_u64().expect("bar") as usize;
+            if bar > i {
+                break;
+            }
+            self.next_action += 1;
+            if bar < i {
+                continue; // not reached (no next() at that bar)
+            }
+            // The Python script catches ValueError/AssertionError: the action is skipped.
+            self.results[k] = Self::apply(&self.actions[k], ctx).unwrap_or("skipped_error");
+        }
+        Ok(())
+    }
+}
+
+/// Runs the case's strategy through the engine; checks trades and equity bit for bit and the
+/// statistics within tolerance. Returns every divergence found, the first ones first.
+fn check_end_to_end(case: &Case, worst: &mut Worst) -> Result<(), String> {
+    let mut sma_cross;
+    let mut script: Option<Script> = None;
+    let strategy: &mut dyn Strategy = match case.strategy() {
+        s @ ("SmaCross" | "SmaCrossLongOnly") => {
+            sma_cross = SmaCross {
+                n1: case.param("n1"),
+                n2: case.param("n2"),
+                long_only: s == "SmaCrossLongOnly",
+                inds: None,
+            };
+            &mut sma_cross
+        }
+        "Script" => {
+            let path = parity_dir().join(case.json["script"].as_str().expect("script path"));
+            let actions: Vec<Value> =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            script.insert(Script::new(actions))
+        }
+        other => return Err(format!("no test strategy for {other}")),
+    };
+    let ds = DatasetStats::new(&case.bars);
+    let mut observer = (StatsAccumulator::new(&ds), EquityCurve::default());
+    let result = bt_engine::run(&case.bars, strategy, &case.config(), &IndicatorCache::new(), &mut observer)
+        .map_err(|e| format!("engine error: {e}"))?;
+    let (acc, curve) = observer;
+
+    let mut diffs = Vec::new();
+    if let Some(script) = &script {
+        let expected: Vec<&str> = case.json["derived"]["action_results"]
+            .as_array()
+            .expect("action_results")
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        if let Some(k) = (0..expected.len()).find(|&k| script.results.get(k) != Some(&expected[k])) {
+            diffs.push(format!(
+                "action #{k} ({}): ours {:?}, reference {:?}",
+                script.actions[k],
+                script.results.get(k),
+                expected[k]
+            ));
+        }
+    }
+    if let Some(d) = first_trade_diff(&result.trades, &case.trades) {
+        diffs.push(d);
+    }
+    if let Some(i) = (0..case.equity.len()).find(|&i| curve.0.get(i).map(|e| e.to_bits()) != Some(case.equity[i].to_bits())) {
+        diffs.push(format!(
+            "equity differs first at bar {i}: ours {:?}, reference {:?} (curve lengths {} / {})",
+            curve.0.get(i),
+            case.equity[i],
+            curve.0.len(),
+            case.equity.len()
+        ));
+    }
+    if curve.0.len() != case.equity.len() {
+        diffs.push(format!("curve length: ours {}, reference {}", curve.0.len(), case.equity.len()));
+    }
+    let expected_warmup = case.warmup();
+    if result.warmup != expected_warmup {
+        diffs.push(format!("warm-up: ours {}, reference {expected_warmup}", result.warmup));
+    }
+    let stats = acc.finish(&RunFacts { trades: &result.trades, warmup: result.warmup });
+    diffs.extend(compare_stats(&stats, &case.json, worst));
+    if diffs.is_empty() { Ok(()) } else { Err(diffs.join("\n    ")) }
+}
+
+/// The first trade that differs in any field (bit for bit), or in the number of trades.
+fn first_trade_diff(ours: &[Trade], reference: &[Trade]) -> Option<String> {
+    let key = |t: &Trade| {
+        (
+            t.size.to_bits(),
+            t.entry_bar,
+            t.exit_bar,
+            t.entry_price.to_bits(),
+            t.exit_price.to_bits(),
+            t.pnl.to_bits(),
+            t.commission.to_bits(),
+            t.return_frac.to_bits(),
+            t.sl.map(f64::to_bits),
+            t.tp.map(f64::to_bits),
+            t.tag,
+        )
+    };
+    for (k, (a, b)) in ours.iter().zip(reference).enumerate() {
+        if key(a) != key(b) {
+            return Some(format!("trade #{k} differs:\n      ours      {a:?}\n      reference {b:?}"));
+        }
+    }
+    (ours.len() != reference.len())
+        .then(|| format!("closed trades: ours {}, reference {}", ours.len(), reference.len()))
+}
+
+fn run_all(kind: fn(&str) -> bool) {
+    let cases: Vec<Case> = all_cases().into_iter().filter(|c| kind(c.strategy())).collect();
+    assert!(!cases.is_empty(), "no fixtures of this kind");
+    let mut worst = Worst::new();
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| check_end_to_end(c, &mut worst).err().map(|e| format!("{}:\n    {e}", c.name)))
+        .collect();
+    println!("worst relative error per statistic over {} end-to-end runs:", cases.len());
+    for (label, rel) in &worst {
+        println!("  {label:<24} {rel:.3e}");
+    }
+    assert!(failures.is_empty(), "{} of {} runs differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[test]
+fn sma_cross_runs_match_backtesting_py_end_to_end() {
+    run_all(|s| s == "SmaCross" || s == "SmaCrossLongOnly");
+}
+
+#[test]
+fn scripted_runs_match_backtesting_py_end_to_end() {
+    run_all(|s| s == "Script");
+}

@@ -1,0 +1,29 @@
+//! Parity with backtesting.py 0.6.6 (`tests/parity/runs`).
+
+use bt_stats::{RunFacts, compute_from_curve};
+
+use crate::fixtures::{Case, Worst, all_cases, compare_stats};
+
+/// Statistics from the reference equity curve and trades table (no engine involved).
+fn check_stats_only(case: &Case, worst: &mut Worst) -> Result<(), String> {
+    let facts = RunFacts { trades: &case.trades, warmup: case.warmup() };
+    let stats = compute_from_curve(&case.bars, &case.equity, &facts).map_err(|e| e.to_string())?;
+    let diffs = compare_stats(&stats, &case.json, worst);
+    if diffs.is_empty() { Ok(()) } else { Err(diffs.join("\n    ")) }
+}
+
+#[test]
+fn every_statistic_matches_backtesting_py_given_its_curve_and_trades() {
+    let cases = all_cases();
+    assert!(cases.len() >= 4, "parity fixtures missing");
+    let mut worst = Worst::new();
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| check_stats_only(c, &mut worst).err().map(|e| format!("{}:\n    {e}", c.name)))
+        .collect();
+    println!("worst relative error per statistic over {} runs:", cases.len());
+    for (label, rel) in &worst {
+        println!("  {label:<24} {rel:.3e}");
+    }
+    assert!(failures.is_empty(), "{} of {} runs differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}

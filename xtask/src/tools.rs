@@ -1,0 +1,76 @@
+//! Cargo and process helpers: building `bt`, finding the target directory, running commands.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+};
+
+use anyhow::{Context as _, bail};
+
+use crate::project_root;
+
+/// `cargo`, as the running cargo names itself (`CARGO`), else from `PATH`.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(project_root());
+    cmd
+}
+
+/// The workspace's target directory, as cargo resolves it (`CARGO_TARGET_DIR`, config, default).
+pub fn target_dir() -> anyhow::Result<PathBuf> {
+    let out = cargo()
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running `cargo metadata`: is cargo on PATH?")?;
+    if !out.status.success() {
+        bail!("`cargo metadata` failed ({})", out.status);
+    }
+    let meta: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("`cargo metadata` printed invalid JSON")?;
+    meta["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .context("`cargo metadata` gave no target_directory")
+}
+
+/// Builds `bt` with `cargo build --profile <profile> -p bt-cli [extra...]` and returns the
+/// binary's path.
+pub fn build_bt(profile: &str, extra: &[&str]) -> anyhow::Result<PathBuf> {
+    eprintln!("building bt ({profile} profile{}) ...", if extra.is_empty() { String::new() } else { format!(", {}", extra.join(" ")) });
+    let status = cargo()
+        .args(["build", "--profile", profile, "-p", "bt-cli"])
+        .args(extra)
+        .status()
+        .context("running `cargo build`: is cargo on PATH?")?;
+    if !status.success() {
+        bail!("`cargo build --profile {profile} -p bt-cli` failed ({status}): fix the build first");
+    }
+    // The release profile's directory is `release`; a custom profile's is its name.
+    let bin = target_dir()?.join(profile).join(format!("bt{}", std::env::consts::EXE_SUFFIX));
+    if !bin.is_file() {
+        bail!("the build succeeded but {} does not exist", bin.display());
+    }
+    Ok(bin)
+}
+
+/// Runs a command to completion and returns its trimmed stdout, or `None` when it cannot run
+/// or fails (for optional machine facts).
+pub fn try_output(program: &str, args: &[&str], dir: Option<&Path>) -> Option<String> {
+    let mut cmd = Command::new(program);
+    cmd.args(args).stdin(Stdio::null()).stderr(Stdio::null());
+    if let Some(d) = dir {
+        cmd.current_dir(d);
+    }
+    let out = cmd.output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Removes a directory tree if it exists.
+pub fn remove_dir(dir: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot remove {}", dir.display())),
+    }
+}
