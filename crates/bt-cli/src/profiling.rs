@@ -55,12 +55,17 @@ struct PhaseRow {
 }
 
 impl PhaseTable {
-    fn record(&mut self, path: &str, elapsed: Duration) {
-        let next = self.next;
-        let row = self.rows.entry(path.to_owned()).or_insert_with(|| PhaseRow { order: next, ..PhaseRow::default() });
-        if row.order == next {
+    /// Registers a path when its first span opens, so that rows follow the run.
+    fn open(&mut self, path: &str) {
+        if !self.rows.contains_key(path) {
+            let order = self.next;
             self.next += 1;
+            self.rows.insert(path.to_owned(), PhaseRow { order, ..PhaseRow::default() });
         }
+    }
+
+    fn record(&mut self, path: &str, elapsed: Duration) {
+        let row = self.rows.entry(path.to_owned()).or_default();
         row.calls += 1;
         row.total += elapsed;
     }
@@ -278,8 +283,9 @@ where
 {
     fn on_new_span(&self, _attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
         if let Some(span) = ctx.span(id) {
-            let path: Vec<&str> = span.scope().from_root().map(|s| s.name()).collect();
-            span.extensions_mut().insert(Started { at: Instant::now(), path: path.join("/") });
+            let path = span.scope().from_root().map(|s| s.name()).collect::<Vec<_>>().join("/");
+            self.table.lock().unwrap_or_else(|e| e.into_inner()).open(&path);
+            span.extensions_mut().insert(Started { at: Instant::now(), path });
         }
     }
 

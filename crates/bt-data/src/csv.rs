@@ -35,6 +35,7 @@ pub(crate) fn read(path: &Path, bytes: &[u8]) -> Result<Loaded, DataError> {
     }
     check_text(path, body)?;
     let sep = sniff_separator(body);
+    let t0 = std::time::Instant::now();
     let df = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0)) // every column as text: we parse ourselves
@@ -43,7 +44,11 @@ pub(crate) fn read(path: &Path, bytes: &[u8]) -> Result<Loaded, DataError> {
         .into_reader_with_file_handle(std::io::Cursor::new(body))
         .finish()
         .map_err(|e| reader_error(path, body, sep, e))?;
-    from_frame(path, body, &df)
+    eprintln!("polars read {:?}", t0.elapsed());
+    let t0 = std::time::Instant::now();
+    let r = from_frame(path, body, &df);
+    eprintln!("from_frame {:?}", t0.elapsed());
+    r
 }
 
 fn from_frame(path: &Path, body: &[u8], df: &DataFrame) -> Result<Loaded, DataError> {
@@ -85,7 +90,9 @@ fn from_frame(path: &Path, body: &[u8], df: &DataFrame) -> Result<Loaded, DataEr
             Vec::new()
         })
     };
+    let t0 = std::time::Instant::now();
     let open = f64_col(open, map.open);
+    eprintln!("open {:?}", t0.elapsed());
     let high = f64_col(high, map.high);
     let low = f64_col(low, map.low);
     let close = f64_col(close, map.close);
@@ -94,6 +101,7 @@ fn from_frame(path: &Path, body: &[u8], df: &DataFrame) -> Result<Loaded, DataEr
         fails.push((rec, fail, map.ts));
         Vec::new()
     });
+    eprintln!("all parsed {:?}", t0.elapsed());
     if let Some(&(rec, fail, column)) = fails.iter().min_by_key(|(rec, _, column)| (*rec, *column))
     {
         let value = df.columns()[column].str().ok().and_then(|ca| ca.get(rec)).unwrap_or("");

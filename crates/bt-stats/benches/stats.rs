@@ -28,7 +28,8 @@ fn synthetic() -> (Bars, Vec<f64>) {
         c *= 1.0 + 0.002 * next();
         close.push(c);
     }
-    let ts: Vec<i64> = (0..N as i64).map(|i| 1_600_000_000_000_000_000 + i * 60_000_000_000).collect();
+    let ts: Vec<i64> =
+        (0..N as i64).map(|i| 1_600_000_000_000_000_000 + i * 60_000_000_000).collect();
     let equity: Vec<f64> = (0..N)
         .scan((10_000.0f64, 0.0f64, 0.0f64), |(cash, units, entry), i| {
             if i % 1000 == 0 {
@@ -41,7 +42,8 @@ fn synthetic() -> (Bars, Vec<f64>) {
             Some(*cash + *units * (close[i] - *entry))
         })
         .collect();
-    let bars = Bars::new(ts, close.clone(), close.clone(), close.clone(), close, vec![0.0; N]).unwrap();
+    let bars =
+        Bars::new(ts, close.clone(), close.clone(), close.clone(), close, vec![0.0; N]).unwrap();
     (bars, equity)
 }
 

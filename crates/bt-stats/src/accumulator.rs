@@ -200,7 +200,8 @@ impl<'a> StatsAccumulator<'a> {
         };
         let ann = (1.0 + g).powf(a) - 1.0;
         let var = p.moments.var(1);
-        let vol_pct = ((var + (1.0 + g).powf(2.0)).powf(a) - (1.0 + g).powf(2.0 * a)).sqrt() * 100.0;
+        let vol_pct =
+            ((var + (1.0 + g).powf(2.0)).powf(a) - (1.0 + g).powf(2.0 * a)).sqrt() * 100.0;
         let return_ann_pct = ann * 100.0;
         let downside = if p.count == 0 { f64::NAN } else { p.downside_sq.value() / p.count as f64 };
         let sortino = ann / (downside.sqrt() * a.sqrt());

@@ -194,7 +194,10 @@ mod tests {
         assert_ne!(t("2024-01-07T23:00"), t("2024-01-08T00:00"));
         assert_eq!(t("2024-01-08T00:00"), t("2024-01-14T00:00"));
         let m = ResampleRule::MonthEnd;
-        assert_ne!(m.bucket(parse_iso("2024-01-31T23:59").unwrap()), m.bucket(parse_iso("2024-02-01").unwrap()));
+        assert_ne!(
+            m.bucket(parse_iso("2024-01-31T23:59").unwrap()),
+            m.bucket(parse_iso("2024-02-01").unwrap())
+        );
     }
 
     #[test]

@@ -165,11 +165,7 @@ impl Welford {
 
     /// Sample variance with `ddof` (NaN when `n <= ddof` or any value was not finite).
     pub(crate) fn var(&self, ddof: u64) -> f64 {
-        if self.non_finite || self.n <= ddof {
-            f64::NAN
-        } else {
-            self.m2 / (self.n - ddof) as f64
-        }
+        if self.non_finite || self.n <= ddof { f64::NAN } else { self.m2 / (self.n - ddof) as f64 }
     }
 }
 
@@ -202,7 +198,8 @@ mod tests {
     fn timedelta_sum_is_chunked_like_numpy() {
         // pd.Series(pd.to_timedelta(ns, unit="ns")).mean().value == 18014408509011984 for
         // ns_i = (i * 1000003) % 10**13 + 2**54, i < 20000 (the exact mean ends in ...982).
-        let ns: Vec<i64> = (0..20000i64).map(|i| (i * 1_000_003) % 10_000_000_000_000 + (1 << 54)).collect();
+        let ns: Vec<i64> =
+            (0..20000i64).map(|i| (i * 1_000_003) % 10_000_000_000_000 + (1 << 54)).collect();
         assert_eq!(pd_timedelta_mean(&ns), Some(18014408509011984));
     }
 

@@ -56,12 +56,8 @@ pub fn format_timestamp(ts: i64) -> String {
     let rem = ts - day * time::NANOS_PER_DAY;
     let secs = rem / time::NANOS_PER_SEC;
     let frac = rem % time::NANOS_PER_SEC;
-    let mut s = format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    let mut s =
+        format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
     if frac != 0 {
         if frac % 1000 == 0 {
             s.push_str(&format!(".{:06}", frac / 1000));

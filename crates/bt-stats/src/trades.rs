@@ -142,7 +142,12 @@ mod tests {
 
     #[test]
     fn exposure_is_the_union_of_inclusive_spans() {
-        let t = [trade(2, 5, 0.1, 1.0), trade(4, 8, 0.1, 1.0), trade(8, 8, 0.1, 1.0), trade(12, 20, 0.1, 1.0)];
+        let t = [
+            trade(2, 5, 0.1, 1.0),
+            trade(4, 8, 0.1, 1.0),
+            trade(8, 8, 0.1, 1.0),
+            trade(12, 20, 0.1, 1.0),
+        ];
         let refs: Vec<&Trade> = t.iter().collect();
         // bars 2..=8 (7) and 12..=15 clipped (4) of 16
         assert_eq!(exposure_frac(&refs, 16), 11.0 / 16.0);
@@ -153,7 +158,9 @@ mod tests {
     fn no_trades_gives_nan_and_nat_like_pandas() {
         let s = TradeStats::new(&[], 10, 1);
         assert_eq!(s.n_trades, 0);
-        for v in [s.win_rate, s.best, s.worst, s.gmean, s.profit_factor, s.mean_return, s.sqn, s.kelly] {
+        for v in
+            [s.win_rate, s.best, s.worst, s.gmean, s.profit_factor, s.mean_return, s.sqn, s.kelly]
+        {
             assert!(v.is_nan());
         }
         assert_eq!((s.max_duration, s.avg_duration), (None, None));

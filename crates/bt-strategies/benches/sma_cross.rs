@@ -114,8 +114,8 @@ fn no_trades(bencher: Bencher<'_, '_>) {
     let cache = IndicatorCache::new();
     bt_engine::run(&bars, &mut NoTrades, &config, &cache, &mut ()).expect("backtest runs");
     bencher.counter(ItemsCount::new(N_BARS)).bench_local(|| {
-        let result = bt_engine::run(&bars, &mut NoTrades, &config, &cache, &mut ())
-            .expect("backtest runs");
+        let result =
+            bt_engine::run(&bars, &mut NoTrades, &config, &cache, &mut ()).expect("backtest runs");
         black_box(result.final_equity)
     });
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `bt` binary, run in temporary directories.
 
 mod data;
+mod run;
 
 use std::process::Command;
 

@@ -23,12 +23,16 @@ impl Strategy for BuyOnce {
 /// 40 calendar days: a gentle rise, then a 3 % fall per day from day 10.
 fn crash_bars() -> Bars {
     let n = 40;
-    let close: Vec<f64> =
-        (0..n).map(|i| if i < 10 { 100.0 + i as f64 } else { 109.0 * 0.97f64.powi(i - 9) }).collect();
-    let open: Vec<f64> = (0..n as usize).map(|i| if i == 0 { 100.0 } else { close[i - 1] }).collect();
+    let close: Vec<f64> = (0..n)
+        .map(|i| if i < 10 { 100.0 + i as f64 } else { 109.0 * 0.97f64.powi(i - 9) })
+        .collect();
+    let open: Vec<f64> =
+        (0..n as usize).map(|i| if i == 0 { 100.0 } else { close[i - 1] }).collect();
     let high: Vec<f64> = open.iter().zip(&close).map(|(o, c)| o.max(*c)).collect();
     let low: Vec<f64> = open.iter().zip(&close).map(|(o, c)| o.min(*c)).collect();
-    let ts = (0..n as i64).map(|i| 1_600_000_000 * 1_000_000_000 / NANOS_PER_DAY * NANOS_PER_DAY + i * NANOS_PER_DAY).collect();
+    let ts = (0..n as i64)
+        .map(|i| 1_600_000_000 * 1_000_000_000 / NANOS_PER_DAY * NANOS_PER_DAY + i * NANOS_PER_DAY)
+        .collect();
     Bars::new(ts, open, high, low, close, vec![0.0; n as usize]).unwrap()
 }
 
@@ -38,7 +42,8 @@ fn leveraged_long_goes_bust_and_stats_follow_backtesting_rules() {
     let config = BacktestConfig { margin: 0.1, ..BacktestConfig::default() };
     let ds = DatasetStats::new(&bars);
     let mut obs = (StatsAccumulator::new(&ds), EquityCurve::default());
-    let result = bt_engine::run(&bars, &mut BuyOnce, &config, &IndicatorCache::new(), &mut obs).unwrap();
+    let result =
+        bt_engine::run(&bars, &mut BuyOnce, &config, &IndicatorCache::new(), &mut obs).unwrap();
     let (acc, curve) = obs;
     let bust = result.bust_bar.expect("10x long through a 3 %/day fall must go bust");
     assert!(bust > 10 && bust < 40, "bust at {bust}");

@@ -4,7 +4,7 @@
 //! `tests/parity/gen_fixtures.py` (SmaCross, SmaCrossLongOnly, Script).
 
 use bt_domain::{EquityCurve, Trade};
-use bt_engine::{Ctx, EngineError, FULL_EQUITY, IndicatorCache, Ind, Init, OrderSpec, Strategy};
+use bt_engine::{Ctx, EngineError, FULL_EQUITY, Ind, IndicatorCache, Init, OrderSpec, Strategy};
 use bt_stats::{DatasetStats, RunFacts, StatsAccumulator};
 use bt_strategies::indicators::{crossover, sma};
 use serde_json::Value;
@@ -87,7 +87,11 @@ impl Script {
                     return Ok("no_target");
                 }
                 let price = px(&a["rel"]);
-                if op == "trade_sl" { ctx.set_trade_sl(k, price)? } else { ctx.set_trade_tp(k, price)? }
+                if op == "trade_sl" {
+                    ctx.set_trade_sl(k, price)?
+                } else {
+                    ctx.set_trade_tp(k, price)?
+                }
             }
             "cancel" => {
                 let k = index("order");
@@ -151,8 +155,9 @@ fn check_end_to_end(case: &Case, worst: &mut Worst) -> Result<(), String> {
     };
     let ds = DatasetStats::new(&case.bars);
     let mut observer = (StatsAccumulator::new(&ds), EquityCurve::default());
-    let result = bt_engine::run(&case.bars, strategy, &case.config(), &IndicatorCache::new(), &mut observer)
-        .map_err(|e| format!("engine error: {e}"))?;
+    let result =
+        bt_engine::run(&case.bars, strategy, &case.config(), &IndicatorCache::new(), &mut observer)
+            .map_err(|e| format!("engine error: {e}"))?;
     let (acc, curve) = observer;
 
     let mut diffs = Vec::new();
@@ -163,7 +168,8 @@ fn check_end_to_end(case: &Case, worst: &mut Worst) -> Result<(), String> {
             .iter()
             .map(|v| v.as_str().unwrap())
             .collect();
-        if let Some(k) = (0..expected.len()).find(|&k| script.results.get(k) != Some(&expected[k])) {
+        if let Some(k) = (0..expected.len()).find(|&k| script.results.get(k) != Some(&expected[k]))
+        {
             diffs.push(format!(
                 "action #{k} ({}): ours {:?}, reference {:?}",
                 script.actions[k],
@@ -175,7 +181,9 @@ fn check_end_to_end(case: &Case, worst: &mut Worst) -> Result<(), String> {
     if let Some(d) = first_trade_diff(&result.trades, &case.trades) {
         diffs.push(d);
     }
-    if let Some(i) = (0..case.equity.len()).find(|&i| curve.0.get(i).map(|e| e.to_bits()) != Some(case.equity[i].to_bits())) {
+    if let Some(i) = (0..case.equity.len())
+        .find(|&i| curve.0.get(i).map(|e| e.to_bits()) != Some(case.equity[i].to_bits()))
+    {
         diffs.push(format!(
             "equity differs first at bar {i}: ours {:?}, reference {:?} (curve lengths {} / {})",
             curve.0.get(i),
@@ -185,7 +193,11 @@ fn check_end_to_end(case: &Case, worst: &mut Worst) -> Result<(), String> {
         ));
     }
     if curve.0.len() != case.equity.len() {
-        diffs.push(format!("curve length: ours {}, reference {}", curve.0.len(), case.equity.len()));
+        diffs.push(format!(
+            "curve length: ours {}, reference {}",
+            curve.0.len(),
+            case.equity.len()
+        ));
     }
     let expected_warmup = case.warmup();
     if result.warmup != expected_warmup {
@@ -215,7 +227,9 @@ fn first_trade_diff(ours: &[Trade], reference: &[Trade]) -> Option<String> {
     };
     for (k, (a, b)) in ours.iter().zip(reference).enumerate() {
         if key(a) != key(b) {
-            return Some(format!("trade #{k} differs:\n      ours      {a:?}\n      reference {b:?}"));
+            return Some(format!(
+                "trade #{k} differs:\n      ours      {a:?}\n      reference {b:?}"
+            ));
         }
     }
     (ours.len() != reference.len())
@@ -228,13 +242,21 @@ fn run_all(kind: fn(&str) -> bool) {
     let mut worst = Worst::new();
     let failures: Vec<String> = cases
         .iter()
-        .filter_map(|c| check_end_to_end(c, &mut worst).err().map(|e| format!("{}:\n    {e}", c.name)))
+        .filter_map(|c| {
+            check_end_to_end(c, &mut worst).err().map(|e| format!("{}:\n    {e}", c.name))
+        })
         .collect();
     println!("worst relative error per statistic over {} end-to-end runs:", cases.len());
     for (label, rel) in &worst {
         println!("  {label:<24} {rel:.3e}");
     }
-    assert!(failures.is_empty(), "{} of {} runs differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} runs differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -44,7 +44,8 @@ impl Case {
     pub fn config(&self) -> BacktestConfig {
         let k = &self.json["backtest_kwargs"];
         let f = |key: &str| k[key].as_f64().unwrap_or_else(|| panic!("{}: kwarg {key}", self.name));
-        let b = |key: &str| k[key].as_bool().unwrap_or_else(|| panic!("{}: kwarg {key}", self.name));
+        let b =
+            |key: &str| k[key].as_bool().unwrap_or_else(|| panic!("{}: kwarg {key}", self.name));
         let (commission_fixed, commission) = match &k["commission"] {
             Value::Array(pair) => (pair[0].as_f64().unwrap(), pair[1].as_f64().unwrap()),
             v => (0.0, v.as_f64().unwrap()),
@@ -84,7 +85,10 @@ fn load_case(name: &str, data_cache: &mut BTreeMap<String, Bars>) -> Case {
         serde_json::from_str(&fs::read_to_string(runs.join(format!("{name}.stats.json"))).unwrap())
             .unwrap();
     let data = json["data"].as_str().expect("data path").to_owned();
-    let bars = data_cache.entry(data.clone()).or_insert_with(|| read_bars(&parity_dir().join(&data))).clone();
+    let bars = data_cache
+        .entry(data.clone())
+        .or_insert_with(|| read_bars(&parity_dir().join(&data)))
+        .clone();
     let trades = read_trades(&runs.join(format!("{name}.trades.csv")), &bars);
     let equity = read_equity(&runs.join(format!("{name}.equity.csv")));
     Case { name: name.to_owned(), json, bars, trades, equity }
@@ -202,7 +206,9 @@ pub fn compare_stats(ours: &Stats, reference: &Value, worst: &mut Worst) -> Vec<
                 let expected = r.get("ns").and_then(Value::as_i64);
                 (expected != d).then(|| format!("ours {d:?} ns, reference {r}"))
             }
-            StatValue::Count(n) => (r.as_u64() != Some(n)).then(|| format!("ours {n}, reference {r}")),
+            StatValue::Count(n) => {
+                (r.as_u64() != Some(n)).then(|| format!("ours {n}, reference {r}"))
+            }
             StatValue::Float(x) => {
                 let expected = r.as_f64().unwrap_or(f64::NAN);
                 let rel = rel_err(x, expected);
@@ -210,7 +216,8 @@ pub fn compare_stats(ours: &Stats, reference: &Value, worst: &mut Worst) -> Vec<
                 if rel > *w || rel.is_nan() {
                     *w = rel;
                 }
-                (!(rel <= REL_TOL)).then(|| format!("ours {x:?}, reference {expected:?} (rel {rel:.3e})"))
+                (!(rel <= REL_TOL))
+                    .then(|| format!("ours {x:?}, reference {expected:?} (rel {rel:.3e})"))
             }
         };
         if let Some(m) = mismatch {

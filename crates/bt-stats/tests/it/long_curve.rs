@@ -58,7 +58,8 @@ fn synthetic() -> (Bars, Vec<f64>, Vec<Trade>) {
         }
         equity.push(cash + units * (close[i] - entry));
     }
-    let bars = Bars::new(ts, close.clone(), close.clone(), close.clone(), close, vec![0.0; N]).unwrap();
+    let bars =
+        Bars::new(ts, close.clone(), close.clone(), close.clone(), close, vec![0.0; N]).unwrap();
     (bars, equity, trades)
 }
 

@@ -5,7 +5,7 @@
 mod bust;
 mod engine_parity;
 mod fixtures;
+mod long_curve;
 mod parity;
 mod stream;
 mod table;
-mod long_curve;

@@ -19,11 +19,19 @@ fn every_statistic_matches_backtesting_py_given_its_curve_and_trades() {
     let mut worst = Worst::new();
     let failures: Vec<String> = cases
         .iter()
-        .filter_map(|c| check_stats_only(c, &mut worst).err().map(|e| format!("{}:\n    {e}", c.name)))
+        .filter_map(|c| {
+            check_stats_only(c, &mut worst).err().map(|e| format!("{}:\n    {e}", c.name))
+        })
         .collect();
     println!("worst relative error per statistic over {} runs:", cases.len());
     for (label, rel) in &worst {
         println!("  {label:<24} {rel:.3e}");
     }
-    assert!(failures.is_empty(), "{} of {} runs differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} runs differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

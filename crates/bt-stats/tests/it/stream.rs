@@ -14,7 +14,8 @@ pub fn same_stats(a: &Stats, b: &Stats) -> bool {
 fn daily_bars(close: &[f64], start_day: i64) -> Bars {
     let n = close.len();
     let ts = (0..n as i64).map(|i| (start_day + i) * NANOS_PER_DAY).collect();
-    Bars::new(ts, close.to_vec(), close.to_vec(), close.to_vec(), close.to_vec(), vec![0.0; n]).unwrap()
+    Bars::new(ts, close.to_vec(), close.to_vec(), close.to_vec(), close.to_vec(), vec![0.0; n])
+        .unwrap()
 }
 
 #[test]
@@ -23,10 +24,22 @@ fn flat_equity_without_trades_gives_pandas_nans() {
     // Beta 0, Max. Drawdown -0.0, no drawdown episodes (NaN / NaT), trade stats NaN.
     let close: Vec<f64> = (0..50).map(|i| 100.0 + (i % 7) as f64).collect();
     let bars = daily_bars(&close, 12_000);
-    let s = compute_from_curve(&bars, &[10_000.0; 50], &RunFacts { trades: &[], warmup: 0 }).unwrap();
-    assert_eq!((s.return_ann_pct, s.volatility_ann_pct, s.cagr_pct, s.beta, s.alpha_pct), (0.0, 0.0, 0.0, 0.0, 0.0));
+    let s =
+        compute_from_curve(&bars, &[10_000.0; 50], &RunFacts { trades: &[], warmup: 0 }).unwrap();
+    assert_eq!(
+        (s.return_ann_pct, s.volatility_ann_pct, s.cagr_pct, s.beta, s.alpha_pct),
+        (0.0, 0.0, 0.0, 0.0, 0.0)
+    );
     assert!(s.max_drawdown_pct == 0.0 && s.max_drawdown_pct.is_sign_negative());
-    for v in [s.sharpe_ratio, s.sortino_ratio, s.calmar_ratio, s.avg_drawdown_pct, s.win_rate_pct, s.sqn, s.kelly_criterion] {
+    for v in [
+        s.sharpe_ratio,
+        s.sortino_ratio,
+        s.calmar_ratio,
+        s.avg_drawdown_pct,
+        s.win_rate_pct,
+        s.sqn,
+        s.kelly_criterion,
+    ] {
         assert!(v.is_nan());
     }
     assert_eq!((s.max_drawdown_duration, s.avg_drawdown_duration), (None, None));
@@ -39,7 +52,12 @@ fn drawdown_only_on_the_last_bar_is_not_an_episode() {
     // dd = [0, 0, 0, 0.5]: Z = {0, 1, 2, 3}, no pair with q > p + 1, so pandas returns
     // dd.replace(0, nan): the average drawdown is the last bar's, the durations are not times.
     let bars = daily_bars(&[1.0, 2.0, 3.0, 4.0], 0);
-    let s = compute_from_curve(&bars, &[100.0, 110.0, 120.0, 60.0], &RunFacts { trades: &[], warmup: 0 }).unwrap();
+    let s = compute_from_curve(
+        &bars,
+        &[100.0, 110.0, 120.0, 60.0],
+        &RunFacts { trades: &[], warmup: 0 },
+    )
+    .unwrap();
     assert_eq!(s.max_drawdown_pct, -50.0);
     assert_eq!(s.avg_drawdown_pct, -50.0);
     assert_eq!(s.max_drawdown_duration, None);
@@ -60,9 +78,14 @@ fn drawdown_episodes_measure_from_the_last_high_to_recovery_or_end() {
 
 #[test]
 fn streaming_and_recorded_curve_agree_and_lengths_are_checked() {
-    let close: Vec<f64> = (0..400).map(|i| 100.0 * (1.0 + 0.3 * ((i as f64) * 0.05).sin())).collect();
+    let close: Vec<f64> =
+        (0..400).map(|i| 100.0 * (1.0 + 0.3 * ((i as f64) * 0.05).sin())).collect();
     let bars = daily_bars(&close, 18_000);
-    let eq: Vec<f64> = close.iter().enumerate().map(|(i, c)| if i % 3 == 0 { 1e4 } else { 1e4 + c * 3.0 }).collect();
+    let eq: Vec<f64> = close
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if i % 3 == 0 { 1e4 } else { 1e4 + c * 3.0 })
+        .collect();
     let facts = RunFacts { trades: &[], warmup: 5 };
     let ds = DatasetStats::new(&bars);
     let mut acc = StatsAccumulator::new(&ds);

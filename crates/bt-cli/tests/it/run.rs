@@ -1,0 +1,202 @@
+//! `bt run`, `bt merge`, `bt backtest` end to end: modes agree byte for byte, a killed run
+//! resumes to the same summary, shards merge to the single-machine summary.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::{Output, Stdio},
+    time::{Duration, Instant},
+};
+
+use crate::bt;
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn ok(o: &Output) {
+    assert!(o.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", o.status.code(), text(&o.stdout), text(&o.stderr));
+}
+
+/// A temp dir holding GOOG.csv and the given queue text as q.ron.
+fn workspace(queue: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/GOOG.csv"), tmp.path().join("GOOG.csv")).unwrap();
+    let q = tmp.path().join("q.ron");
+    fs::write(&q, queue).unwrap();
+    (tmp, q)
+}
+
+const SWEEP: &str = r#"(
+    version: 1,
+    defaults: (cash: 10000.0, commission: 0.002),
+    datasets: {"goog": (path: "GOOG.csv")},
+    simulations: [
+        (id: "sma-10-20", dataset: "goog", strategy: "sma_cross", params: {"fast": 10, "slow": 20}),
+        (id: "finalized", dataset: "goog", strategy: "sma_cross", params: {"fast": 10, "slow": 20}, config: (finalize_trades: true)),
+    ],
+    sweeps: [
+        (id: "sma", datasets: ["goog"], strategy: "sma_cross", grid: {"fast": range(5, 20, 3), "slow": [30, 40]}, where: "fast < slow"),
+        (id: "rsi", datasets: ["goog"], strategy: "rsi_reversion", random: (n: 6, seed: 3),
+         space: {"period": range(5, 20), "lower": [20, 30], "upper": [70, 80]}),
+        (id: "macd", datasets: ["goog"], strategy: "macd_cross", grid: {"fast": [8, 12], "slow": [26]}),
+    ],
+)"#;
+
+fn run_to(q: &Path, out: &Path, extra: &[&str]) -> Output {
+    bt().arg("run").arg(q).arg("--out").arg(out).arg("--no-report").args(extra).output().unwrap()
+}
+
+#[test]
+fn sequential_and_threads_give_byte_identical_summaries() {
+    let (tmp, q) = workspace(SWEEP);
+    let mut summaries = Vec::new();
+    for (name, extra) in [
+        ("seq", vec!["--sequential"]),
+        ("t1", vec!["--threads", "1"]),
+        ("t2", vec!["--threads", "2"]),
+        ("t4", vec!["--threads", "4"]),
+        ("auto", vec![]),
+    ] {
+        let out = tmp.path().join(name);
+        let o = run_to(&q, &out, &extra);
+        ok(&o);
+        summaries.push(fs::read(out.join("summary.csv")).unwrap());
+    }
+    for s in &summaries[1..] {
+        assert!(s == &summaries[0], "summaries differ between modes");
+    }
+    let summary = text(&summaries[0]);
+    // header + 2 explicit + 6x2 grid (5..=20 step 3) + 6 random + 2 macd
+    assert_eq!(summary.lines().count(), 1 + 2 + 12 + 6 + 2);
+    // The reference run of SEMANTICS.md section 7, through the whole pipeline.
+    let row = summary.lines().find(|l| l.starts_with("sma-10-20,")).unwrap();
+    assert!(row.contains(",56263.51934000004,"), "{row}");
+    assert!(row.contains(",0.6007399729861899,"), "{row}");
+}
+
+#[test]
+fn shards_merge_to_the_single_machine_summary() {
+    let (tmp, q) = workspace(SWEEP);
+    let single = tmp.path().join("single");
+    ok(&run_to(&q, &single, &["--threads", "2"]));
+    let mut dirs = Vec::new();
+    for k in 0..3 {
+        let d = tmp.path().join(format!("shard-{k}"));
+        ok(&run_to(&q, &d, &["--shard", &format!("{k}/3"), "--sequential"]));
+        dirs.push(d);
+    }
+    let merged = tmp.path().join("merged");
+    let o = bt().arg("merge").args(&dirs).arg("--out").arg(&merged).arg("--no-report").output().unwrap();
+    ok(&o);
+    assert_eq!(fs::read(merged.join("summary.csv")).unwrap(), fs::read(single.join("summary.csv")).unwrap());
+
+    // A missing shard is an error naming the missing ids, unless --allow-partial.
+    let partial = tmp.path().join("partial");
+    let o = bt().arg("merge").args(&dirs[..2]).arg("--out").arg(&partial).arg("--no-report").output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("in no shard"), "{}", text(&o.stderr));
+    let o = bt().arg("merge").args(&dirs[..2]).arg("--out").arg(&partial).arg("--no-report").arg("--allow-partial").output().unwrap();
+    ok(&o);
+    assert!(text(&o.stdout).contains("missing"), "{}", text(&o.stdout));
+
+    // Shard index out of range.
+    let o = run_to(&q, &tmp.path().join("x"), &["--shard", "3/3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("0..3"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_summary() {
+    // Long enough to be killed mid-run in a debug build: 40 simulations over 60k bars.
+    let queue = r#"(
+        version: 1,
+        datasets: {"syn": (synthetic: (bars: 60000, seed: 7, interval: "1m"))},
+        sweeps: [(id: "g", datasets: ["syn"], strategy: "sma_cross",
+                  grid: {"fast": range(2, 11), "slow": [20, 30, 40, 50]})],
+    )"#;
+    let (tmp, q) = workspace(queue);
+    let clean = tmp.path().join("clean");
+    ok(&run_to(&q, &clean, &["--threads", "2"]));
+
+    let killed = tmp.path().join("killed");
+    let mut child = bt()
+        .arg("run").arg(&q).arg("--out").arg(&killed).arg("--no-report").args(["--threads", "2"])
+        .stdout(Stdio::null()).stderr(Stdio::null())
+        .spawn().unwrap();
+    let results = killed.join("results.jsonl");
+    let start = Instant::now();
+    loop {
+        let lines = fs::read_to_string(&results).map(|s| s.lines().count()).unwrap_or(0);
+        if lines >= 5 || start.elapsed() > Duration::from_secs(120) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let done = fs::read_to_string(&results).unwrap().lines().count();
+    assert!(done < 40, "the run finished before it was killed ({done} lines): make it longer");
+    // And tear the last line, as a crash inside write() would.
+    let mut bytes = fs::read(&results).unwrap();
+    bytes.extend_from_slice(b"{\"index\":39,\"id\":\"g/syn/fa");
+    fs::write(&results, bytes).unwrap();
+
+    let o = run_to(&q, &killed, &["--threads", "2", "--resume"]);
+    ok(&o);
+    assert!(text(&o.stdout).contains("resumed"), "{}", text(&o.stdout));
+    assert_eq!(fs::read(killed.join("summary.csv")).unwrap(), fs::read(clean.join("summary.csv")).unwrap());
+    let lines = fs::read_to_string(&results).unwrap();
+    let mut ids: Vec<&str> = lines.lines().map(|l| l.split("\"id\":\"").nth(1).unwrap().split('"').next().unwrap()).collect();
+    ids.sort();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!((n, ids.len()), (40, 40), "no missing or duplicated ids");
+
+    // Without --resume, an existing run directory is never overwritten.
+    let o = run_to(&q, &killed, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--resume"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn backtest_json_has_the_documented_schema() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/GOOG.csv");
+    let o = bt()
+        .args(["backtest", "--strategy", "sma_cross", "--param", "fast=10", "--param", "slow=20", "--commission", "0.002", "--json", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    ok(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let keys: Vec<&str> = v["stats"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, bt_domain::STAT_KEYS);
+    assert_eq!(v["stats"]["equity_final"].as_f64(), Some(56263.51934000004));
+    assert_eq!(v["stats"]["n_trades"].as_u64(), Some(93));
+    assert_eq!(v["stats"]["start"].as_str(), Some("2004-08-19T00:00:00"));
+    assert_eq!(v["stats"]["duration"].as_f64(), Some(269222400.0));
+    let trades = v["trades"].as_array().unwrap();
+    assert_eq!(trades.len(), 93);
+    assert_eq!(trades[0]["size"].as_f64(), Some(-59.0));
+    assert_eq!(trades[0]["entry_bar"].as_u64(), Some(63));
+    assert_eq!(v["open_trades"].as_array().unwrap().len(), 1);
+
+    // Unknown strategy: exit 2, the valid names listed, no panic.
+    let o = bt().args(["backtest", "--strategy", "nope", "--data"]).arg(&data).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("sma_cross") && !err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn check_validates_without_running() {
+    let (tmp, q) = workspace(SWEEP);
+    let o = bt().arg("run").arg(&q).arg("--check").arg("--out").arg(tmp.path().join("o")).output().unwrap();
+    ok(&o);
+    assert!(text(&o.stdout).starts_with("OK: "), "{}", text(&o.stdout));
+    assert!(!tmp.path().join("o").exists());
+    let (_tmp, bad) = workspace(&SWEEP.replace("\"fast\": 10, \"slow\": 20}, config", "\"fast\": 30, \"slow\": 20}, config"));
+    let o = bt().arg("run").arg(&bad).arg("--check").output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("finalized"), "the error names the simulation: {}", text(&o.stderr));
+}
