@@ -28,6 +28,7 @@ PREFIX=bt-slurm-test
 T0=$(date +%s.%N)
 TMP=
 STATUS=FAIL
+DAEMON_LOGS=1 # show the daemons' logs on failure: while starting, or when jobs hang
 
 log() { printf 'slurm-test: %s\n' "$*" >&2; }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -117,14 +118,9 @@ on_exit() {
   local rc=$?
   trap - EXIT INT TERM
   if [ -n "$TMP" ]; then
-    if [ "$rc" != 0 ] && [ -d "$TMP/log" ]; then
+    if [ "$rc" != 0 ] && [ "$DAEMON_LOGS" = 1 ] && [ -d "$TMP/log" ]; then
       log "last lines of the daemon logs:"
       tail -n 8 "$TMP"/log/*.log "$TMP"/munge/munged.log 2>/dev/null | sed 's/^/    /' >&2 || true
-      for f in "$TMP"/work/run/slurm/logs/*.out "$TMP"/out/*.out; do
-        [ -f "$f" ] || continue
-        log "$f:"
-        tail -n 8 "$f" | sed 's/^/    /' >&2
-      done
     fi
     stop_cluster "$TMP"
     rm -rf "$TMP"
@@ -232,6 +228,7 @@ EOF
     sleep 0.2
   done
   [ "$st" = idle ] || fail "node $host is '$st', not idle after 30 s"
+  DAEMON_LOGS=0
   log "cluster up in $(elapsed "$t")s: slurmctld pid $(cat "$TMP/slurmctld.pid"), slurmd pid" \
     "$(cat "$TMP/slurmd.pid"), munged pid $(cat "$TMP/munge/munged.pid"), port $CTLD_PORT"
 }
@@ -248,18 +245,29 @@ wait_jobs() {
   while [ -n "$(squeue -h -j "$ids" 2>/dev/null)" ]; do
     if (($(date +%s) - start >= JOB_TIMEOUT)); then
       squeue >&2 || true
+      DAEMON_LOGS=1
       fail "jobs $ids still queued or running after ${JOB_TIMEOUT}s"
     fi
     sleep 0.25
   done
 }
 
-# check_completed ID COUNT: the job (all COUNT array tasks) ended COMPLETED.
+# check_completed ID COUNT LOG: the job (all COUNT array tasks) ended COMPLETED; else show the
+# failed tasks and the end of their logs (LOG, with %a for the array index).
 check_completed() {
-  local id=$1 count=$2 lines bad
+  local id=$1 count=$2 logpat=$3 lines bad task state code
   lines=$(scontrol -o show job "$id" 2>/dev/null) || fail "scontrol knows no job $id"
-  bad=$(grep -v 'JobState=COMPLETED' <<<"$lines" | grep -o 'JobId=[0-9]*\|ArrayTaskId=[0-9]*\|JobState=[A-Z_]*\|ExitCode=[0-9:]*' | paste -sd' ' || true)
-  [ -z "$bad" ] || fail "job $id did not complete: $bad"
+  bad=$(grep -v 'JobState=COMPLETED' <<<"$lines" || true)
+  if [ -n "$bad" ]; then
+    while IFS= read -r l; do
+      task=$(grep -o 'ArrayTaskId=[0-9]*' <<<"$l" | cut -d= -f2 || true)
+      state=$(grep -o 'JobState=[A-Z_]*' <<<"$l" | cut -d= -f2)
+      code=$(grep -o ' ExitCode=[0-9:]*' <<<"$l" | cut -d= -f2)
+      log "job $id${task:+ task $task}: $state (exit code $code); end of ${logpat//%a/$task}:"
+      tail -n 5 "${logpat//%a/$task}" 2>/dev/null | sed 's/^/    /' >&2 || true
+    done <<<"$bad"
+    fail "job $id did not complete"
+  fi
   [ "$(wc -l <<<"$lines")" = "$count" ] || fail "job $id: expected $count task(s), scontrol shows $(wc -l <<<"$lines")"
 }
 
@@ -271,8 +279,8 @@ cluster_only() {
   m=$(sbatch --parsable --dependency="afterok:$a" --kill-on-invalid-dep=yes --mem=100M \
     --output="$TMP/out/m.out" --wrap="cat $TMP/out/task-* > $TMP/out/all")
   wait_jobs "$a" "$m"
-  check_completed "$a" "$SHARDS"
-  check_completed "$m" 1
+  check_completed "$a" "$SHARDS" "$TMP/out/t-%a.out"
+  check_completed "$m" 1 "$TMP/out/m.out"
   [ "$(wc -l <"$TMP/out/all")" = "$SHARDS" ] || fail "the dependent job saw $(wc -l <"$TMP/out/all") task outputs"
   log "trivial array ($SHARDS tasks) + dependent job: COMPLETED"
 }
@@ -299,8 +307,8 @@ bt_test() {
   m=$(sed -n 's/^submitted array job \([0-9]*\) .* merge job \([0-9]*\) .*/\2/p' <<<"$out")
   if [ -z "$a" ] || [ -z "$m" ]; then fail "cannot read the job ids from the driver's output: $out"; fi
   wait_jobs "$a" "$m"
-  check_completed "$a" "$SHARDS"
-  check_completed "$m" 1
+  check_completed "$a" "$SHARDS" "$run/slurm/logs/shard-%a.out"
+  check_completed "$m" 1 "$run/slurm/logs/merge.out"
   log "array job $a ($SHARDS tasks) + merge job $m: COMPLETED in $(elapsed "$t")s"
   cmp "$TMP/single/summary.csv" "$run/summary.csv" ||
     fail "merged summary.csv differs from the one-machine run"
@@ -318,8 +326,8 @@ bt_test() {
   a=$(sbatch --parsable --array=1,3 "$run/slurm/shards.sbatch")
   m=$(sbatch --parsable --dependency="afterok:$a" --kill-on-invalid-dep=yes "$run/slurm/merge.sbatch")
   wait_jobs "$a" "$m"
-  check_completed "$a" 2
-  check_completed "$m" 1
+  check_completed "$a" 2 "$run/slurm/logs/shard-%a.out"
+  check_completed "$m" 1 "$run/slurm/logs/merge.out"
   grep -q "$((lines / 2)) resumed" "$run/slurm/logs/shard-1.out" ||
     fail "shard 1 did not resume its $((lines / 2)) finished simulations (see its log)"
   cmp "$TMP/single/summary.csv" "$run/summary.csv" ||
@@ -330,8 +338,8 @@ bt_test() {
 main() {
   reap_stale
   trap on_exit EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+  trap 'log interrupted; exit 130' INT
+  trap 'log terminated; exit 143' TERM
   install_slurm
   TMP=$(mktemp -d "${TMPDIR:-/tmp}/$PREFIX.XXXXXX")
   echo $$ >"$TMP/test.pid"

@@ -131,10 +131,10 @@ fn main() -> ExitCode {
 }
 
 fn gen_queue(args: &GenQueueArgs) -> anyhow::Result<ExitCode> {
-    let out = args.out.as_deref().map_or_else(
-        || project_root().join("data/queues/test_queue.ron"),
-        absolute,
-    );
+    let out = args
+        .out
+        .as_deref()
+        .map_or_else(|| project_root().join("data/queues/test_queue.ron"), absolute);
     let mut command = vec!["cargo xtask gen-queue".to_owned()];
     if args.sims != 300 {
         command.push(format!("--sims {}", args.sims));
@@ -150,10 +150,11 @@ fn gen_queue(args: &GenQueueArgs) -> anyhow::Result<ExitCode> {
             format!("cannot read {shown}: generate it with `{}`", command.join(" "))
         })?;
         if committed != text {
-            let line = committed.lines().zip(text.lines()).position(|(a, b)| a != b).map_or_else(
-                || committed.lines().count().min(text.lines().count()) + 1,
-                |i| i + 1,
-            );
+            let line = committed
+                .lines()
+                .zip(text.lines())
+                .position(|(a, b)| a != b)
+                .map_or_else(|| committed.lines().count().min(text.lines().count()) + 1, |i| i + 1);
             eprintln!(
                 "error: {shown} is stale: it differs from what `{}` writes now (first difference at line {line}); regenerate it with that command and commit it",
                 command.join(" ")
@@ -163,9 +164,8 @@ fn gen_queue(args: &GenQueueArgs) -> anyhow::Result<ExitCode> {
         println!("OK: {shown} is current ({} simulations)", args.sims);
         return Ok(ExitCode::SUCCESS);
     }
-    std::fs::write(&out, &text).with_context(|| {
-        format!("cannot write {shown}: check that the directory exists")
-    })?;
+    std::fs::write(&out, &text)
+        .with_context(|| format!("cannot write {shown}: check that the directory exists"))?;
     // Read back what was written, as `bt run` will.
     let queue = bt_queue::Queue::from_path(&out)?;
     println!("wrote {} simulations to {shown} (hash {})", queue.len(), queue.hash());
@@ -174,7 +174,9 @@ fn gen_queue(args: &GenQueueArgs) -> anyhow::Result<ExitCode> {
 
 /// The workspace root (the parent of this crate's directory).
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_owned)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_owned)
 }
 
 /// `path` made absolute against the current directory.

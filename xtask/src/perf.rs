@@ -120,7 +120,11 @@ fn summarize(xs: &[f64]) -> Summary {
     } else {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
     };
-    Summary { median, min: v.first().copied().unwrap_or(f64::NAN), max: v.last().copied().unwrap_or(f64::NAN) }
+    Summary {
+        median,
+        min: v.first().copied().unwrap_or(f64::NAN),
+        max: v.last().copied().unwrap_or(f64::NAN),
+    }
 }
 
 /// What is derived from a row and the sequential row of the same size.
@@ -219,18 +223,28 @@ pub fn run(args: &PerfArgs) -> anyhow::Result<ExitCode> {
     let mut machine = machine;
     machine["load_avg_1m_after"] = load_avg().map_or(Value::Null, Value::from);
     write_outputs(&plan, &rows, &derived, &conclusions, machine)?;
-    println!("\nwrote {}/{{results.csv,results.json,performance_comparison.png,performance_comparison.svg}}", display_path(&plan.out));
+    println!(
+        "\nwrote {}/{{results.csv,results.json,performance_comparison.png,performance_comparison.svg}}",
+        display_path(&plan.out)
+    );
     match baseline {
         None => Ok(ExitCode::SUCCESS),
         Some((path, base)) => {
             let (report, slower) = compare(&base, &rows, &derived);
             println!("\ncompared with {}:\n{report}", display_path(&path));
-            println!("note: a busy or noisy machine moves medians by more than 10%: rerun with more --repeats before trusting a regression");
+            println!(
+                "note: a busy or noisy machine moves medians by more than 10%: rerun with more --repeats before trusting a regression"
+            );
             if slower.is_empty() {
                 println!("no median is more than {:.0}% slower", REGRESSION_FRAC * 100.0);
                 Ok(ExitCode::SUCCESS)
             } else {
-                eprintln!("error: {} median(s) more than {:.0}% slower than the baseline: {}", slower.len(), REGRESSION_FRAC * 100.0, slower.join("; "));
+                eprintln!(
+                    "error: {} median(s) more than {:.0}% slower than the baseline: {}",
+                    slower.len(),
+                    REGRESSION_FRAC * 100.0,
+                    slower.join("; ")
+                );
                 Ok(ExitCode::FAILURE)
             }
         }
@@ -242,12 +256,14 @@ fn measure(plan: &Plan) -> anyhow::Result<Vec<Row>> {
     for &sims in &plan.sizes {
         let dir = plan.work.join(format!("sims-{sims}"));
         tools::remove_dir(&dir)?;
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         let queue = dir.join("queue.ron");
         let spec = plan.queue.spec(sims);
         let text = test_queue::build(&spec, &dir, &format!("cargo xtask perf (size {sims})"))?;
         test_queue::validate(&text, &queue, sims)?;
-        std::fs::write(&queue, text).with_context(|| format!("cannot write {}", queue.display()))?;
+        std::fs::write(&queue, text)
+            .with_context(|| format!("cannot write {}", queue.display()))?;
         eprintln!(
             "{sims} simulations: {}{} runs per mode ...",
             if plan.warmup { "1 warm-up + " } else { "" },
@@ -298,7 +314,13 @@ fn results_path(run_dir: &Path, mode: Mode) -> PathBuf {
 }
 
 /// Runs the queue once in `mode` into a fresh `run_dir` and times it.
-fn run_mode(plan: &Plan, queue: &Path, run_dir: &Path, mode: Mode, sims: usize) -> anyhow::Result<Sample> {
+fn run_mode(
+    plan: &Plan,
+    queue: &Path,
+    run_dir: &Path,
+    mode: Mode,
+    sims: usize,
+) -> anyhow::Result<Sample> {
     tools::remove_dir(run_dir)?;
     let bt_run = |out: &Path| {
         let mut c = Command::new(&plan.bt);
@@ -321,17 +343,13 @@ fn run_mode(plan: &Plan, queue: &Path, run_dir: &Path, mode: Mode, sims: usize) 
         finish(child, &cmd)?;
         let wall_s = start.elapsed().as_secs_f64();
         let info = read_run_json(run_dir, sims)?;
-        return Ok(Sample {
-            wall_s,
-            inproc_s: info.0,
-            run_mode: info.1,
-            threads: info.2,
-        });
+        return Ok(Sample { wall_s, inproc_s: info.0, run_mode: info.1, threads: info.2 });
     }
     let n = plan.threads;
     let shards: Vec<PathBuf> = (0..n).map(|k| run_dir.join(format!("shard-{k}"))).collect();
     let merged = run_dir.join("merged");
-    std::fs::create_dir_all(run_dir).with_context(|| format!("cannot create {}", run_dir.display()))?;
+    std::fs::create_dir_all(run_dir)
+        .with_context(|| format!("cannot create {}", run_dir.display()))?;
     let start = Instant::now();
     let mut children = Vec::new();
     for (k, shard) in shards.iter().enumerate() {
@@ -384,7 +402,8 @@ fn shown(cmd: &Command) -> String {
 }
 
 fn read_json(path: &Path) -> anyhow::Result<Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
 }
 
@@ -409,7 +428,8 @@ fn read_run_json(dir: &Path, sims: usize) -> anyhow::Result<(f64, String, u64)> 
 
 /// Sum of `bar_steps` over the successful simulations of a results.jsonl.
 fn sum_bar_steps(path: &Path) -> anyhow::Result<u64> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut total = 0u64;
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let v: Value = serde_json::from_str(line)
@@ -424,7 +444,18 @@ fn table(rows: &[Row], derived: &[Derived]) -> String {
     let _ = writeln!(
         s,
         "{:>6}  {:<10} {:>4} {:<10} {:>9} {:>9} {:>9} {:>10} {:>8} {:>6} {:>9} {:>12}",
-        "sims", "mode", "thr", "ran as", "median s", "min s", "max s", "in-proc s", "speedup", "eff.", "sims/s", "bar-steps/s"
+        "sims",
+        "mode",
+        "thr",
+        "ran as",
+        "median s",
+        "min s",
+        "max s",
+        "in-proc s",
+        "speedup",
+        "eff.",
+        "sims/s",
+        "bar-steps/s"
     );
     for (r, d) in rows.iter().zip(derived) {
         let _ = writeln!(
@@ -512,11 +543,16 @@ fn conclusions(rows: &[Row], derived: &[Derived], threads: usize) -> Vec<String>
             ))
         })
         .collect();
-    out.push(format!("speed-up over sequential at {largest} simulations: {}", at_largest.join(", ")));
+    out.push(format!(
+        "speed-up over sequential at {largest} simulations: {}",
+        at_largest.join(", ")
+    ));
     let auto: Vec<String> = sizes
         .iter()
         .filter_map(|&n| {
-            rows.iter().find(|r| r.sims == n && r.mode == "auto").map(|r| format!("{n}: {}", r.run_mode))
+            rows.iter()
+                .find(|r| r.sims == n && r.mode == "auto")
+                .map(|r| format!("{n}: {}", r.run_mode))
         })
         .collect();
     out.push(format!("auto mode chose: {}", auto.join(", ")));
@@ -552,7 +588,8 @@ fn write_outputs(
     conclusions: &[String],
     machine: Value,
 ) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&plan.out).with_context(|| format!("cannot create {}", plan.out.display()))?;
+    std::fs::create_dir_all(&plan.out)
+        .with_context(|| format!("cannot create {}", plan.out.display()))?;
     let mut csv = String::from(
         "sims,mode,threads,ran_as,repeats,wall_median_s,wall_min_s,wall_max_s,inproc_median_s,inproc_min_s,inproc_max_s,speedup,efficiency,sims_per_s,bar_steps,bar_steps_per_s\n",
     );
@@ -638,7 +675,8 @@ fn write_outputs(
         .collect();
     for ext in ["png", "svg"] {
         let path = plan.out.join(format!("performance_comparison.{ext}"));
-        bt_report::perf_chart(&points, &path).with_context(|| format!("drawing {}", path.display()))?;
+        bt_report::perf_chart(&points, &path)
+            .with_context(|| format!("drawing {}", path.display()))?;
     }
     Ok(())
 }
@@ -654,9 +692,11 @@ fn write(path: &Path, text: &str) -> anyhow::Result<()> {
 /// Machine facts for results.json: what the numbers were measured on.
 fn machine_info(bt: &Path) -> Value {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cpu = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_owned()));
+    let cpu = cpuinfo.lines().find_map(|l| {
+        l.strip_prefix("model name")
+            .and_then(|r| r.split_once(':'))
+            .map(|(_, v)| v.trim().to_owned())
+    });
     let os = std::fs::read_to_string("/etc/os-release").ok().and_then(|t| {
         t.lines()
             .find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_owned()))
@@ -691,24 +731,43 @@ fn now_utc() -> Option<String> {
 fn read_baseline(path: &Path) -> anyhow::Result<(PathBuf, Vec<(u64, String, f64)>)> {
     let v = read_json(path).context("reading --baseline")?;
     let rows = v["results"].as_array().with_context(|| {
-        format!("{}: no `results` array: give a results.json written by `cargo xtask perf`", path.display())
+        format!(
+            "{}: no `results` array: give a results.json written by `cargo xtask perf`",
+            path.display()
+        )
     })?;
     let base = rows
         .iter()
         .filter_map(|r| {
-            Some((r["sims"].as_u64()?, r["mode"].as_str()?.to_owned(), r["wall_s"]["median"].as_f64()?))
+            Some((
+                r["sims"].as_u64()?,
+                r["mode"].as_str()?.to_owned(),
+                r["wall_s"]["median"].as_f64()?,
+            ))
         })
         .collect();
     Ok((path.to_owned(), base))
 }
 
 /// A comparison table and the list of medians more than [`REGRESSION_FRAC`] slower.
-fn compare(base: &[(u64, String, f64)], rows: &[Row], derived: &[Derived]) -> (String, Vec<String>) {
-    let mut report = format!("{:>6}  {:<10} {:>11} {:>11} {:>8}\n", "sims", "mode", "baseline s", "now s", "change");
+fn compare(
+    base: &[(u64, String, f64)],
+    rows: &[Row],
+    derived: &[Derived],
+) -> (String, Vec<String>) {
+    let mut report = format!(
+        "{:>6}  {:<10} {:>11} {:>11} {:>8}\n",
+        "sims", "mode", "baseline s", "now s", "change"
+    );
     let mut slower = Vec::new();
     for (r, d) in rows.iter().zip(derived) {
-        let Some((_, _, old)) = base.iter().find(|(n, m, _)| *n == r.sims as u64 && m == r.mode) else {
-            let _ = writeln!(report, "{:>6}  {:<10} {:>11} {:>11.4}", r.sims, r.mode, "-", d.wall.median);
+        let Some((_, _, old)) = base.iter().find(|(n, m, _)| *n == r.sims as u64 && m == r.mode)
+        else {
+            let _ = writeln!(
+                report,
+                "{:>6}  {:<10} {:>11} {:>11.4}",
+                r.sims, r.mode, "-", d.wall.median
+            );
             continue;
         };
         let change = d.wall.median / old - 1.0;
@@ -724,7 +783,14 @@ fn compare(base: &[(u64, String, f64)], rows: &[Row], derived: &[Derived]) -> (S
             if flag { "  SLOWER" } else { "" }
         );
         if flag {
-            slower.push(format!("{} sims {}: {:.4} s -> {:.4} s ({:+.1}%)", r.sims, r.mode, old, d.wall.median, change * 100.0));
+            slower.push(format!(
+                "{} sims {}: {:.4} s -> {:.4} s ({:+.1}%)",
+                r.sims,
+                r.mode,
+                old,
+                d.wall.median,
+                change * 100.0
+            ));
         }
     }
     (report, slower)
@@ -784,7 +850,12 @@ mod tests {
         let c = conclusions(&rows, &derived, 2);
         assert!(c[0].starts_with("2 threads start to beat sequential at 50 simulations"), "{c:?}");
         assert_eq!(c[1], "2 processes never beat sequential, up to 50 simulations");
-        assert!(c[2].starts_with("speed-up over sequential at 50 simulations: threads 1.82x (91% efficiency on 2)"), "{c:?}");
+        assert!(
+            c[2].starts_with(
+                "speed-up over sequential at 50 simulations: threads 1.82x (91% efficiency on 2)"
+            ),
+            "{c:?}"
+        );
         assert_eq!(c[3], "auto mode chose: 5: sequential, 50: parallel");
         assert!(c[4].contains("at 5 simulations: 20.0 ms end to end, of which 10.0 ms"), "{c:?}");
     }
@@ -794,9 +865,9 @@ mod tests {
         let rows = rows();
         let derived: Vec<Derived> = rows.iter().map(|r| derive(r, &rows)).collect();
         let base = vec![
-            (5, "sequential".to_string(), 0.0195),  // +2.6%: noise
-            (50, "threads".to_string(), 0.09),      // +22%: slower
-            (50, "processes".to_string(), 0.3),     // faster
+            (5, "sequential".to_string(), 0.0195), // +2.6%: noise
+            (50, "threads".to_string(), 0.09),     // +22%: slower
+            (50, "processes".to_string(), 0.3),    // faster
         ];
         let (report, slower) = compare(&base, &rows, &derived);
         assert_eq!(slower.len(), 1, "{slower:?}");

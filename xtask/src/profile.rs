@@ -69,7 +69,11 @@ pub fn run(args: &ProfileArgs) -> anyhow::Result<ExitCode> {
         "profiling {} simulations of {} on {} ...",
         args.sims,
         args.strategy,
-        if args.bars > 0 { format!("{} synthetic bars", args.bars) } else { "data/GOOG.csv".into() }
+        if args.bars > 0 {
+            format!("{} synthetic bars", args.bars)
+        } else {
+            "data/GOOG.csv".into()
+        }
     );
     let output = cmd.output().with_context(|| format!("cannot start {}", bt.display()))?;
     let stderr = String::from_utf8_lossy(&output.stderr);

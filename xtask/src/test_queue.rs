@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use bt_domain::{Interval, ParamValue, Params};
-use bt_queue::{ConfigOverrides, Queue, QueueBuilder, SimulationDef, StrategyCatalog, SyntheticSpec};
+use bt_queue::{
+    ConfigOverrides, Queue, QueueBuilder, SimulationDef, StrategyCatalog, SyntheticSpec,
+};
 
 /// The strategies the queue cycles over, in order.
 pub const STRATEGIES: [&str; 5] =
@@ -49,7 +51,10 @@ pub fn build(spec: &Spec, out_dir: &Path, command: &str) -> anyhow::Result<Strin
         None => STRATEGIES.to_vec(),
         Some(s) => match STRATEGIES.iter().find(|k| **k == s) {
             Some(k) => vec![*k],
-            None => bail!("unknown strategy {s:?} for the test queue: use one of {}", STRATEGIES.join(", ")),
+            None => bail!(
+                "unknown strategy {s:?} for the test queue: use one of {}",
+                STRATEGIES.join(", ")
+            ),
         },
     };
     let mut b = QueueBuilder::new(out_dir);

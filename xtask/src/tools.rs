@@ -37,7 +37,10 @@ pub fn target_dir() -> anyhow::Result<PathBuf> {
 /// Builds `bt` with `cargo build --profile <profile> -p bt-cli [extra...]` and returns the
 /// binary's path.
 pub fn build_bt(profile: &str, extra: &[&str]) -> anyhow::Result<PathBuf> {
-    eprintln!("building bt ({profile} profile{}) ...", if extra.is_empty() { String::new() } else { format!(", {}", extra.join(" ")) });
+    eprintln!(
+        "building bt ({profile} profile{}) ...",
+        if extra.is_empty() { String::new() } else { format!(", {}", extra.join(" ")) }
+    );
     let status = cargo()
         .args(["build", "--profile", profile, "-p", "bt-cli"])
         .args(extra)

@@ -3,7 +3,6 @@
 use std::{io::Write, path::PathBuf};
 
 use bt_domain::{BacktestConfig, ParamValue, Params, SimSpec, Trade, time};
-use bt_strategies::Registry;
 use serde_json::{Value, json};
 
 use crate::{
@@ -114,7 +113,7 @@ pub fn run(args: BacktestArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         let (k, v) = parse_param(p)?;
         params.insert(k, v);
     }
-    let registry = Registry::builtin();
+    let registry = crate::test_strategies::registry();
     // Validate the strategy before paying for the data load.
     registry.check(&args.strategy, &params)?;
     let bars = bt_data::load(&args.data)?;
@@ -173,7 +172,11 @@ pub fn trade_json(t: &Trade) -> Value {
     })
 }
 
-fn write_trades_summary(out: &mut dyn Write, closed: &[Trade], open: &[Trade]) -> std::io::Result<()> {
+fn write_trades_summary(
+    out: &mut dyn Write,
+    closed: &[Trade],
+    open: &[Trade],
+) -> std::io::Result<()> {
     let longs = closed.iter().filter(|t| t.is_long()).count();
     let winners = closed.iter().filter(|t| t.pnl > 0.0).count();
     writeln!(

@@ -12,6 +12,8 @@ mod report_cmd;
 mod report_run;
 mod run_cmd;
 mod sim;
+mod slurm_cmd;
+mod test_strategies;
 
 use std::{io::Write, process::ExitCode};
 
@@ -67,6 +69,9 @@ enum Command {
     Report(report_cmd::ReportArgs),
     /// Combine shard run directories into one.
     Merge(merge_cmd::MergeArgs),
+    /// Print a script that runs a queue as a Slurm job array plus a merge job.
+    #[command(subcommand)]
+    Slurm(slurm_cmd::SlurmCommand),
     /// List the built-in strategies and their parameters.
     Strategies,
 }
@@ -104,11 +109,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backtest(args) => backtest_cmd::run(args, &mut out).map(|()| ExitCode::SUCCESS),
         Command::Run(args) => run_cmd::run(args, cli.quiet, &mut out),
         Command::GenQueue(args) => {
-            let registry = bt_strategies::Registry::builtin();
+            let registry = test_strategies::registry();
             gen_queue_cmd::run(args, &sim::Catalog(&registry))
         }
         Command::Report(args) => report_run::run(args, &mut out).map(|()| ExitCode::SUCCESS),
         Command::Merge(args) => merge_cmd::run(args, &mut out),
+        Command::Slurm(cmd) => slurm_cmd::run(cmd, &mut out),
         Command::Strategies => {
             list_strategies(&mut out)?;
             Ok(ExitCode::SUCCESS)
@@ -117,7 +123,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn list_strategies(out: &mut dyn Write) -> anyhow::Result<()> {
-    let registry = bt_strategies::Registry::builtin();
+    let registry = test_strategies::registry();
     for name in registry.names() {
         writeln!(out, "{name}")?;
         for p in registry.describe(name)? {
@@ -151,7 +157,8 @@ fn init_logging(verbose: u8, quiet: bool) {
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
 
@@ -164,7 +171,10 @@ fn exit_code(err: &anyhow::Error) -> u8 {
             || e.is::<bt_strategies::StrategyError>()
             || e.is::<bt_engine::EngineError>()
             || e.downcast_ref::<bt_executor::ExecError>().is_some_and(|e| {
-                !matches!(e, bt_executor::ExecError::Io { .. } | bt_executor::ExecError::Pool { .. })
+                !matches!(
+                    e,
+                    bt_executor::ExecError::Io { .. } | bt_executor::ExecError::Pool { .. }
+                )
             })
     });
     if bad_input { 2 } else { 1 }

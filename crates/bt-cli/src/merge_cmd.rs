@@ -44,7 +44,9 @@ pub fn run(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let mismatched: Vec<String> = infos
         .iter()
         .filter(|(_, i)| i.queue_hash != hash)
-        .map(|(d, i)| format!("  {} has queue hash {} (first shard: {hash})", d.display(), i.queue_hash))
+        .map(|(d, i)| {
+            format!("  {} has queue hash {} (first shard: {hash})", d.display(), i.queue_hash)
+        })
         .collect();
     if !mismatched.is_empty() {
         return Err(BadInput(format!(
@@ -120,7 +122,11 @@ pub fn run(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let dir = RunDir::new(&args.out);
     std::fs::create_dir_all(&dir.path)?;
     if std::fs::metadata(dir.results()).is_ok_and(|m| m.len() > 0) {
-        return Err(BadInput(format!("{} already holds results: choose another --out", dir.path.display())).into());
+        return Err(BadInput(format!(
+            "{} already holds results: choose another --out",
+            dir.path.display()
+        ))
+        .into());
     }
     let tmp = dir.results().with_extension("jsonl.tmp");
     std::fs::write(&tmp, lines)?;
@@ -162,5 +168,9 @@ pub fn run(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             &crate::sim::load_datasets(&queue)?,
         )?;
     }
-    Ok(if counts.failed > 0 { ExitCode::from(crate::run_cmd::EXIT_SOME_FAILED) } else { ExitCode::SUCCESS })
+    Ok(if counts.failed > 0 {
+        ExitCode::from(crate::run_cmd::EXIT_SOME_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -78,9 +78,17 @@ mod tests {
         assert_eq!(cli.args.top, 10);
         assert_eq!(cli.args.by, "sharpe_ratio");
         assert_eq!(cli.args.format, [Format::Html, Format::Md, Format::Csv]);
-        let cli =
-            Cli::try_parse_from(["bt", "d", "--top", "3", "--by", "sqn", "--format", "json,parquet"])
-                .unwrap();
+        let cli = Cli::try_parse_from([
+            "bt",
+            "d",
+            "--top",
+            "3",
+            "--by",
+            "sqn",
+            "--format",
+            "json,parquet",
+        ])
+        .unwrap();
         assert_eq!((cli.args.top, cli.args.by.as_str()), (3, "sqn"));
         assert_eq!(cli.args.format, [Format::Json, Format::Parquet]);
         let err = Cli::try_parse_from(["bt", "d", "--format", "xlsx"]).unwrap_err().to_string();
@@ -101,7 +109,8 @@ mod tests {
         assert!(dir.path().join("summary.csv").is_file());
         assert!(!dir.path().join("summary.md").exists());
         let bad = ReportArgs { by: "nope".into(), ..args };
-        let err = format!("{:#}", render(dir.path(), &RunInfo::default(), &[], &[], &bad).unwrap_err());
+        let err =
+            format!("{:#}", render(dir.path(), &RunInfo::default(), &[], &[], &bad).unwrap_err());
         assert!(err.contains("unknown metric `nope`"), "{err}");
     }
 }

@@ -8,7 +8,6 @@ use bt_domain::{SimSpec, Trade};
 use bt_executor::{RunDir, read_results, run_info_from_json};
 use bt_queue::Queue;
 use bt_report::{CurveData, Format};
-use bt_strategies::Registry;
 
 use crate::{
     BadInput,
@@ -30,9 +29,9 @@ pub fn default_args(dir: &Path, by: &str, top: usize) -> ReportArgs {
 pub fn run(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     crate::run_cmd::check_metric(&args.by)?;
     let rd = RunDir::new(&args.dir);
-    let info = rd
-        .read_run_json()?
-        .ok_or_else(|| BadInput(format!("{}: no run.json: not a bt run directory", args.dir.display())))?;
+    let info = rd.read_run_json()?.ok_or_else(|| {
+        BadInput(format!("{}: no run.json: not a bt run directory", args.dir.display()))
+    })?;
     let queue_path = run_info_from_json(&info).queue;
     // Curves need the data again; without the queue the report still has every table.
     let datasets = match Queue::from_path(&queue_path) {
@@ -49,7 +48,10 @@ pub fn run(args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<()> {
 
 /// Writes the report of the run in `args.dir`, re-running its top simulations with curves
 /// recorded, when their data set is in `datasets`.
-pub fn write_for_run(args: &ReportArgs, datasets: &BTreeMap<String, Prepared>) -> anyhow::Result<()> {
+pub fn write_for_run(
+    args: &ReportArgs,
+    datasets: &BTreeMap<String, Prepared>,
+) -> anyhow::Result<()> {
     let (dir, by, top) = (args.dir.as_path(), args.by.as_str(), args.top);
     let rd = RunDir::new(dir);
     let info = run_info_from_json(&rd.read_run_json()?.unwrap_or_default());
@@ -57,7 +59,7 @@ pub fn write_for_run(args: &ReportArgs, datasets: &BTreeMap<String, Prepared>) -
     let best = bt_executor::top_k(records.iter().cloned(), by, top);
 
     // Find the best simulations' specs in the queue, and re-run them with curves.
-    let registry = Registry::builtin();
+    let registry = crate::test_strategies::registry();
     let bt = Backtester { registry: &registry };
     let mut reruns: Vec<(String, Prepared2)> = Vec::new();
     if !datasets.is_empty()
@@ -114,7 +116,8 @@ fn write_summary_parquet(dir: &Path, records: &[bt_domain::SimRecord]) -> anyhow
     let mut columns = Vec::new();
     for (c, name) in table.columns.iter().enumerate() {
         let cells = table.rows.iter().map(|r| &r[c]);
-        let is_num = table.rows.iter().all(|r| matches!(r[c], Cell::Float(_) | Cell::Int(_) | Cell::Null));
+        let is_num =
+            table.rows.iter().all(|r| matches!(r[c], Cell::Float(_) | Cell::Int(_) | Cell::Null));
         let is_int = table.rows.iter().all(|r| matches!(r[c], Cell::Int(_)));
         let col = if is_int && !table.rows.is_empty() {
             TableColumn::I64(cells.map(|x| if let Cell::Int(i) = x { *i } else { 0 }).collect())

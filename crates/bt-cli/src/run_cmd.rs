@@ -15,7 +15,6 @@ use anyhow::Context as _;
 use bt_domain::{RunInfo, STAT_KEYS, Stats};
 use bt_executor::{ExecOptions, Mode, Progress, RunDir, Shard};
 use bt_queue::Queue;
-use bt_strategies::Registry;
 
 use crate::{
     BadInput,
@@ -108,7 +107,10 @@ pub fn resolve_shard(spec: &str, shards: Option<u64>) -> anyhow::Result<Shard> {
         let count = var("SLURM_ARRAY_TASK_COUNT").ok_or_else(|| {
             BadInput("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: submit with --array=0-(N-1)".into())
         })?;
-        return Ok(Shard::new(num("SLURM_ARRAY_TASK_ID", id)?, num("SLURM_ARRAY_TASK_COUNT", count)?)?);
+        return Ok(Shard::new(
+            num("SLURM_ARRAY_TASK_ID", id)?,
+            num("SLURM_ARRAY_TASK_COUNT", count)?,
+        )?);
     }
     if let Some(id) = var("JOB_COMPLETION_INDEX") {
         let count = match shards {
@@ -126,7 +128,10 @@ pub fn resolve_shard(spec: &str, shards: Option<u64>) -> anyhow::Result<Shard> {
         let count = var("AWS_BATCH_JOB_ARRAY_SIZE").ok_or_else(|| {
             BadInput("AWS_BATCH_JOB_ARRAY_INDEX is set but AWS_BATCH_JOB_ARRAY_SIZE is not".into())
         })?;
-        return Ok(Shard::new(num("AWS_BATCH_JOB_ARRAY_INDEX", id)?, num("AWS_BATCH_JOB_ARRAY_SIZE", count)?)?);
+        return Ok(Shard::new(
+            num("AWS_BATCH_JOB_ARRAY_INDEX", id)?,
+            num("AWS_BATCH_JOB_ARRAY_SIZE", count)?,
+        )?);
     }
     Err(BadInput(
         "--shard auto found no scheduler variables: set SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, JOB_COMPLETION_INDEX with --shards N, or AWS_BATCH_JOB_ARRAY_INDEX/AWS_BATCH_JOB_ARRAY_SIZE; or give --shard K/N".into(),
@@ -215,7 +220,7 @@ impl Progress for StderrProgress {
 pub fn run(args: RunArgs, quiet: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     check_metric(&args.by)?;
     let queue = Queue::from_path(&args.queue)?;
-    let registry = Registry::builtin();
+    let registry = crate::test_strategies::registry();
     queue.validate(&Catalog(&registry))?;
     let shard = args.shard.as_deref().map(|s| resolve_shard(s, args.shards)).transpose()?;
     if args.check {
@@ -272,7 +277,14 @@ pub fn run(args: RunArgs, quiet: bool, out: &mut dyn Write) -> anyhow::Result<Ex
     let simulator = Backtester { registry: &registry };
     let outcome = {
         let _span = tracing::info_span!("simulate").entered();
-        bt_executor::execute(queue.iter(), queue.len(), &datasets, &simulator, &opts, Some(&progress))?
+        bt_executor::execute(
+            queue.iter(),
+            queue.len(),
+            &datasets,
+            &simulator,
+            &opts,
+            Some(&progress),
+        )?
     };
     progress.finish();
     let info = &outcome.info;
@@ -297,7 +309,7 @@ pub fn run(args: RunArgs, quiet: bool, out: &mut dyn Write) -> anyhow::Result<Ex
             &crate::report_run::default_args(&out_dir, &args.by, args.top),
             &datasets,
         )
-            .context("writing the report")?;
+        .context("writing the report")?;
         writeln!(out, "report: {}", out_dir.join("report.html").display())?;
     }
     if outcome.interrupted {

@@ -53,8 +53,13 @@ impl Backtester<'_> {
         let mut acc = StatsAccumulator::new(&data.stats);
         let (result, equity) = if record_curve {
             let mut pair = (acc, EquityCurve(Vec::with_capacity(data.bars.len())));
-            let result =
-                bt_engine::run(&data.bars, strategy.as_mut(), &spec.config, &data.cache, &mut pair)?;
+            let result = bt_engine::run(
+                &data.bars,
+                strategy.as_mut(),
+                &spec.config,
+                &data.cache,
+                &mut pair,
+            )?;
             acc = pair.0;
             (result, Some(pair.1.0))
         } else {
@@ -116,7 +121,13 @@ pub fn load_datasets(queue: &Queue) -> anyhow::Result<BTreeMap<String, Prepared>
                 };
                 let bars = bt_data::synthetic::generate(&spec)
                     .with_context(|| format!("generating synthetic data set {name:?}"))?;
-                (bars, format!("synthetic(bars: {}, seed: {}, interval: {})", s.bars, s.seed, s.interval))
+                (
+                    bars,
+                    format!(
+                        "synthetic(bars: {}, seed: {}, interval: {})",
+                        s.bars, s.seed, s.interval
+                    ),
+                )
             }
         };
         out.insert(name.clone(), Prepared::new(bars, source));

@@ -13,45 +13,141 @@
 use std::{io::Write, path::Path};
 
 use bt_domain::time::format_iso;
+use std::{cell::OnceCell, sync::Arc};
+
 use polars::prelude::{
-    CsvEncoding, CsvReadOptions, DataFrame, PolarsError, SerReader, StringChunked,
+    CsvEncoding, CsvReadOptions, DataFrame, DataType, PolarsError, PolarsResult, SerReader,
+    StringChunked,
 };
 
 use crate::{
     Format, Loaded,
     error::{DataError, Row},
-    parse::{self, TextTime},
+    parse::{self, ColumnMap, TextTime},
     validate::{self, Raw, RowMap},
 };
 
-/// How many leading bytes decide whether a file is text.
-const SNIFF_LEN: usize = 8192;
+use crate::SNIFF_LEN;
 
 /// Reads CSV `bytes` (the whole file) loaded from `path`.
-pub(crate) fn read(path: &Path, bytes: &[u8]) -> Result<Loaded, DataError> {
-    let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    if body.iter().all(u8::is_ascii_whitespace) {
+///
+/// Two paths. The fast one lets polars parse the price columns as f64 (fast-float2, correctly
+/// rounded like `str::parse`) and keeps only the timestamps as text. If polars rejects a
+/// number or a value is missing, the file is read again with every column as text and parsed
+/// by [`from_frame`], which finds the first bad value with its exact row and column (or
+/// accepts forms polars does not, such as numbers padded with spaces).
+pub(crate) fn read(path: &Path, head: &[u8], len: u64) -> Result<Loaded, DataError> {
+    let head = head.strip_prefix(BOM).unwrap_or(head);
+    let whole_file_in_head = len <= SNIFF_LEN as u64;
+    if whole_file_in_head && head.iter().all(u8::is_ascii_whitespace) {
         return Err(DataError::Empty { path: path.to_path_buf() });
     }
-    check_text(path, body)?;
-    let sep = sniff_separator(body);
-    let t0 = std::time::Instant::now();
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0)) // every column as text: we parse ourselves
-        .with_raise_if_empty(false)
-        .map_parse_options(|o| o.with_separator(sep).with_encoding(CsvEncoding::LossyUtf8))
-        .into_reader_with_file_handle(std::io::Cursor::new(body))
-        .finish()
-        .map_err(|e| reader_error(path, body, sep, e))?;
-    eprintln!("polars read {:?}", t0.elapsed());
-    let t0 = std::time::Instant::now();
-    let r = from_frame(path, body, &df);
-    eprintln!("from_frame {:?}", t0.elapsed());
-    r
+    check_text(path, head)?;
+    let sep = sniff_separator(head);
+    let options = || {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0)) // text unless told otherwise
+            .with_raise_if_empty(false)
+            .map_parse_options(|o| o.with_separator(sep).with_encoding(CsvEncoding::LossyUtf8))
+    };
+    // Polars maps the file itself; our copy of the bytes is read only if an error needs it.
+    let finish = |o: CsvReadOptions| o.try_into_reader_with_file_path(Some(path.into()))?.finish();
+    let body = Body::lazy(path);
+    // The header is split here rather than by a polars pass (which costs a scan of the file);
+    // if anything about it is unusual, the precise path below decides.
+    let names = header_names(head, sep);
+    if let Ok(map) = parse::resolve_columns(&names, &[]) {
+        if let Some(loaded) = read_typed(path, &body, &names, &map, options(), finish)? {
+            return Ok(loaded);
+        }
+    }
+    let df = finish(options()).map_err(|e| reader_error(path, body.get(), sep, e))?;
+    from_frame(path, &body, &df)
 }
 
-fn from_frame(path: &Path, body: &[u8], df: &DataFrame) -> Result<Loaded, DataError> {
+/// A UTF-8 byte order mark (polars skips it too).
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// The file's bytes, read on first use: the fast path never needs them, errors do (to count
+/// lines exactly, quotes included).
+pub(crate) struct Body<'a> {
+    path: &'a Path,
+    bytes: OnceCell<Vec<u8>>,
+}
+
+impl<'a> Body<'a> {
+    fn lazy(path: &'a Path) -> Self {
+        Body { path, bytes: OnceCell::new() }
+    }
+
+    /// The bytes without BOM; empty if the file cannot be read again (it was read moments
+    /// ago, so rows are then only approximate).
+    fn get(&self) -> &[u8] {
+        let b = self.bytes.get_or_init(|| std::fs::read(self.path).unwrap_or_default());
+        b.strip_prefix(BOM).unwrap_or(b)
+    }
+}
+
+/// The fast path: `Ok(None)` sends the file to the precise path (a number polars rejects, a
+/// missing value, a bad timestamp); `Err` is a validation error, already exact.
+fn read_typed(
+    path: &Path,
+    body: &Body<'_>,
+    names: &[String],
+    map: &ColumnMap,
+    options: CsvReadOptions,
+    finish: impl Fn(CsvReadOptions) -> PolarsResult<DataFrame>,
+) -> Result<Option<Loaded>, DataError> {
+    let prices: Vec<usize> =
+        [map.open, map.high, map.low, map.close].into_iter().chain(map.volume).collect();
+    let dtypes: Vec<DataType> = (0..names.len())
+        .map(|i| if prices.contains(&i) { DataType::Float64 } else { DataType::String })
+        .collect();
+    let mut used: Vec<usize> = prices.iter().copied().chain([map.ts]).collect();
+    used.sort_unstable();
+    let options = options
+        .with_dtype_overwrite(Some(Arc::new(dtypes)))
+        .with_projection(Some(Arc::new(used.clone())));
+    let Ok(df) = finish(options) else { return Ok(None) };
+    // Projected columns come back in file order: find each by its rank in `used`.
+    let column = |i: usize| used.iter().position(|&u| u == i).and_then(|k| df.columns().get(k));
+    let f64s = |i: usize| -> Option<Vec<f64>> {
+        let ca = column(i)?.f64().ok()?;
+        (ca.null_count() == 0).then(|| crate::parquet::values(ca))
+    };
+    let (Some(open), Some(high), Some(low), Some(close)) =
+        (f64s(map.open), f64s(map.high), f64s(map.low), f64s(map.close))
+    else {
+        return Ok(None);
+    };
+    let volume = match map.volume {
+        Some(i) => match f64s(i) {
+            Some(v) => Some(v),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    let Some(ts_text) = column(map.ts).and_then(|c| c.str().ok()) else {
+        return Ok(None);
+    };
+    if ts_text.null_count() > 0 {
+        return Ok(None);
+    }
+    let Ok(ts) = parse_time_column(ts_text, None) else { return Ok(None) };
+    finish_bars(
+        path,
+        body,
+        names,
+        map,
+        None,
+        Raw { volume: volume.unwrap_or_default(), ts, open, high, low, close },
+        map.volume.is_some(),
+    )
+    .map(Some)
+}
+
+fn from_frame(path: &Path, body: &Body<'_>, df: &DataFrame) -> Result<Loaded, DataError> {
     let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
     let map = parse::resolve_columns(&names, &[]).map_err(|(column, found)| {
         DataError::MissingColumn { path: path.to_path_buf(), column, found }
@@ -90,9 +186,7 @@ fn from_frame(path: &Path, body: &[u8], df: &DataFrame) -> Result<Loaded, DataEr
             Vec::new()
         })
     };
-    let t0 = std::time::Instant::now();
     let open = f64_col(open, map.open);
-    eprintln!("open {:?}", t0.elapsed());
     let high = f64_col(high, map.high);
     let low = f64_col(low, map.low);
     let close = f64_col(close, map.close);
@@ -101,41 +195,49 @@ fn from_frame(path: &Path, body: &[u8], df: &DataFrame) -> Result<Loaded, DataEr
         fails.push((rec, fail, map.ts));
         Vec::new()
     });
-    eprintln!("all parsed {:?}", t0.elapsed());
     if let Some(&(rec, fail, column)) = fails.iter().min_by_key(|(rec, _, column)| (*rec, *column))
     {
         let value = df.columns()[column].str().ok().and_then(|ca| ca.get(rec)).unwrap_or("");
         return Err(rows.error(path, rec, &names[column], value, fail));
     }
-    let n = ts.len();
     let has_volume = volume.is_some();
-    let volume = volume.unwrap_or_else(|| vec![0.0; n]);
-
     let records: Option<Vec<usize>> =
         keep.map(|k| k.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i).collect());
-    let row_of_bar = |bar: usize| {
-        let rec = records.as_ref().map_or(bar, |r| r[bar]);
-        rows.row(rec)
+    let raw = Raw { volume: volume.unwrap_or_default(), ts, open, high, low, close };
+    finish_bars(path, body, &names, &map, records.as_deref(), raw, has_volume)
+}
+
+/// Validates the parsed columns. `records[bar]` is the record of each bar when blank lines
+/// were skipped (identity otherwise); an empty `raw.volume` means the file has none.
+fn finish_bars(
+    path: &Path,
+    body: &Body<'_>,
+    names: &[String],
+    map: &ColumnMap,
+    records: Option<&[usize]>,
+    mut raw: Raw,
+    has_volume: bool,
+) -> Result<Loaded, DataError> {
+    if !has_volume {
+        raw.volume = vec![0.0; raw.ts.len()];
+    }
+    let row_of_bar =
+        |bar: usize| Row::Line(line_of_record(body.get(), records.map_or(bar, |r| r[bar])));
+    let name = |i: usize| names[i].clone();
+    let file_names = validate::Names {
+        ts: name(map.ts),
+        open: name(map.open),
+        high: name(map.high),
+        low: name(map.low),
+        close: name(map.close),
+        volume: map.volume.map_or_else(|| "volume".to_string(), name),
     };
-    let names6 = validate::Names {
-        ts: names[map.ts].clone(),
-        open: names[map.open].clone(),
-        high: names[map.high].clone(),
-        low: names[map.low].clone(),
-        close: names[map.close].clone(),
-        volume: map.volume.map_or_else(|| "volume".to_string(), |i| names[i].clone()),
-    };
-    let bars = validate::build(
-        path,
-        Raw { ts, open, high, low, close, volume },
-        &names6,
-        &RowMap(&row_of_bar),
-    )?;
+    let bars = validate::build(path, raw, &file_names, &RowMap(&row_of_bar))?;
     Ok(Loaded {
         bars,
         format: Format::Csv,
-        timestamp_column: names[map.ts].clone(),
-        columns: names,
+        timestamp_column: name(map.ts),
+        columns: names.to_vec(),
         has_volume,
     })
 }
@@ -150,13 +252,13 @@ enum Fail {
 }
 
 /// Turns a record index into a row, recounting from the bytes only when asked (errors).
-struct CsvRows<'a> {
-    body: &'a [u8],
+struct CsvRows<'a, 'b> {
+    body: &'a Body<'b>,
 }
 
-impl CsvRows<'_> {
+impl CsvRows<'_, '_> {
     fn row(&self, rec: usize) -> Row {
-        Row::Line(line_of_record(self.body, rec))
+        Row::Line(line_of_record(self.body.get(), rec))
     }
 
     fn error(&self, path: &Path, rec: usize, column: &str, value: &str, fail: Fail) -> DataError {
@@ -232,8 +334,7 @@ fn parse_time_column(
 
 /// Rejects content that is clearly not text: NUL bytes or many control characters in the
 /// first [`SNIFF_LEN`] bytes. Latin-1 or other non-UTF-8 text passes (and is caught per value).
-fn check_text(path: &Path, body: &[u8]) -> Result<(), DataError> {
-    let head = &body[..body.len().min(SNIFF_LEN)];
+fn check_text(path: &Path, head: &[u8]) -> Result<(), DataError> {
     let not_tabular = |reason: &str| {
         Err(DataError::NotTabular { path: path.to_path_buf(), reason: reason.to_string() })
     };
@@ -246,6 +347,31 @@ fn check_text(path: &Path, body: &[u8]) -> Result<(), DataError> {
         return not_tabular("binary data: control bytes in the first 8 KiB");
     }
     Ok(())
+}
+
+/// The header's field names: the first non-blank line split at `sep` outside quotes, quotes
+/// removed and `""` unescaped, as polars reads it.
+fn header_names(body: &[u8], sep: u8) -> Vec<String> {
+    let start = body.iter().position(|b| !matches!(b, b'\n' | b'\r')).unwrap_or(0);
+    let mut names = Vec::new();
+    let mut cur = Vec::new();
+    let mut quoted = false;
+    let mut bytes = body[start..].iter().peekable();
+    while let Some(&b) = bytes.next() {
+        match b {
+            b'"' if quoted && bytes.peek() == Some(&&b'"') => {
+                cur.push(b'"');
+                bytes.next();
+            }
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => break,
+            b'\r' if !quoted && matches!(bytes.peek(), None | Some(b'\n')) => {}
+            x if x == sep && !quoted => names.push(std::mem::take(&mut cur)),
+            x => cur.push(x),
+        }
+    }
+    names.push(cur);
+    names.into_iter().map(|n| String::from_utf8_lossy(&n).into_owned()).collect()
 }
 
 /// Picks `,`, `;` or tab, whichever occurs most in the header line outside quotes (`,` on ties).
@@ -360,7 +486,13 @@ pub(crate) fn write(bars: &bt_domain::Bars, w: &mut dyn Write) -> std::io::Resul
 
 #[cfg(test)]
 mod tests {
+    use std::io::Cursor;
+
     use super::*;
+
+    fn body<'a>(path: &'a Path, bytes: &[u8]) -> Body<'a> {
+        Body { path, bytes: OnceCell::from(bytes.to_vec()) }
+    }
 
     #[test]
     fn line_numbers_follow_the_editor() {
@@ -371,6 +503,13 @@ mod tests {
         assert_eq!(line_of_record(b"\n\r\na,b\n1,2\n", 0), 4);
         // A quoted newline does not end a record.
         assert_eq!(line_of_record(b"a,b\n\"x\ny\",2\n3,4\n", 1), 4);
+    }
+
+    #[test]
+    fn header_names_split_like_csv() {
+        assert_eq!(header_names(b",Open,High\r\n1,2,3", b','), ["", "Open", "High"]);
+        assert_eq!(header_names(b"\n\n\"a,b\";\"c\"\"d\";e\n", b';'), ["a,b", "c\"d", "e"]);
+        assert_eq!(header_names(b"Date", b','), ["Date"]);
     }
 
     #[test]
@@ -399,5 +538,70 @@ mod tests {
             Err(DataError::NotTabular { .. })
         ));
         assert!(matches!(check_text(p, b"PAR1...."), Err(DataError::NotTabular { .. })));
+    }
+
+    fn paths(body: &str) -> (Option<Vec<u64>>, Vec<u64>) {
+        let (path, sep) = (Path::new("floats.csv"), b',');
+        let options = || {
+            CsvReadOptions::default()
+                .with_has_header(true)
+                .with_infer_schema_length(Some(0))
+                .map_parse_options(move |o| o.with_separator(sep))
+        };
+        let finish = |o: CsvReadOptions| {
+            o.into_reader_with_file_handle(Cursor::new(body.as_bytes())).finish()
+        };
+        let names: Vec<String> = ["date", "open", "high", "low", "close"].map(String::from).into();
+        let map = parse::resolve_columns(&names, &[]).unwrap();
+        let bits = |l: Loaded| l.bars.close().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let b = self::body(path, body.as_bytes());
+        let fast = read_typed(path, &b, &names, &map, options(), finish).unwrap();
+        let slow = from_frame(path, &b, &finish(options()).unwrap()).unwrap();
+        (fast.map(bits), bits(slow))
+    }
+
+    #[test]
+    fn goog_takes_the_fast_path() {
+        let body = include_bytes!("../tests/data/GOOG.csv");
+        let names = header_names(body, sniff_separator(body));
+        let map = parse::resolve_columns(&names, &[]).unwrap();
+        let options =
+            CsvReadOptions::default().with_has_header(true).with_infer_schema_length(Some(0));
+        let finish =
+            |o: CsvReadOptions| o.into_reader_with_file_handle(Cursor::new(&body[..])).finish();
+        let path = Path::new("GOOG.csv");
+        let b = self::body(path, body);
+        let fast = read_typed(path, &b, &names, &map, options.clone(), finish);
+        let fast = fast.unwrap().expect("fast path");
+        let slow = from_frame(path, &b, &finish(options).unwrap()).unwrap();
+        assert_eq!(fast.bars, slow.bars);
+        assert_eq!(fast.columns, slow.columns);
+        assert_eq!(fast.bars.len(), 2148);
+    }
+
+    #[test]
+    fn both_paths_parse_numbers_like_python_float() {
+        // tests/data/floats_python_bits.txt: CPython's float() bits for each value of floats.csv.
+        let body = include_str!("../tests/data/floats.csv");
+        let want: Vec<u64> = include_str!("../tests/data/floats_python_bits.txt")
+            .lines()
+            .map(|l| l.parse().unwrap())
+            .collect();
+        let (fast, slow) = paths(body);
+        assert_eq!(slow, want);
+        assert_eq!(fast, None, "polars rejects the space-padded value: the precise path reads it");
+        // Without the padded value the fast path takes the whole file, with the same bits.
+        let padded = body.lines().position(|l| l.contains("  7.25  ")).unwrap();
+        let trimmed: String = body
+            .lines()
+            .enumerate()
+            .filter(|(i, _)| *i != padded)
+            .map(|(_, l)| format!("{l}\n"))
+            .collect();
+        let mut want_trimmed = want.clone();
+        want_trimmed.remove(padded - 1);
+        let (fast, slow) = paths(&trimmed);
+        assert_eq!(fast, Some(want_trimmed.clone()));
+        assert_eq!(slow, want_trimmed);
     }
 }

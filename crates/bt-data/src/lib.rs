@@ -35,7 +35,7 @@ mod validate;
 
 use std::{
     fs::File,
-    io::{BufWriter, Write},
+    io::{BufWriter, Read, Write},
     path::{Path, PathBuf},
     sync::atomic::{AtomicU64, Ordering},
 };
@@ -43,6 +43,9 @@ use std::{
 use bt_domain::Bars;
 
 pub use crate::error::{DataError, Row};
+
+/// How many leading bytes are read to tell the format and whether a file is text.
+const SNIFF_LEN: usize = 8192;
 
 /// A file format bt reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,19 +103,24 @@ pub fn load_detailed(path: &Path) -> Result<Loaded, DataError> {
     if meta.is_dir() {
         return Err(DataError::IsDirectory { path: path.to_path_buf() });
     }
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, "read", e))?;
-    let _span = tracing::debug_span!("load", path = %path.display(), bytes = bytes.len()).entered();
-    if bytes.is_empty() {
+    let io = |e| DataError::io(path, "read", e);
+    let mut file = File::open(path).map_err(io)?;
+    let len = meta.len();
+    let _span = tracing::debug_span!("load", path = %path.display(), bytes = len).entered();
+    if len == 0 {
         return Err(DataError::Empty { path: path.to_path_buf() });
     }
-    let format = Format::from_path(path).unwrap_or(if bytes.starts_with(parquet::MAGIC) {
+    // Only the head is read here: polars maps the whole file itself.
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    Read::by_ref(&mut file).take(SNIFF_LEN as u64).read_to_end(&mut head).map_err(io)?;
+    let format = Format::from_path(path).unwrap_or(if head.starts_with(parquet::MAGIC) {
         Format::Parquet
     } else {
         Format::Csv
     });
     match format {
-        Format::Csv => csv::read(path, &bytes),
-        Format::Parquet => parquet::read(path, &bytes),
+        Format::Csv => csv::read(path, &head, len),
+        Format::Parquet => parquet::read(path, &head, file, len),
     }
 }
 

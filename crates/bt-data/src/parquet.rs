@@ -5,7 +5,11 @@
 //! ISO text; prices and volume as any float or integer type. Rows in errors are 1-based record
 //! numbers ([`Row::Record`]).
 
-use std::{io::Write, path::Path};
+use std::{
+    fs::File,
+    io::{Read, Seek, SeekFrom, Write},
+    path::Path,
+};
 
 use bt_domain::{Bars, time::NANOS_PER_DAY};
 use polars::prelude::{
@@ -31,20 +35,32 @@ fn parquet_err(path: &Path) -> impl Fn(PolarsError) -> DataError + '_ {
 }
 
 /// Reads a Parquet file's `bytes` loaded from `path`.
-pub(crate) fn read(path: &Path, bytes: &[u8]) -> Result<Loaded, DataError> {
-    if !bytes.starts_with(MAGIC) {
+pub(crate) fn read(
+    path: &Path,
+    head: &[u8],
+    mut file: File,
+    len: u64,
+) -> Result<Loaded, DataError> {
+    if !head.starts_with(MAGIC) {
         return Err(DataError::NotTabular {
             path: path.to_path_buf(),
             reason: "no Parquet magic bytes PAR1 at the start".to_string(),
         });
     }
-    if bytes.len() < 8 || !bytes.ends_with(MAGIC) {
+    let mut tail = [0u8; 4];
+    let io = |e| DataError::io(path, "read", e);
+    if len >= 12 {
+        file.seek(SeekFrom::End(-4)).map_err(io)?;
+        file.read_exact(&mut tail).map_err(io)?;
+    }
+    if &tail != MAGIC {
         return Err(DataError::Parquet {
             path: path.to_path_buf(),
             message: "the file is truncated (no PAR1 footer)".to_string(),
         });
     }
-    let df = ParquetReader::new(std::io::Cursor::new(bytes)).finish().map_err(parquet_err(path))?;
+    file.rewind().map_err(io)?;
+    let df = ParquetReader::new(file).finish().map_err(parquet_err(path))?;
     let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
     let temporal: Vec<bool> = df
         .columns()
@@ -93,7 +109,7 @@ fn missing(path: &Path, column: &str, index: usize) -> DataError {
     }
 }
 
-fn values<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Vec<T::Native> {
+pub(crate) fn values<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Vec<T::Native> {
     let mut out = Vec::with_capacity(ca.len());
     for arr in ca.downcast_iter() {
         out.extend_from_slice(arr.values());

@@ -208,7 +208,9 @@ fn validate_bar(
 mod tests {
     use super::*;
 
-    fn cols(n: usize) -> (Vec<i64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    type Columns = (Vec<i64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+
+    fn cols(n: usize) -> Columns {
         let ts = (0..n as i64).map(|i| i * 60_000_000_000).collect();
         (ts, vec![10.0; n], vec![11.0; n], vec![9.0; n], vec![10.5; n], vec![1.0; n])
     }

@@ -60,7 +60,11 @@ impl BacktestConfig {
     /// Checks every value against backtesting.py's limits.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let check = |field, value: f64, ok: bool, expected| {
-            if value.is_finite() && ok { Ok(()) } else { Err(ConfigError { field, value, expected }) }
+            if value.is_finite() && ok {
+                Ok(())
+            } else {
+                Err(ConfigError { field, value, expected })
+            }
         };
         check("cash", self.cash, self.cash > 0.0, "a positive amount, e.g. 10000")?;
         check(
@@ -103,8 +107,7 @@ mod tests {
         assert_eq!(bad(|c| c.commission = f64::NAN), "commission");
         assert_eq!(bad(|c| c.margin = 0.0), "margin");
         assert_eq!(bad(|c| c.spread = -0.01), "spread");
-        let mut ok = BacktestConfig::default();
-        ok.commission = -0.1;
-        assert!(ok.validate().is_ok());
+        let rebate = BacktestConfig { commission: -0.1, ..BacktestConfig::default() };
+        assert!(rebate.validate().is_ok());
     }
 }

@@ -50,7 +50,8 @@ impl FromStr for Interval {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Interval, String> {
-        let bad = || format!("invalid interval {s:?}: expected a count and a unit, like 1m, 5m, 1h, 1d");
+        let bad =
+            || format!("invalid interval {s:?}: expected a count and a unit, like 1m, 5m, 1h, 1d");
         let s = s.trim();
         let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let (count, unit) = s.split_at(split);

@@ -48,8 +48,8 @@ pub use crate::{
     interval::Interval,
     observer::{EquityCurve, EquityObserver},
     record::{
-        Cell, RunInfo, SimOutcome, SimRecord, SimSummary, SummaryLayout, SummaryTable, push_csv_line,
-        stat_cell,
+        Cell, RunInfo, SimOutcome, SimRecord, SimSummary, SummaryLayout, SummaryTable,
+        push_csv_line, stat_cell,
     },
     sim::{ParamValue, Params, SimSpec, Symbol},
     stats::{STAT_KEYS, STAT_LABELS, StatValue, Stats},

@@ -113,7 +113,9 @@ pub fn parse_iso(s: &str) -> Option<i64> {
         let sign = if off.starts_with('-') { -1 } else { 1 };
         let off = &off[1..];
         let (oh, om) = match off.len() {
-            5 if off.as_bytes()[2] == b':' => (digits::<i64>(&off[0..2])?, digits::<i64>(&off[3..5])?),
+            5 if off.as_bytes()[2] == b':' => {
+                (digits::<i64>(&off[0..2])?, digits::<i64>(&off[3..5])?)
+            }
             4 => (digits::<i64>(&off[0..2])?, digits::<i64>(&off[2..4])?),
             2 => (digits::<i64>(off)?, 0),
             _ => return None,
@@ -193,8 +195,13 @@ mod tests {
         assert_eq!(format_iso(t), "2004-08-19T00:00:00");
         assert_eq!(parse_iso("2024-01-02T09:30:00+01:00"), parse_iso("2024-01-02 08:30:00"));
         assert_eq!(parse_iso("2024-01-02T09:30:00Z"), parse_iso("2024-01-02T09:30"));
-        assert_eq!(format_iso(parse_iso("2024-01-02T09:30:00.25").unwrap()), "2024-01-02T09:30:00.25");
-        for bad in ["2024-13-01", "2024-02-30", "20240101", "2024-01-01T25:00", "2024-01-01Tx", "abc"] {
+        assert_eq!(
+            format_iso(parse_iso("2024-01-02T09:30:00.25").unwrap()),
+            "2024-01-02T09:30:00.25"
+        );
+        for bad in
+            ["2024-13-01", "2024-02-30", "20240101", "2024-01-01T25:00", "2024-01-01Tx", "abc"]
+        {
             assert_eq!(parse_iso(bad), None, "{bad}");
         }
         assert_eq!(parse_iso("1969-12-31T23:59:59"), Some(-NANOS_PER_SEC));

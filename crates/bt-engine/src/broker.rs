@@ -128,20 +128,24 @@ impl<'a> Broker<'a> {
     }
 
     /// `_commission_func`: `fixed + abs(size) * price * rate`.
+    #[inline]
     fn commission(&self, size: f64, price: f64) -> f64 {
         self.commission_fixed + size.abs() * price * self.commission_rate
     }
 
+    #[inline]
     fn last_price(&self) -> f64 {
         self.close[self.i]
     }
 
     /// Signed position size in units.
+    #[inline]
     pub fn position_size(&self) -> f64 {
         self.position_size
     }
 
     /// `_position_unrealized_pl`.
+    #[inline]
     pub fn unrealized_pl(&self) -> f64 {
         self.last_price() * self.position_size - self.position_cost
     }
@@ -156,6 +160,7 @@ impl<'a> Broker<'a> {
     }
 
     /// `equity`: cash plus open trades marked at the current close.
+    #[inline]
     pub fn equity(&self) -> f64 {
         self.cash + self.unrealized_pl()
     }
@@ -323,7 +328,8 @@ impl<'a> Broker<'a> {
         } else {
             (None, Some(price), Role::TakeProfit(trade.id))
         };
-        let order = Order { id, size: -trade.size, limit, stop, sl: None, tp: None, tag: trade.tag, role };
+        let order =
+            Order { id, size: -trade.size, limit, stop, sl: None, tp: None, tag: trade.tag, role };
         // "Ensure SL orders are processed first": contingent stop orders go to the front.
         if is_sl {
             self.orders.insert(0, order);
@@ -338,6 +344,7 @@ impl<'a> Broker<'a> {
 
     /// `_Broker.next()` up to the out-of-money check. Returns the bar's equity, or `None` when
     /// the account is out of money (all trades were then closed as backtesting.py does).
+    #[inline]
     pub fn next(&mut self, i: usize) -> Option<f64> {
         self.i = i;
         if !self.orders.is_empty() {
@@ -360,6 +367,7 @@ impl<'a> Broker<'a> {
     }
 
     /// `_Broker._process_orders()`.
+    #[inline(never)]
     fn process_orders(&mut self) {
         loop {
             if !self.process_orders_once() {

@@ -35,7 +35,14 @@ impl Default for OrderSpec {
 impl OrderSpec {
     /// A market order for all available margin.
     pub const fn market() -> OrderSpec {
-        OrderSpec { size: crate::FULL_EQUITY, limit: None, stop: None, sl: None, tp: None, tag: None }
+        OrderSpec {
+            size: crate::FULL_EQUITY,
+            limit: None,
+            stop: None,
+            sl: None,
+            tp: None,
+            tag: None,
+        }
     }
     /// With this size (fraction or units).
     pub const fn size(mut self, size: f64) -> OrderSpec {

@@ -87,55 +87,68 @@ pub struct Ctx<'b, 'a> {
 
 impl<'b, 'a: 'b> Ctx<'b, 'a> {
     /// Index of the current bar.
+    #[inline]
     pub fn bar_idx(&self) -> usize {
         self.i
     }
     /// Timestamp (ns, UTC) of the current bar.
+    #[inline]
     pub fn time(&self) -> i64 {
         self.bars.timestamps()[self.i]
     }
     /// Timestamps up to the current bar.
+    #[inline]
     pub fn timestamps(&self) -> &'a [i64] {
         &self.bars.timestamps()[..=self.i]
     }
     /// Opens up to the current bar.
+    #[inline]
     pub fn open(&self) -> &'a [f64] {
         &self.bars.open()[..=self.i]
     }
     /// Highs up to the current bar.
+    #[inline]
     pub fn high(&self) -> &'a [f64] {
         &self.bars.high()[..=self.i]
     }
     /// Lows up to the current bar.
+    #[inline]
     pub fn low(&self) -> &'a [f64] {
         &self.bars.low()[..=self.i]
     }
     /// Closes up to the current bar.
+    #[inline]
     pub fn close(&self) -> &'a [f64] {
         &self.bars.close()[..=self.i]
     }
     /// Volumes up to the current bar.
+    #[inline]
     pub fn volume(&self) -> &'a [f64] {
         &self.bars.volume()[..=self.i]
     }
     /// An indicator's values up to the current bar.
+    #[inline]
     pub fn ind(&self, ind: Ind) -> &'b [f64] {
         &self.indicators[ind.0][..=self.i]
     }
 
     /// Account equity: cash plus open trades marked at the current close.
+    #[inline]
     pub fn equity(&self) -> f64 {
         self.broker.equity()
     }
     /// Cash.
+    #[inline]
     pub fn cash(&self) -> f64 {
         self.broker.cash
     }
     /// Net position in units (negative when short).
+    #[inline]
     pub fn position_size(&self) -> f64 {
         self.broker.position_size()
     }
     /// Unrealized profit of the position, in cash.
+    #[inline]
     pub fn position_pl(&self) -> f64 {
         self.broker.unrealized_pl()
     }
@@ -164,6 +177,7 @@ impl<'b, 'a: 'b> Ctx<'b, 'a> {
     }
 
     /// Number of open trades.
+    #[inline]
     pub fn trade_count(&self) -> usize {
         self.broker.trades.len()
     }
@@ -179,6 +193,7 @@ impl<'b, 'a: 'b> Ctx<'b, 'a> {
         })
     }
     /// Number of closed trades so far.
+    #[inline]
     pub fn closed_trade_count(&self) -> usize {
         self.broker.closed.len()
     }
@@ -199,6 +214,7 @@ impl<'b, 'a: 'b> Ctx<'b, 'a> {
     }
 
     /// Number of pending orders.
+    #[inline]
     pub fn order_count(&self) -> usize {
         self.broker.orders.len()
     }

@@ -158,7 +158,8 @@ pub fn execute<S: Simulator>(
     let writer = Mutex::new(ResultsWriter { file, error: None });
 
     let shard = opts.shard;
-    let is_done = |id: &str| !done.is_empty() && done.binary_search(&fnv1a_128(id.as_bytes())).is_ok();
+    let is_done =
+        |id: &str| !done.is_empty() && done.binary_search(&fnv1a_128(id.as_bytes())).is_ok();
     let mut resumed = 0u64;
     let mut in_shard = 0u64;
     let resumed_ref = &mut resumed;
@@ -191,10 +192,12 @@ pub fn execute<S: Simulator>(
     let run_one = |(index, spec): (usize, SimSpec)| {
         let outcome = match datasets.get(&spec.dataset) {
             None => Err(format!("unknown dataset {:?}", spec.dataset)),
-            Some(data) => match catch_unwind(AssertUnwindSafe(|| simulator.simulate(&spec, data))) {
-                Ok(result) => result,
-                Err(payload) => Err(format!("panicked: {}", panic_message(&payload))),
-            },
+            Some(data) => {
+                match catch_unwind(AssertUnwindSafe(|| simulator.simulate(&spec, data))) {
+                    Ok(result) => result,
+                    Err(payload) => Err(format!("panicked: {}", panic_message(&payload))),
+                }
+            }
         };
         let ok = outcome.is_ok();
         let (params, outcome) = match outcome {

@@ -276,7 +276,8 @@ mod tests {
         assert_eq!(b.stats.max_trade_duration, Some(1_500_000_000));
         assert_eq!(back.params, params);
 
-        let failed = SimRecord { outcome: SimOutcome::Failed("boom \"quoted\"\nline".into()), ..ok };
+        let failed =
+            SimRecord { outcome: SimOutcome::Failed("boom \"quoted\"\nline".into()), ..ok };
         assert_eq!(decode_record(&encode_record(&failed)).unwrap(), failed);
         assert!(decode_record("{\"index\":1").is_err());
     }

@@ -10,7 +10,7 @@ use std::{
 use bt_domain::{RunInfo, SimRecord, Stats, SummaryTable};
 
 use crate::{
-    chart::{Agg, Chart, CurveData, equity, heatmaps, histogram},
+    chart::{Agg, Chart, CurveData, equity, histogram, strategy_heatmaps},
     error::ReportError,
     io::{create_dir, slug, write_atomic},
     table::{Leaderboard, failed, failed_markdown, metric_pos, summary_json, summary_markdown},
@@ -181,7 +181,7 @@ pub fn write_report(
         let stem = format!("equity-{:02}-{}", i + 1, slug(c.id));
         charts.push(("equity", stem.clone(), stem, equity(c)));
     }
-    match heatmaps(records, &opts.metric, opts.agg) {
+    match strategy_heatmaps(records, &opts.metric, opts.agg) {
         Ok(maps) => {
             for m in maps.into_iter().take(opts.max_heatmaps) {
                 let stem = format!("heatmap-{}", slug(m.title()));
@@ -340,9 +340,10 @@ fn render_html(
             esc(&opts.metric)
         );
     }
-    let full = [(Format::Csv, "summary.csv"), (Format::Json, "summary.json"), (Format::Md, "summary.md")]
-        .into_iter()
-        .find(|(f, _)| opts.formats.contains(f));
+    let full =
+        [(Format::Csv, "summary.csv"), (Format::Json, "summary.json"), (Format::Md, "summary.md")]
+            .into_iter()
+            .find(|(f, _)| opts.formats.contains(f));
     match full {
         Some((_, name)) => {
             let _ = writeln!(
@@ -352,7 +353,10 @@ fn render_html(
             );
         }
         None => {
-            let _ = writeln!(w, "<p class=\"note\">The full table was not exported (use --format csv).</p>");
+            let _ = writeln!(
+                w,
+                "<p class=\"note\">The full table was not exported (use --format csv).</p>"
+            );
         }
     }
     let _ = writeln!(w, "</section>");
@@ -386,7 +390,12 @@ fn render_html(
         for c in mine {
             match c {
                 Ok(p) => {
-                    let _ = writeln!(w, "<figure id=\"{}\">\n{}</figure>", esc(&p.anchor), svg_body(&p.svg));
+                    let _ = writeln!(
+                        w,
+                        "<figure id=\"{}\">\n{}</figure>",
+                        esc(&p.anchor),
+                        svg_body(&p.svg)
+                    );
                 }
                 Err(msg) => {
                     let _ = writeln!(w, "<p class=\"note\">{}</p>", esc(msg));

@@ -39,7 +39,7 @@ mod table;
 pub use crate::{
     chart::{
         Agg, Chart, ChartFormat, CurveData, PerfPoint, equity, equity_chart, equity_chart_to,
-        heatmap, heatmaps, histogram, perf, perf_chart, swept_params,
+        heatmap, heatmaps, histogram, perf, perf_chart, strategy_heatmaps, swept_params,
     },
     error::ReportError,
     html::{Format, ReportFiles, ReportOptions, esc, write_report},

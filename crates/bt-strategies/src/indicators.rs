@@ -15,7 +15,9 @@ use std::collections::VecDeque;
 ///
 /// pandas keeps a running sum with Kahan compensation, with separate compensation terms for
 /// additions and removals, removes `x[i-n]` before adding `x[i]`, and forces the mean to 0 when
-/// its sign disagrees with the count of negative inputs (SEMANTICS.md section 6). A naive window
+/// its sign disagrees with the count of negative inputs (SEMANTICS.md section 6). Since pandas
+/// 1.5 (GH#42064) a window whose last `nobs` values are all equal returns that value exactly,
+/// which removes floating-point residue on flat stretches (common in minute data). A naive window
 /// sum differs by one ulp in ~40 % of values, which can flip an exact crossover tie.
 #[expect(clippy::if_same_then_else, reason = "mirrors pandas' calc_mean branch for branch")]
 pub fn sma(x: &[f64], n: usize) -> Vec<f64> {
@@ -23,6 +25,9 @@ pub fn sma(x: &[f64], n: usize) -> Vec<f64> {
     let mut out = vec![f64::NAN; x.len()];
     let (mut sum, mut c_add, mut c_rem) = (0.0f64, 0.0f64, 0.0f64);
     let (mut nobs, mut neg) = (0usize, 0usize);
+    // pandas' `num_consecutive_same_value` and `prev_value` (initialised to the first value).
+    let mut same = 0usize;
+    let mut prev = x.first().copied().unwrap_or(f64::NAN);
     for i in 0..x.len() {
         if i >= n {
             let r = x[i - n];
@@ -47,10 +52,14 @@ pub fn sma(x: &[f64], n: usize) -> Vec<f64> {
             if v.is_sign_negative() {
                 neg += 1;
             }
+            same = if v == prev { same + 1 } else { 1 };
+            prev = v;
         }
         if nobs >= n {
             let mut m = sum / nobs as f64;
-            if neg == 0 && m < 0.0 {
+            if same >= nobs {
+                m = prev;
+            } else if neg == 0 && m < 0.0 {
                 m = 0.0;
             } else if neg == nobs && m > 0.0 {
                 m = 0.0;
@@ -433,6 +442,20 @@ pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> (Vec<f64>, Ve
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sma_flat_windows_are_exact_like_pandas() {
+        // pandas 3.1.1: pd.Series(x).rolling(3).mean() gives exactly 0.3 once the window is flat,
+        // even right after a huge value left it (a Kahan sum alone leaves residue there).
+        let x = [0.1, 0.7, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 1e10, 0.3, 0.3, 0.3];
+        let m = super::sma(&x, 3);
+        assert_eq!(m[2], 0.36666666666666664);
+        assert_eq!(m[3], 0.4333333333333333);
+        assert_eq!(&m[4..8], &[0.3; 4]);
+        assert_eq!(m[8], 3333333333.5333333);
+        assert_eq!(m[11], 0.3);
+        assert_eq!(super::sma(&[1.5, 2.5, 3.5], 1), vec![1.5, 2.5, 3.5]);
+    }
+
     use proptest::prelude::*;
 
     use super::*;

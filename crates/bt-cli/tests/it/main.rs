@@ -2,6 +2,7 @@
 
 mod data;
 mod run;
+mod slurm;
 
 use std::process::Command;
 

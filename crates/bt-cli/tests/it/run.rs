@@ -15,13 +15,23 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn ok(o: &Output) {
-    assert!(o.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", o.status.code(), text(&o.stdout), text(&o.stderr));
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        text(&o.stdout),
+        text(&o.stderr)
+    );
 }
 
 /// A temp dir holding GOOG.csv and the given queue text as q.ron.
 fn workspace(queue: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
-    fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/GOOG.csv"), tmp.path().join("GOOG.csv")).unwrap();
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/GOOG.csv"),
+        tmp.path().join("GOOG.csv"),
+    )
+    .unwrap();
     let q = tmp.path().join("q.ron");
     fs::write(&q, queue).unwrap();
     (tmp, q)
@@ -87,16 +97,41 @@ fn shards_merge_to_the_single_machine_summary() {
         dirs.push(d);
     }
     let merged = tmp.path().join("merged");
-    let o = bt().arg("merge").args(&dirs).arg("--out").arg(&merged).arg("--no-report").output().unwrap();
+    let o = bt()
+        .arg("merge")
+        .args(&dirs)
+        .arg("--out")
+        .arg(&merged)
+        .arg("--no-report")
+        .output()
+        .unwrap();
     ok(&o);
-    assert_eq!(fs::read(merged.join("summary.csv")).unwrap(), fs::read(single.join("summary.csv")).unwrap());
+    assert_eq!(
+        fs::read(merged.join("summary.csv")).unwrap(),
+        fs::read(single.join("summary.csv")).unwrap()
+    );
 
     // A missing shard is an error naming the missing ids, unless --allow-partial.
     let partial = tmp.path().join("partial");
-    let o = bt().arg("merge").args(&dirs[..2]).arg("--out").arg(&partial).arg("--no-report").output().unwrap();
+    let o = bt()
+        .arg("merge")
+        .args(&dirs[..2])
+        .arg("--out")
+        .arg(&partial)
+        .arg("--no-report")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("in no shard"), "{}", text(&o.stderr));
-    let o = bt().arg("merge").args(&dirs[..2]).arg("--out").arg(&partial).arg("--no-report").arg("--allow-partial").output().unwrap();
+    let o = bt()
+        .arg("merge")
+        .args(&dirs[..2])
+        .arg("--out")
+        .arg(&partial)
+        .arg("--no-report")
+        .arg("--allow-partial")
+        .output()
+        .unwrap();
     ok(&o);
     assert!(text(&o.stdout).contains("missing"), "{}", text(&o.stdout));
 
@@ -121,9 +156,16 @@ fn a_killed_run_resumes_to_the_same_summary() {
 
     let killed = tmp.path().join("killed");
     let mut child = bt()
-        .arg("run").arg(&q).arg("--out").arg(&killed).arg("--no-report").args(["--threads", "2"])
-        .stdout(Stdio::null()).stderr(Stdio::null())
-        .spawn().unwrap();
+        .arg("run")
+        .arg(&q)
+        .arg("--out")
+        .arg(&killed)
+        .arg("--no-report")
+        .args(["--threads", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let results = killed.join("results.jsonl");
     let start = Instant::now();
     loop {
@@ -145,9 +187,15 @@ fn a_killed_run_resumes_to_the_same_summary() {
     let o = run_to(&q, &killed, &["--threads", "2", "--resume"]);
     ok(&o);
     assert!(text(&o.stdout).contains("resumed"), "{}", text(&o.stdout));
-    assert_eq!(fs::read(killed.join("summary.csv")).unwrap(), fs::read(clean.join("summary.csv")).unwrap());
+    assert_eq!(
+        fs::read(killed.join("summary.csv")).unwrap(),
+        fs::read(clean.join("summary.csv")).unwrap()
+    );
     let lines = fs::read_to_string(&results).unwrap();
-    let mut ids: Vec<&str> = lines.lines().map(|l| l.split("\"id\":\"").nth(1).unwrap().split('"').next().unwrap()).collect();
+    let mut ids: Vec<&str> = lines
+        .lines()
+        .map(|l| l.split("\"id\":\"").nth(1).unwrap().split('"').next().unwrap())
+        .collect();
     ids.sort();
     let n = ids.len();
     ids.dedup();
@@ -163,7 +211,19 @@ fn a_killed_run_resumes_to_the_same_summary() {
 fn backtest_json_has_the_documented_schema() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/GOOG.csv");
     let o = bt()
-        .args(["backtest", "--strategy", "sma_cross", "--param", "fast=10", "--param", "slow=20", "--commission", "0.002", "--json", "--data"])
+        .args([
+            "backtest",
+            "--strategy",
+            "sma_cross",
+            "--param",
+            "fast=10",
+            "--param",
+            "slow=20",
+            "--commission",
+            "0.002",
+            "--json",
+            "--data",
+        ])
         .arg(&data)
         .output()
         .unwrap();
@@ -191,12 +251,74 @@ fn backtest_json_has_the_documented_schema() {
 #[test]
 fn check_validates_without_running() {
     let (tmp, q) = workspace(SWEEP);
-    let o = bt().arg("run").arg(&q).arg("--check").arg("--out").arg(tmp.path().join("o")).output().unwrap();
+    let o = bt()
+        .arg("run")
+        .arg(&q)
+        .arg("--check")
+        .arg("--out")
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
     ok(&o);
     assert!(text(&o.stdout).starts_with("OK: "), "{}", text(&o.stdout));
     assert!(!tmp.path().join("o").exists());
-    let (_tmp, bad) = workspace(&SWEEP.replace("\"fast\": 10, \"slow\": 20}, config", "\"fast\": 30, \"slow\": 20}, config"));
+    let (_tmp, bad) = workspace(
+        &SWEEP
+            .replace("\"fast\": 10, \"slow\": 20}, config", "\"fast\": 30, \"slow\": 20}, config"),
+    );
     let o = bt().arg("run").arg(&bad).arg("--check").output().unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("finalized"), "the error names the simulation: {}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("finalized"),
+        "the error names the simulation: {}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn a_panicking_and_a_misconfigured_simulation_do_not_stop_the_rest() {
+    let queue = r#"(
+        version: 1,
+        datasets: {"goog": (path: "GOOG.csv")},
+        simulations: [
+            (id: "before", dataset: "goog", strategy: "sma_cross", params: {"fast": 10, "slow": 20}),
+            (id: "boom", dataset: "goog", strategy: "test_panic", params: {"at": 100}),
+            (id: "after", dataset: "goog", strategy: "buy_and_hold", params: {}),
+        ],
+    )"#;
+    let (tmp, q) = workspace(queue);
+    let out = tmp.path().join("out");
+    let o = bt()
+        .env("BT_TEST_STRATEGIES", "1")
+        .arg("run")
+        .arg(&q)
+        .arg("--out")
+        .arg(&out)
+        .arg("--no-report")
+        .args(["--threads", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "exit 3 says some simulations failed: {}",
+        text(&o.stderr)
+    );
+    assert!(
+        !text(&o.stderr).contains("panicked at"),
+        "no panic message leaks: {}",
+        text(&o.stderr)
+    );
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    let rows: Vec<&str> = summary.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3);
+    assert!(rows[0].starts_with("before,goog,sma_cross,ok,"), "{}", rows[0]);
+    assert!(rows[1].starts_with("boom,goog,test_panic,failed,"), "{}", rows[1]);
+    assert!(rows[1].contains("deliberate panic at bar 100"), "{}", rows[1]);
+    assert!(rows[2].starts_with("after,goog,buy_and_hold,ok,"), "{}", rows[2]);
+
+    // Without the test hook the strategy does not exist: rejected before anything runs.
+    let o = bt().arg("run").arg(&q).arg("--out").arg(tmp.path().join("o2")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("boom"), "{}", text(&o.stderr));
 }

@@ -97,7 +97,7 @@ fn script_with_limits() {
     let text = stdout(&o);
     // Absolute paths, resolved against the working directory.
     assert!(text.contains(&format!("{}/runs/big/shard-", dir.display())), "{text}");
-    assert!(text.contains(&format!(" run {}/q.ron --shard", dir.display())), "{text}");
+    assert!(text.contains(&format!(" run {}/q.ron \\\n", dir.display())), "{text}");
     assert!(text.contains("#SBATCH --array=0-3\n"), "{text}");
     assert!(text.contains("--dependency=\"afterok:$array\""), "{text}");
     fs::write(dir.join("submit.sh"), &text).expect("write script");

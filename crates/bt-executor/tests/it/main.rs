@@ -112,7 +112,13 @@ fn specs(n: i64) -> Vec<SimSpec> {
         .collect()
 }
 
-fn run(dir: &std::path::Path, mode: Mode, resume: bool, shard: Option<Shard>, fake: &Fake) -> bt_executor::RunOutcome {
+fn run(
+    dir: &std::path::Path,
+    mode: Mode,
+    resume: bool,
+    shard: Option<Shard>,
+    fake: &Fake,
+) -> bt_executor::RunOutcome {
     let datasets = BTreeMap::from([("d".to_string(), 500u64)]);
     let specs = specs(60);
     let opts = ExecOptions {
@@ -181,7 +187,11 @@ fn refuses_to_overwrite_and_resumes_after_a_torn_line() {
     let err = execute(specs(60).into_iter(), 60, &datasets, &fake(), &opts, None).unwrap_err();
     assert!(err.to_string().contains("--resume"), "{err}");
     // Resuming with another queue is refused.
-    let other = ExecOptions { resume: true, info: RunInfo { queue_hash: "zzz".into(), ..RunInfo::default() }, ..opts };
+    let other = ExecOptions {
+        resume: true,
+        info: RunInfo { queue_hash: "zzz".into(), ..RunInfo::default() },
+        ..opts
+    };
     let err = execute(specs(60).into_iter(), 60, &datasets, &fake(), &other, None).unwrap_err();
     assert!(err.to_string().contains("different queue"), "{err}");
 
@@ -201,7 +211,10 @@ fn refuses_to_overwrite_and_resumes_after_a_torn_line() {
     assert_eq!(out.ran, 35);
     // sim-30 names an unknown dataset: recorded as failed without calling the simulator.
     assert_eq!(f.calls.load(Ordering::SeqCst), 34);
-    assert_eq!(fs::read(crashed.join("summary.csv")).unwrap(), fs::read(clean.join("summary.csv")).unwrap());
+    assert_eq!(
+        fs::read(crashed.join("summary.csv")).unwrap(),
+        fs::read(clean.join("summary.csv")).unwrap()
+    );
     let records = read_results(&crashed.join("results.jsonl")).unwrap();
     assert_eq!(records.len(), 60, "no duplicated or missing ids");
 }
@@ -222,7 +235,10 @@ fn stop_flag_leaves_a_resumable_directory() {
     assert!(!out.interrupted);
     let clean = tempfile::tempdir().unwrap();
     run(clean.path(), Mode::Sequential, false, None, &fake());
-    assert_eq!(fs::read(tmp.path().join("summary.csv")).unwrap(), fs::read(clean.path().join("summary.csv")).unwrap());
+    assert_eq!(
+        fs::read(tmp.path().join("summary.csv")).unwrap(),
+        fs::read(clean.path().join("summary.csv")).unwrap()
+    );
 }
 
 #[test]

@@ -20,8 +20,8 @@ use plotters::{
 
 use crate::{
     chart::{
-        BLUE, Chart, ChartFormat, DESC_PX, DrawResult, GREEN, GRID, INK, Kind, LABEL_PX, RED, TITLE_PX,
-        compact, padded_range,
+        BLUE, Chart, ChartFormat, DESC_PX, DrawResult, GREEN, GRID, INK, Kind, LABEL_PX, RED,
+        TITLE_PX, compact, padded_range,
     },
     error::ReportError,
     font::FAMILY,
@@ -103,7 +103,8 @@ pub fn equity(curve: &CurveData<'_>) -> Result<Chart, ReportError> {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), e| (lo.min(e), hi.max(e)));
     let dd_min = dd.iter().copied().fold(0.0, f64::min);
     let (t0, t1) = (curve.timestamps[0], curve.timestamps[n - 1]);
-    let t_range = if t1 > t0 { (t0, t1) } else { (t0 - time::NANOS_PER_DAY, t0 + time::NANOS_PER_DAY) };
+    let t_range =
+        if t1 > t0 { (t0, t1) } else { (t0 - time::NANOS_PER_DAY, t0 + time::NANOS_PER_DAY) };
 
     let mut markers = Vec::new();
     if curve.trades.len() <= MAX_MARKED_TRADES {
@@ -460,7 +461,15 @@ mod tests {
         );
         assert_eq!(
             fmt(time_ticks(t("2024-01-03T09:30"), t("2024-01-03T16:00"), 8)),
-            ["01-03 10:00", "01-03 11:00", "01-03 12:00", "01-03 13:00", "01-03 14:00", "01-03 15:00", "01-03 16:00"]
+            [
+                "01-03 10:00",
+                "01-03 11:00",
+                "01-03 12:00",
+                "01-03 13:00",
+                "01-03 14:00",
+                "01-03 15:00",
+                "01-03 16:00"
+            ]
         );
         // 4 years in at most 8 ticks: half-yearly, starting on the first day of the range.
         let (ticks, step) = time_ticks(t("2020-01-01"), t("2023-12-31"), 8);

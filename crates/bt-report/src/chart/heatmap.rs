@@ -224,7 +224,9 @@ pub fn heatmap(
     if pts.is_empty() {
         return Err(ReportError::NoData {
             chart: format!("heatmap of {metric} by {p1} and {p2}"),
-            reason: format!("no simulation has both `{p1}` and `{p2}`; pick two parameters of the same strategy"),
+            reason: format!(
+                "no simulation has both `{p1}` and `{p2}`; pick two parameters of the same strategy"
+            ),
         });
     }
     let x = Axis::build(pts.iter().map(|p| p.0).collect());
@@ -413,10 +415,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     bar.draw_text(&format!("({} per cell)", g.agg), &label_style, (4, 28))?;
     if g.values.iter().any(|v| !v.is_finite()) {
         let (_, bh) = bar.dim_in_pixel();
-        bar.draw(&Rectangle::new(
-            [(4, bh as i32 - 44), (18, bh as i32 - 30)],
-            NO_DATA.filled(),
-        ))?;
+        bar.draw(&Rectangle::new([(4, bh as i32 - 44), (18, bh as i32 - 30)], NO_DATA.filled()))?;
         bar.draw_text("no data", &label_style, (22, bh as i32 - 43))?;
     }
     Ok(())
@@ -461,4 +460,29 @@ mod tests {
         assert_eq!("mean".parse::<Agg>().unwrap(), Agg::Mean);
         assert!("median".parse::<Agg>().unwrap_err().contains("use max or mean"));
     }
+}
+
+/// [`heatmaps`] for each strategy of a run on its own: parameters of different strategies do
+/// not share axes (`fast` of `sma_cross` is not `fast` of `macd_cross`). With more than one
+/// strategy, titles are prefixed with the strategy name.
+pub fn strategy_heatmaps(
+    records: &[SimRecord],
+    metric: &str,
+    agg: Agg,
+) -> Result<Vec<Chart>, ReportError> {
+    let mut groups: BTreeMap<&str, Vec<SimRecord>> = BTreeMap::new();
+    for r in records {
+        groups.entry(r.strategy.as_str()).or_default().push(r.clone());
+    }
+    let several = groups.len() > 1;
+    let mut out = Vec::new();
+    for (name, group) in groups {
+        for mut chart in heatmaps(&group, metric, agg)? {
+            if several {
+                chart.title = format!("{name}: {}", chart.title);
+            }
+            out.push(chart);
+        }
+    }
+    Ok(out)
 }

@@ -10,12 +10,12 @@ use plotters::{
     style::{Color, WHITE},
 };
 
+use crate::font::FAMILY;
 use crate::{
     chart::{BLUE, Chart, DESC_PX, DrawResult, GRID, INK, Kind, LABEL_PX, RED, TITLE_PX, compact},
     error::ReportError,
     table::{metric_pos, metric_value},
 };
-use crate::font::FAMILY;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Hist {
@@ -32,7 +32,8 @@ pub(crate) struct Hist {
 /// NaN or infinite is written under the title). About √n bins, between 5 and 50.
 pub fn histogram(records: &[SimRecord], metric: &str) -> Result<Chart, ReportError> {
     let pos = metric_pos(metric)?;
-    let all: Vec<f64> = records.iter().filter_map(SimRecord::stats).map(|s| metric_value(s, pos)).collect();
+    let all: Vec<f64> =
+        records.iter().filter_map(SimRecord::stats).map(|s| metric_value(s, pos)).collect();
     let mut vals: Vec<f64> = all.iter().copied().filter(|v| v.is_finite()).collect();
     if vals.is_empty() {
         return Err(ReportError::NoData {

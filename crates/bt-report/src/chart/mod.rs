@@ -22,7 +22,7 @@ use plotters::{
 
 pub use crate::chart::{
     equity::{CurveData, equity, equity_chart, equity_chart_to},
-    heatmap::{Agg, heatmap, heatmaps, swept_params},
+    heatmap::{Agg, heatmap, heatmaps, strategy_heatmaps, swept_params},
     histogram::histogram,
     perf::{PerfPoint, perf, perf_chart},
 };
@@ -178,7 +178,13 @@ const GREY: RGBColor = RGBColor(127, 127, 127);
 /// A short axis label for a number: 3 significant digits or so, no trailing zeros.
 pub(crate) fn compact(v: f64) -> String {
     if !v.is_finite() {
-        return if v.is_nan() { "NaN".into() } else if v > 0.0 { "inf".into() } else { "-inf".into() };
+        return if v.is_nan() {
+            "NaN".into()
+        } else if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
     }
     let a = v.abs();
     let s = if a != 0.0 && !(1e-3..1e7).contains(&a) {

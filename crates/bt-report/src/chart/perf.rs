@@ -6,8 +6,8 @@ use std::path::Path;
 use plotters::{
     coord::Shift,
     prelude::{
-        ChartBuilder, Circle, DashedLineSeries, DrawingArea, EmptyElement, DrawingBackend, IntoFont,
-        IntoLogRange, LineSeries, PathElement, SeriesLabelPosition,
+        ChartBuilder, Circle, DashedLineSeries, DrawingArea, DrawingBackend, EmptyElement,
+        IntoFont, IntoLogRange, LineSeries, PathElement, SeriesLabelPosition,
     },
     style::{Color, RGBColor, WHITE},
 };
@@ -62,8 +62,10 @@ fn mode_colour(mode: &str) -> RGBColor {
 /// Prepares the performance chart (960 x 560 pixels). Points with no simulations or a
 /// non-positive or non-finite median are left out (the axes are logarithmic).
 pub fn perf(points: &[PerfPoint]) -> Result<Chart, ReportError> {
-    let ok: Vec<&PerfPoint> =
-        points.iter().filter(|p| p.sims > 0 && p.median_s.is_finite() && p.median_s > 0.0).collect();
+    let ok: Vec<&PerfPoint> = points
+        .iter()
+        .filter(|p| p.sims > 0 && p.median_s.is_finite() && p.median_s > 0.0)
+        .collect();
     if ok.is_empty() {
         return Err(ReportError::NoData {
             chart: "performance chart".into(),
@@ -84,7 +86,11 @@ pub fn perf(points: &[PerfPoint]) -> Result<Chart, ReportError> {
             pts.sort_by_key(|p| p.sims);
             // Error bars must bracket the median even if the caller swapped or omitted them.
             for p in &mut pts {
-                p.min_s = if p.min_s.is_finite() && p.min_s > 0.0 { p.min_s.min(p.median_s) } else { p.median_s };
+                p.min_s = if p.min_s.is_finite() && p.min_s > 0.0 {
+                    p.min_s.min(p.median_s)
+                } else {
+                    p.median_s
+                };
                 p.max_s = if p.max_s.is_finite() { p.max_s.max(p.median_s) } else { p.median_s };
             }
             (m.to_string(), pts)
@@ -113,9 +119,8 @@ pub fn perf(points: &[PerfPoint]) -> Result<Chart, ReportError> {
     let (xlo, xhi) = all.clone().fold((f64::INFINITY, 0.0f64), |(lo, hi), p| {
         (lo.min(p.sims as f64), hi.max(p.sims as f64))
     });
-    let (ylo, yhi) = all.fold((f64::INFINITY, 0.0f64), |(lo, hi), p| {
-        (lo.min(p.min_s), hi.max(p.max_s))
-    });
+    let (ylo, yhi) =
+        all.fold((f64::INFINITY, 0.0f64), |(lo, hi), p| (lo.min(p.min_s), hi.max(p.max_s)));
     let s_max = speedups.iter().flat_map(|(_, s)| s.iter().map(|p| p.1)).fold(1.0, f64::max);
     let plot = PerfPlot {
         series,
@@ -179,11 +184,19 @@ pub(super) fn draw<DB: DrawingBackend>(
         ))?
         .label(format!("{mode}: time"))
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
-        c.draw_series(pts.iter().map(|q| Circle::new((q.sims as f64, q.median_s), 4, colour.filled())))?;
+        c.draw_series(
+            pts.iter().map(|q| Circle::new((q.sims as f64, q.median_s), 4, colour.filled())),
+        )?;
         c.draw_series(pts.iter().flat_map(|q| {
             let x = q.sims as f64;
-            let cap = |y: f64| PathElement::new(vec![(x / 1.06, y), (x * 1.06, y)], colour.stroke_width(1));
-            [PathElement::new(vec![(x, q.min_s), (x, q.max_s)], colour.stroke_width(1)), cap(q.min_s), cap(q.max_s)]
+            let cap = |y: f64| {
+                PathElement::new(vec![(x / 1.06, y), (x * 1.06, y)], colour.stroke_width(1))
+            };
+            [
+                PathElement::new(vec![(x, q.min_s), (x, q.max_s)], colour.stroke_width(1)),
+                cap(q.min_s),
+                cap(q.max_s),
+            ]
         }))?;
     }
     for (mode, s) in &p.speedups {
@@ -204,7 +217,10 @@ pub(super) fn draw<DB: DrawingBackend>(
     }
     if !p.speedups.is_empty() {
         // The break-even line: below it the mode is slower than sequential.
-        c.draw_secondary_series(LineSeries::new([(x0, 1.0), (x1, 1.0)], RED.mix(0.4).stroke_width(1)))?;
+        c.draw_secondary_series(LineSeries::new(
+            [(x0, 1.0), (x1, 1.0)],
+            RED.mix(0.4).stroke_width(1),
+        ))?;
     }
     // Runtime grows with the number of simulations, so the lower right is free.
     c.configure_series_labels()

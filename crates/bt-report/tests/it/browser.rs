@@ -14,9 +14,9 @@ use crate::{
 
 fn find_chromium() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser"].iter().find_map(|name| {
-        std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
-    })
+    ["chromium", "chromium-browser"]
+        .iter()
+        .find_map(|name| std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file()))
 }
 
 fn chromium(bin: &Path, profile: &Path, extra: &[&str], url: &str) -> std::process::Output {
@@ -47,8 +47,10 @@ fn chromium_renders_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let records = grid();
     let curve = OwnedCurve::new("sma-10-60", 600, 1);
-    let opts = ReportOptions { formats: vec![Format::Html, Format::Csv], ..ReportOptions::default() };
-    let files = write_report(dir.path(), &info(&records), &records, &[curve.data()], &opts).unwrap();
+    let opts =
+        ReportOptions { formats: vec![Format::Html, Format::Csv], ..ReportOptions::default() };
+    let files =
+        write_report(dir.path(), &info(&records), &records, &[curve.data()], &opts).unwrap();
     let url = format!("file://{}", files.html.unwrap().display());
 
     let shot = dir.path().join("shot.png");
@@ -58,7 +60,11 @@ fn chromium_renders_the_report() {
         &[&format!("--screenshot={}", shot.display()), "--window-size=1280,2000"],
         &url,
     );
-    assert!(shot.exists(), "no screenshot; chromium said: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        shot.exists(),
+        "no screenshot; chromium said: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     if let Some(look) = std::env::var_os("BT_REPORT_LOOK_DIR") {
         std::fs::create_dir_all(&look).unwrap();
         std::fs::copy(&shot, Path::new(&look).join("report-screenshot.png")).unwrap();

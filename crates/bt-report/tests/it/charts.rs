@@ -64,7 +64,10 @@ fn sample_charts() -> Vec<(&'static str, Chart)> {
     let many = big(2000);
     vec![
         ("equity", equity(&curve.data()).unwrap()),
-        ("equity-long", equity(&OwnedCurve::new("long curve, 200k bars", 200_000, 3).data()).unwrap()),
+        (
+            "equity-long",
+            equity(&OwnedCurve::new("long curve, 200k bars", 200_000, 3).data()).unwrap(),
+        ),
         ("heatmap", heatmap(&records, "fast", "slow", "sharpe_ratio", Agg::Max).unwrap()),
         ("heatmap-big", heatmap(&many, "fast", "atr_mult", "return_pct", Agg::Mean).unwrap()),
         ("histogram", histogram(&many, "sharpe_ratio").unwrap()),
@@ -159,7 +162,11 @@ fn heatmap_errors_name_the_parameter() {
     let mut r = grid();
     r[0].params.insert("fast".into(), bt_domain::ParamValue::Str("x".into()));
     let err = heatmap(&r, "fast", "slow", "sharpe_ratio", Agg::Max).unwrap_err();
-    assert!(err.to_string().contains("parameter `fast` is not numeric (simulation sma-5-20 has a string)"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("parameter `fast` is not numeric (simulation sma-5-20 has a string)"),
+        "{err}"
+    );
     let err = heatmap(&records, "fast", "slow", "sharp", Agg::Max).unwrap_err();
     assert!(err.to_string().starts_with("unknown metric `sharp`"), "{err}");
     assert!(heatmaps(&records[..1], "sharpe_ratio", Agg::Max).unwrap().is_empty());
@@ -175,4 +182,29 @@ fn histogram_without_finite_values_says_so() {
     }
     let err = histogram(&r, "sqn").unwrap_err().to_string();
     assert!(err.contains("no successful simulation has a finite sqn (27 values"), "{err}");
+}
+
+/// An SVG's structure: element counts and every text, in drawing order (positions left out).
+fn svg_structure(svg: &str) -> String {
+    let mut out = String::new();
+    for tag in ["text", "rect", "line", "polyline", "polygon", "circle", "path"] {
+        out.push_str(&format!("{tag}: {}\n", svg.matches(&format!("<{tag} ")).count()));
+    }
+    out.push_str("texts:\n");
+    for piece in svg.split("<text ").skip(1) {
+        let body = &piece[piece.find('>').unwrap() + 1..piece.find("</text>").unwrap()];
+        out.push_str(&format!("  {}\n", body.trim()));
+    }
+    out
+}
+
+#[test]
+fn perf_chart_svg_structure() {
+    insta::assert_snapshot!(svg_structure(&perf(&perf_points()).unwrap().to_svg().unwrap()));
+}
+
+#[test]
+fn heatmap_svg_structure() {
+    let chart = heatmap(&grid(), "fast", "slow", "sharpe_ratio", Agg::Max).unwrap();
+    insta::assert_snapshot!(svg_structure(&chart.to_svg().unwrap()));
 }

@@ -20,6 +20,12 @@ fn png_text_renders_from_embedded_font() {
     let (w, _, rgb) = decode_png(&png);
     let title = dark_pixels(w, &rgb, (0, w), (0, 30));
     assert!(title > 150, "title band has only {title} dark pixels: text was not drawn");
+    // The ttf feature would load fontconfig (and fail without fonts); ab_glyph never does.
+    #[cfg(target_os = "linux")]
+    {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        assert!(!maps.contains("libfontconfig"), "fontconfig is loaded: is plotters' ttf on?");
+    }
     if let Some(out) = std::env::var_os(CHILD_ENV) {
         std::fs::write(out, &png).unwrap();
     }
@@ -32,21 +38,26 @@ fn png_text_renders_without_any_system_font() {
     // A valid fontconfig file listing no font directory: fc-list would show nothing.
     std::fs::write(&conf, "<?xml version=\"1.0\"?>\n<fontconfig></fontconfig>\n").unwrap();
     let out = dir.path().join("child.png");
-    let status = Command::new(std::env::current_exe().unwrap())
+    let child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "font::png_text_renders_from_embedded_font", "--test-threads=1"])
         .env(CHILD_ENV, &out)
         .env("FONTCONFIG_FILE", &conf)
         .env("FONTCONFIG_PATH", dir.path())
         .env("XDG_DATA_HOME", dir.path())
         .env("HOME", dir.path())
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success(), "child render failed: {status}");
+    assert!(
+        child.status.success(),
+        "child render failed: {}\n{}",
+        child.status,
+        String::from_utf8_lossy(&child.stdout)
+    );
     // The child really ran the test (it wrote the PNG), and its pixels equal ours.
-    let child = std::fs::read(&out).expect("the child test wrote no PNG");
+    let child_png = std::fs::read(&out).expect("the child test wrote no PNG");
     let here = bt_report::heatmap(&grid(), "fast", "slow", "sharpe_ratio", Agg::Max)
         .unwrap()
         .to_png()
         .unwrap();
-    assert_eq!(child, here);
+    assert_eq!(child_png, here);
 }

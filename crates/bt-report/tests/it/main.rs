@@ -6,4 +6,3 @@ mod fixtures;
 mod font;
 mod report;
 mod tables;
-mod scratch;

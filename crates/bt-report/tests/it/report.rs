@@ -37,7 +37,8 @@ pub fn redact_svgs(html: &str) -> String {
 }
 
 fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = walk(dir).into_iter().map(|p| p.strip_prefix(dir).unwrap().display().to_string()).collect();
+    let mut v: Vec<String> =
+        walk(dir).into_iter().map(|p| p.strip_prefix(dir).unwrap().display().to_string()).collect();
     v.sort();
     v
 }
@@ -62,7 +63,10 @@ fn write_grid_report(dir: &Path, formats: Vec<Format>) -> bt_report::ReportFiles
 #[test]
 fn html_structure() {
     let dir = tempfile::tempdir().unwrap();
-    let files = write_grid_report(dir.path(), vec![Format::Html, Format::Md, Format::Csv, Format::Json, Format::Parquet]);
+    let files = write_grid_report(
+        dir.path(),
+        vec![Format::Html, Format::Md, Format::Csv, Format::Json, Format::Parquet],
+    );
     let html = fs::read_to_string(files.html.as_ref().unwrap()).unwrap();
     insta::assert_snapshot!(redact_svgs(&html));
     insta::assert_debug_snapshot!(names(dir.path()));
@@ -74,10 +78,16 @@ fn html_is_self_contained() {
     let files = write_grid_report(dir.path(), vec![Format::Html, Format::Csv]);
     let html = fs::read_to_string(files.html.unwrap()).unwrap();
     let lower = html.to_ascii_lowercase();
-    for banned in ["<script", "<img", "<link", "<iframe", "@import", "url(", "http://", "https://", "src="] {
+    for banned in
+        ["<script", "<img", "<link", "<iframe", "@import", "url(", "http://", "https://", "src="]
+    {
         // The SVG namespace is an identifier, not a fetch.
         let hits = lower.matches(banned).count();
-        let allowed = if banned == "http://" { lower.matches("xmlns=\"http://www.w3.org/2000/svg\"").count() } else { 0 };
+        let allowed = if banned == "http://" {
+            lower.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
+        } else {
+            0
+        };
         assert_eq!(hits, allowed, "found {banned}");
     }
     let tmp = dir.path().to_string_lossy().to_string();
@@ -95,7 +105,10 @@ fn report_is_deterministic() {
     let (na, nb) = (names(a.path()), names(b.path()));
     assert_eq!(na, nb);
     for n in &na {
-        assert!(fs::read(a.path().join(n)).unwrap() == fs::read(b.path().join(n)).unwrap(), "{n} differs");
+        assert!(
+            fs::read(a.path().join(n)).unwrap() == fs::read(b.path().join(n)).unwrap(),
+            "{n} differs"
+        );
     }
 }
 
@@ -103,7 +116,11 @@ fn report_is_deterministic() {
 fn only_requested_formats_are_written() {
     let dir = tempfile::tempdir().unwrap();
     let records = grid();
-    let opts = ReportOptions { formats: vec![Format::Json], chart_files: false, ..ReportOptions::default() };
+    let opts = ReportOptions {
+        formats: vec![Format::Json],
+        chart_files: false,
+        ..ReportOptions::default()
+    };
     let files = write_report(dir.path(), &info(&records), &records, &[], &opts).unwrap();
     assert_eq!(files.html, None);
     assert!(files.charts.is_empty());
@@ -137,7 +154,10 @@ fn ten_thousand_simulations_stay_light() {
     assert_eq!(lb.matches("<tr>").count(), 11);
     let n_failed = records.iter().filter(|r| r.stats().is_none()).count();
     assert_eq!(n_failed, 103);
-    assert!(html.contains("... and 3 more: see the <code>error</code> column"), "failed list not capped");
+    assert!(
+        html.contains("... and 3 more: see the <code>error</code> column"),
+        "failed list not capped"
+    );
     assert_eq!(html.matches("<svg ").count(), 10 + 3 + 1);
     let csv = fs::read_to_string(dir.path().join("summary.csv")).unwrap();
     assert_eq!(csv.lines().count(), 10_001);

@@ -53,11 +53,16 @@ fn heap_selection_matches_a_full_sort() {
     let records = big(5000);
     for metric in ["sharpe_ratio", "return_pct", "max_drawdown_duration", "n_trades"] {
         let pos = bt_domain::STAT_KEYS.iter().position(|k| *k == metric).unwrap();
-        let mut sorted: Vec<&bt_domain::SimRecord> = records.iter().filter(|r| r.stats().is_some()).collect();
+        let mut sorted: Vec<&bt_domain::SimRecord> =
+            records.iter().filter(|r| r.stats().is_some()).collect();
         let v = |r: &bt_domain::SimRecord| r.stats().unwrap().values()[pos].1.as_f64();
         sorted.sort_by(|a, b| v(b).partial_cmp(&v(a)).unwrap().then(a.index.cmp(&b.index)));
         for k in [1, 7, 50] {
-            assert_eq!(ids(&top_k(&records, metric, k).unwrap()), ids(&sorted[..k]), "{metric} {k}");
+            assert_eq!(
+                ids(&top_k(&records, metric, k).unwrap()),
+                ids(&sorted[..k]),
+                "{metric} {k}"
+            );
         }
     }
 }

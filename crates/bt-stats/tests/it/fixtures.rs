@@ -216,7 +216,7 @@ pub fn compare_stats(ours: &Stats, reference: &Value, worst: &mut Worst) -> Vec<
                 if rel > *w || rel.is_nan() {
                     *w = rel;
                 }
-                (!(rel <= REL_TOL))
+                (rel.is_nan() || rel > REL_TOL)
                     .then(|| format!("ours {x:?}, reference {expected:?} (rel {rel:.3e})"))
             }
         };

@@ -50,7 +50,9 @@ fn flat_equity_without_trades_gives_pandas_nans() {
 #[test]
 fn drawdown_only_on_the_last_bar_is_not_an_episode() {
     // dd = [0, 0, 0, 0.5]: Z = {0, 1, 2, 3}, no pair with q > p + 1, so pandas returns
-    // dd.replace(0, nan): the average drawdown is the last bar's, the durations are not times.
+    // dd.replace(0, nan) for peaks and durations. backtesting.py (checked with compute_stats on
+    // this curve) gives Max./Avg. Drawdown -50 % and *durations* of the float 0.5, which a
+    // duration cannot hold: we give NaT.
     let bars = daily_bars(&[1.0, 2.0, 3.0, 4.0], 0);
     let s = compute_from_curve(
         &bars,
