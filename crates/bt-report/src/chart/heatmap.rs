@@ -388,6 +388,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     }
 
     // Colour scale legend.
+    let span_for_ticks = (vmax - vmin).abs().max(f64::MIN_POSITIVE);
     let mut s = ChartBuilder::on(&bar)
         .margin_top(40)
         .margin_bottom(66)
@@ -401,7 +402,8 @@ pub(super) fn draw<DB: DrawingBackend>(
         .disable_mesh()
         .disable_x_axis()
         .y_labels(6)
-        .y_label_formatter(&|v| compact(*v))
+        // Ticks are computed in floating point: one meant to be 0 can come out as 5.55e-17.
+        .y_label_formatter(&|v| compact(if v.abs() < 1e-9 * span_for_ticks { 0.0 } else { *v }))
         .label_style(label_style.clone())
         .draw()?;
     const STEPS: usize = 64;
