@@ -136,7 +136,8 @@ fn every_member_uses_workspace_lints_and_documents_its_root() {
             if let Ok(text) = fs::read_to_string(&path)
                 && !text.trim_start().starts_with("//!")
             {
-                problems.push(format!("{}: the crate root must open with `//!` docs", path.display()));
+                problems
+                    .push(format!("{}: the crate root must open with `//!` docs", path.display()));
             }
         }
     }

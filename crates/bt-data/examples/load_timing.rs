@@ -2,7 +2,8 @@
 //! load_timing -- FILE [REPEATS]`), printing every run and the median.
 //!
 //! `load_timing --convert IN OUT` converts between CSV and Parquet (by extension) first, to
-//! make the Parquet copy of a CSV.
+//! make the Parquet copy of a CSV. `load_timing --generate N` times `synthetic::generate` of N
+//! one-minute bars.
 
 use std::{path::Path, time::Instant};
 
@@ -14,6 +15,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let bars = bt_data::load(Path::new(input))?;
             bt_data::save(&bars, Path::new(output))?;
             println!("converted {} bars in {:.3} s", bars.len(), t.elapsed().as_secs_f64());
+        }
+        [flag, n] if flag == "--generate" => {
+            let spec = bt_data::synthetic::GbmSpec {
+                bars: n.parse()?,
+                seed: 1,
+                interval: bt_domain::Interval::MINUTE,
+                ..Default::default()
+            };
+            let t = Instant::now();
+            let bars = bt_data::synthetic::generate(&spec)?;
+            println!("generated {} bars in {:.3} s", bars.len(), t.elapsed().as_secs_f64());
         }
         [file, rest @ ..] => {
             let repeats: usize = rest.first().map_or(Ok(5), |r| r.parse())?;

@@ -83,6 +83,15 @@ pub(crate) fn py_floordiv(a: f64, b: f64) -> f64 {
     }
 }
 
+/// `Strategy.buy/sell`'s `assert 0 < size < 1 or round(size) == size >= 1`, on the unsigned
+/// size the strategy gave (a negative size is refused, not turned around), and finite (Python
+/// raises OverflowError on an infinite size).
+pub(crate) fn check_order_size(bar: usize, size: f64) -> Result<(), EngineError> {
+    let fraction = size > 0.0 && size < 1.0;
+    let units = size.is_finite() && size >= 1.0 && size.round_ties_even() == size;
+    if fraction || units { Ok(()) } else { Err(EngineError::InvalidSize { bar, size }) }
+}
+
 /// Python's `min(a, b)`: `a` unless `b < a`.
 fn py_min(a: f64, b: f64) -> f64 {
     if b < a { b } else { a }
@@ -201,7 +210,8 @@ impl<'a> Broker<'a> {
         }
     }
 
-    /// `Strategy.buy/sell` + `_Broker.new_order` for a stand-alone order. `size` is signed.
+    /// `_Broker.new_order` for a stand-alone order. `size` is signed and its magnitude was
+    /// checked by [`check_order_size`].
     pub fn place_entry(
         &mut self,
         size: f64,
@@ -212,11 +222,6 @@ impl<'a> Broker<'a> {
         tag: Option<u32>,
     ) -> Result<(), EngineError> {
         let bar = self.i;
-        let abs = size.abs();
-        // `assert 0 < size < 1 or round(size) == size >= 1`
-        if !(abs > 0.0 && abs < 1.0 || (abs.round_ties_even() == abs && abs >= 1.0)) {
-            return Err(EngineError::InvalidSize { bar, size: abs });
-        }
         for (what, price) in [("limit", limit), ("stop", stop), ("sl", sl), ("tp", tp)] {
             if let Some(p) = price
                 && !(p.is_finite() && p > 0.0)

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use bt_domain::Bars;
 
 use crate::{
-    broker::Broker,
+    broker::{Broker, check_order_size},
     cache::IndicatorCache,
     error::EngineError,
     order::{OrderInfo, OrderSpec, TradeInfo},
@@ -160,15 +160,21 @@ impl<'b, 'a: 'b> Ctx<'b, 'a> {
 
     /// Places a long order.
     pub fn buy(&mut self, order: OrderSpec) -> Result<(), EngineError> {
+        check_order_size(self.i, order.size)?;
         self.broker.place_entry(order.size, order.limit, order.stop, order.sl, order.tp, order.tag)
     }
     /// Places a short order.
     pub fn sell(&mut self, order: OrderSpec) -> Result<(), EngineError> {
+        check_order_size(self.i, order.size)?;
         self.broker.place_entry(-order.size, order.limit, order.stop, order.sl, order.tp, order.tag)
     }
 
     /// `position.close(portion)`: closes `portion` of every open trade at the next price.
     pub fn close_position(&mut self, portion: f64) -> Result<(), EngineError> {
+        // Python checks the portion in `Trade.close`: with no open trade, nothing is checked.
+        if self.broker.trades.is_empty() {
+            return Ok(());
+        }
         self.check_portion(portion)?;
         for t in 0..self.broker.trades.len() {
             self.broker.close_trade_order(t, portion);

@@ -89,7 +89,8 @@ impl BarSpec {
         let mut flat_left = 0usize;
         for i in 0..n {
             if i > 0 {
-                let gap_steps = if rng.unit() < 0.05 { 2 + (rng.next_u64() % 50) as i64 } else { 1 };
+                let gap_steps =
+                    if rng.unit() < 0.05 { 2 + (rng.next_u64() % 50) as i64 } else { 1 };
                 t += self.step_s * gap_steps;
             }
             ts.push(t * 1_000_000_000);

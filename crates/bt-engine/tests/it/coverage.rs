@@ -50,6 +50,14 @@ fn generated_cases_reach_the_brokers_corners() {
             }),
         );
         count(
+            "brackets pending at next()",
+            out.log.iter().any(|l| l.orders.iter().any(|o| o.is_contingent)),
+        );
+        count(
+            "limit/stop pending at next()",
+            out.log.iter().any(|l| l.orders.iter().any(|o| !o.is_contingent)),
+        );
+        count(
             "exit outside the bar range",
             r.trades.iter().any(|t| {
                 t.exit_bar.is_some_and(|x| t.exit_price < low[x] || t.exit_price > high[x])
@@ -57,8 +65,8 @@ fn generated_cases_reach_the_brokers_corners() {
         );
         for log in &out.log {
             let c = bars.close()[log.bar];
-            let natural: f64 = log.cash
-                + log.trades.iter().map(|t| t.size * (c - t.entry_price)).sum::<f64>();
+            let natural: f64 =
+                log.cash + log.trades.iter().map(|t| t.size * (c - t.entry_price)).sum::<f64>();
             if log.equity != 0.0 {
                 max_rel_err = max_rel_err.max(((natural - log.equity) / log.equity).abs());
             }
@@ -83,6 +91,8 @@ fn generated_cases_reach_the_brokers_corners() {
         "limit/stop fills",
         "split trades",
         "no next() call",
+        "brackets pending at next()",
+        "limit/stop pending at next()",
     ] {
         assert!(seen[key] >= 2, "only {} of {CASES} cases have {key}", seen[key]);
     }

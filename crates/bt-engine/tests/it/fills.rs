@@ -65,19 +65,31 @@ fn only_closed(result: &BacktestResult) -> &Trade {
 fn stop_order_that_gaps_through_its_stop_fills_at_the_open() {
     // `price = max(open, stop)` for a long stop, `min(open, stop)` for a short one.
     let up = [FLAT, FLAT, [110.0, 112.0, 108.0, 111.0], [111.0; 4]];
-    let (r, curve) = run(&up, BacktestConfig::default(), once(1, true, OrderSpec::market().size(10.0).stop(105.0)));
+    let (r, curve) = run(
+        &up,
+        BacktestConfig::default(),
+        once(1, true, OrderSpec::market().size(10.0).stop(105.0)),
+    );
     let t = only_open(&r);
     assert_eq!((t.entry_bar, t.entry_price), (2, 110.0));
     assert_eq!(curve, [10_000.0, 10_000.0, 10_010.0, 10_010.0]);
 
     let down = [FLAT, FLAT, [90.0, 92.0, 88.0, 89.0], [89.0; 4]];
-    let (r, _) = run(&down, BacktestConfig::default(), once(1, false, OrderSpec::market().size(10.0).stop(95.0)));
+    let (r, _) = run(
+        &down,
+        BacktestConfig::default(),
+        once(1, false, OrderSpec::market().size(10.0).stop(95.0)),
+    );
     let t = only_open(&r);
     assert_eq!((t.entry_bar, t.entry_price, t.size), (2, 90.0, -10.0));
 
     // Without a gap the stop price itself is paid.
     let through = [FLAT, FLAT, [101.0, 107.0, 100.0, 106.0], [106.0; 4]];
-    let (r, _) = run(&through, BacktestConfig::default(), once(1, true, OrderSpec::market().size(10.0).stop(105.0)));
+    let (r, _) = run(
+        &through,
+        BacktestConfig::default(),
+        once(1, true, OrderSpec::market().size(10.0).stop(105.0)),
+    );
     assert_eq!(only_open(&r).entry_price, 105.0);
 }
 
@@ -85,19 +97,35 @@ fn stop_order_that_gaps_through_its_stop_fills_at_the_open() {
 fn limit_order_never_fills_at_a_worse_price_than_its_limit() {
     // `price = min(open, limit)` for a long limit, `max(open, limit)` for a short one.
     let dip = [FLAT, FLAT, [99.0, 100.0, 94.0, 96.0], [96.0; 4]];
-    let (r, _) = run(&dip, BacktestConfig::default(), once(1, true, OrderSpec::market().size(10.0).limit(95.0)));
+    let (r, _) = run(
+        &dip,
+        BacktestConfig::default(),
+        once(1, true, OrderSpec::market().size(10.0).limit(95.0)),
+    );
     assert_eq!(only_open(&r).entry_price, 95.0);
 
     let gap_down = [FLAT, FLAT, [90.0, 92.0, 88.0, 91.0], [91.0; 4]];
-    let (r, _) = run(&gap_down, BacktestConfig::default(), once(1, true, OrderSpec::market().size(10.0).limit(95.0)));
+    let (r, _) = run(
+        &gap_down,
+        BacktestConfig::default(),
+        once(1, true, OrderSpec::market().size(10.0).limit(95.0)),
+    );
     assert_eq!(only_open(&r).entry_price, 90.0);
 
     let gap_up = [FLAT, FLAT, [107.0, 108.0, 106.0, 107.0], [107.0; 4]];
-    let (r, _) = run(&gap_up, BacktestConfig::default(), once(1, false, OrderSpec::market().size(10.0).limit(105.0)));
+    let (r, _) = run(
+        &gap_up,
+        BacktestConfig::default(),
+        once(1, false, OrderSpec::market().size(10.0).limit(105.0)),
+    );
     assert_eq!(only_open(&r).entry_price, 107.0);
 
     // Never reached: no fill.
-    let (r, _) = run(&[FLAT, FLAT, FLAT, FLAT], BacktestConfig::default(), once(1, true, OrderSpec::market().size(10.0).limit(95.0)));
+    let (r, _) = run(
+        &[FLAT, FLAT, FLAT, FLAT],
+        BacktestConfig::default(),
+        once(1, true, OrderSpec::market().size(10.0).limit(95.0)),
+    );
     assert!(r.trades.is_empty() && r.open_trades.is_empty());
 }
 
@@ -166,11 +194,8 @@ fn finalize_with_trade_on_close_fills_last_bar_orders_at_the_previous_close() {
     // The finalize pass reruns the broker on the last bar; with trade_on_close a market order
     // uses `Close[-2]` and `time_index = i - 1`, both for the closes and for new orders.
     let rows = [FLAT, FLAT, FLAT, [101.0, 102.0, 100.0, 102.0], [103.0, 106.0, 102.0, 105.0]];
-    let config = BacktestConfig {
-        trade_on_close: true,
-        finalize_trades: true,
-        ..BacktestConfig::default()
-    };
+    let config =
+        BacktestConfig { trade_on_close: true, finalize_trades: true, ..BacktestConfig::default() };
     let (r, _) = run(&rows, config, once(4, true, OrderSpec::market().size(10.0)));
     let t = only_open(&r);
     assert_eq!((t.entry_bar, t.entry_price), (3, 102.0));
@@ -186,7 +211,11 @@ fn fixed_commission_is_charged_once_but_booked_on_every_piece_of_a_split_trade()
     // pays the entry fee once; `_close_trade` books `commission(piece.size, entry)` on each
     // piece. So Σ PnL (80) understates the equity change (85) by one fixed fee.
     let rows = [FLAT, FLAT, FLAT, FLAT, [110.0, 111.0, 109.0, 110.0], [110.0; 4]];
-    let config = BacktestConfig { commission_fixed: 5.0, finalize_trades: true, ..BacktestConfig::default() };
+    let config = BacktestConfig {
+        commission_fixed: 5.0,
+        finalize_trades: true,
+        ..BacktestConfig::default()
+    };
     let (r, curve) = run(&rows, config, |ctx| match ctx.bar_idx() {
         1 => ctx.buy(OrderSpec::market().size(10.0)),
         3 => ctx.close_trade(0, 0.5),
@@ -197,4 +226,48 @@ fn fixed_commission_is_charged_once_but_booked_on_every_piece_of_a_split_trade()
     assert_eq!(r.trades.iter().map(|t| t.commission).sum::<f64>(), 20.0);
     assert_eq!(r.final_equity - 10_000.0, 85.0);
     assert_eq!(curve, [10_000.0, 10_000.0, 9_995.0, 9_995.0, 10_090.0, 10_085.0]);
+}
+
+/// Regression: a negative size given to `sell` used to open a long (found by the property
+/// tests); backtesting.py refuses it, and an infinite size too.
+#[test]
+fn negative_and_infinite_sizes_are_refused() {
+    use bt_domain::{BacktestConfig, Bars};
+    use bt_engine::{Ctx, EngineError, IndicatorCache, Init, OrderSpec, Strategy};
+
+    struct Try(Vec<Result<(), EngineError>>);
+    impl Strategy for Try {
+        fn init(&mut self, _: &mut Init<'_>) -> Result<(), EngineError> {
+            Ok(())
+        }
+        fn next(&mut self, ctx: &mut Ctx<'_, '_>) -> Result<(), EngineError> {
+            if ctx.bar_idx() == 1 {
+                self.0.push(ctx.sell(OrderSpec::market().size(-0.5)));
+                self.0.push(ctx.buy(OrderSpec::market().size(-3.0)));
+                self.0.push(ctx.buy(OrderSpec::market().size(f64::INFINITY)));
+                self.0.push(ctx.buy(OrderSpec::market().size(f64::NAN)));
+                self.0.push(ctx.buy(OrderSpec::market().size(2.5)));
+            }
+            Ok(())
+        }
+    }
+    let day = 86_400_000_000_000;
+    let bars = Bars::new(
+        (0..4).map(|i| i * day).collect(),
+        vec![100.0; 4],
+        vec![101.0; 4],
+        vec![99.0; 4],
+        vec![100.0; 4],
+        vec![0.0; 4],
+    )
+    .unwrap();
+    let mut s = Try(Vec::new());
+    let r =
+        bt_engine::run(&bars, &mut s, &BacktestConfig::default(), &IndicatorCache::new(), &mut ())
+            .unwrap();
+    assert_eq!(s.0.len(), 5);
+    for res in &s.0 {
+        assert!(matches!(res, Err(EngineError::InvalidSize { bar: 1, .. })), "{res:?}");
+    }
+    assert!(r.trades.is_empty() && r.open_trades.is_empty());
 }

@@ -2,7 +2,8 @@
 
 use bt_domain::{BacktestConfig, Bars, EquityCurve, EquityObserver, Trade};
 use bt_engine::{
-    BacktestResult, Ctx, EngineError, IndicatorCache, Ind, Init, OrderSpec, Strategy, TradeInfo,
+    BacktestResult, Ctx, EngineError, Ind, IndicatorCache, Init, OrderInfo, OrderSpec, Strategy,
+    TradeInfo,
 };
 
 use crate::arb::{Action, Case, Kind, Script, Warmup};
@@ -42,6 +43,8 @@ pub struct BarLog {
     pub position_size: f64,
     /// `ctx.trade(k)` for every open trade.
     pub trades: Vec<TradeInfo>,
+    /// `ctx.order(k)` for every pending order.
+    pub orders: Vec<OrderInfo>,
 }
 
 /// A strategy that replays a script of actions, ignoring refused actions (as a Python strategy
@@ -57,12 +60,22 @@ pub struct Scripted<'s> {
     pub log: Vec<BarLog>,
     /// Actions the engine refused.
     pub refused: usize,
+    /// Immediate read-backs that disagreed with what was just set.
+    pub violations: Vec<String>,
 }
 
 impl<'s> Scripted<'s> {
     /// A strategy replaying `script`.
     pub fn new(script: &'s Script, warmup: Warmup) -> Scripted<'s> {
-        Scripted { script, warmup, ind: None, orders: Vec::new(), log: Vec::new(), refused: 0 }
+        Scripted {
+            script,
+            warmup,
+            ind: None,
+            orders: Vec::new(),
+            log: Vec::new(),
+            refused: 0,
+            violations: Vec::new(),
+        }
     }
 
     fn apply(&mut self, ctx: &mut Ctx<'_, '_>, action: Action, reference: f64) -> bool {
@@ -92,15 +105,21 @@ impl<'s> Scripted<'s> {
             }
             Action::ClosePosition(portion) => ctx.close_position(portion),
             Action::CloseTrade(k, portion) => ctx.close_trade(k % (ctx.trade_count() + 1), portion),
-            Action::SetSl(k, off) => {
+            Action::SetSl(k, off) | Action::SetTp(k, off) => {
+                let is_sl = matches!(action, Action::SetSl(..));
                 let k = k % (ctx.trade_count() + 1);
-                let dir = ctx.trade(k).map_or(1.0, |t| dir_of(t.size));
-                ctx.set_trade_sl(k, off.map(|off| reference * (1.0 - dir * off)))
-            }
-            Action::SetTp(k, off) => {
-                let k = k % (ctx.trade_count() + 1);
-                let dir = ctx.trade(k).map_or(1.0, |t| dir_of(t.size));
-                ctx.set_trade_tp(k, off.map(|off| reference * (1.0 + dir * off)))
+                // SL on the losing side, TP on the winning side of the trade.
+                let dir =
+                    ctx.trade(k).map_or(1.0, |t| dir_of(t.size)) * if is_sl { -1.0 } else { 1.0 };
+                let price = off.map(|off| reference * (1.0 + dir * off));
+                let result =
+                    if is_sl { ctx.set_trade_sl(k, price) } else { ctx.set_trade_tp(k, price) };
+                let now = ctx.trade(k).map(|t| if is_sl { t.sl } else { t.tp });
+                if result.is_ok() && now != Some(price) {
+                    self.violations
+                        .push(format!("bar {i}: set {action:?} to {price:?}, reads {now:?}"));
+                }
+                result
             }
             Action::Cancel(k) => ctx.cancel_order(k % (ctx.order_count() + 1)),
         };
@@ -115,7 +134,9 @@ impl Strategy for Scripted<'_> {
             let key = format!("test:mid(open,close)[nan<{w}]");
             let ind = init.indicator(&key, |bars: &Bars| {
                 let (o, c) = (bars.open(), bars.close());
-                (0..bars.len()).map(|i| if i < w { f64::NAN } else { (o[i] + c[i]) / 2.0 }).collect()
+                (0..bars.len())
+                    .map(|i| if i < w { f64::NAN } else { (o[i] + c[i]) / 2.0 })
+                    .collect()
             })?;
             self.ind = Some(ind);
         }
@@ -125,12 +146,14 @@ impl Strategy for Scripted<'_> {
     fn next(&mut self, ctx: &mut Ctx<'_, '_>) -> Result<(), EngineError> {
         let i = ctx.bar_idx();
         let trades = (0..ctx.trade_count()).map(|k| ctx.trade(k).expect("k < trade_count"));
+        let orders = (0..ctx.order_count()).map(|k| ctx.order(k).expect("k < order_count"));
         self.log.push(BarLog {
             bar: i,
             cash: ctx.cash(),
             equity: ctx.equity(),
             position_size: ctx.position_size(),
             trades: trades.collect(),
+            orders: orders.collect(),
         });
         let reference = match self.ind {
             Some(ind) => ctx.ind(ind)[i],
@@ -171,6 +194,8 @@ pub struct Outcome {
     pub orders: Vec<OrderRec>,
     /// Refused actions.
     pub refused: usize,
+    /// The strategy's immediate read-back failures.
+    pub violations: Vec<String>,
 }
 
 impl Outcome {
@@ -207,6 +232,7 @@ pub fn run_with(
         log: strategy.log,
         orders: strategy.orders,
         refused: strategy.refused,
+        violations: strategy.violations,
     }
 }
 
