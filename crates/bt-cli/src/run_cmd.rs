@@ -39,7 +39,7 @@ Exit codes: 0 all simulations ran, 3 some failed (see summary.csv), 2 bad input,
 pub struct RunArgs {
     /// The queue file (RON, see docs/queue-format.md).
     pub queue: PathBuf,
-    /// Run directory [default: runs/<queue file stem>].
+    /// Run directory [default: runs/<queue file stem>, or runs/<stem>-2, -3... if taken].
     #[arg(long, short)]
     pub out: Option<PathBuf>,
     /// Worker threads [default: SLURM_CPUS_PER_TASK, else all cores; auto-sequential for tiny queues].
@@ -142,6 +142,7 @@ pub fn resolve_shard(spec: &str, shards: Option<u64>) -> anyhow::Result<Shard> {
 /// Progress on stderr: a bar on a terminal, a log line every few seconds otherwise.
 struct StderrProgress {
     bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
     total: AtomicU64,
     done: AtomicU64,
     failed: AtomicU64,
@@ -163,6 +164,7 @@ impl StderrProgress {
         });
         StderrProgress {
             bar,
+            quiet,
             total: AtomicU64::new(0),
             done: AtomicU64::new(0),
             failed: AtomicU64::new(0),
@@ -201,6 +203,9 @@ impl Progress for StderrProgress {
             bar.inc(1);
             return;
         }
+        if self.quiet {
+            return;
+        }
         let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
         if last.elapsed() >= Duration::from_secs(5) {
             *last = Instant::now();
@@ -208,7 +213,9 @@ impl Progress for StderrProgress {
             let secs = self.started.elapsed().as_secs_f64();
             let rate = done as f64 / secs.max(1e-9);
             let eta = (total - done) as f64 / rate.max(1e-9);
-            eprintln!(
+            // Never panic on a closed stderr (`bt run ... 2>&1 | head`): progress is best effort.
+            let _ = writeln!(
+                std::io::stderr(),
                 "progress: {done}/{total} simulations ({:.0}%), {rate:.1} sims/s, ETA {eta:.0}s, {} failed",
                 100.0 * done as f64 / total.max(1) as f64,
                 self.failed.load(Ordering::Relaxed)
@@ -233,10 +240,10 @@ pub fn run(args: RunArgs, quiet: bool, out: &mut dyn Write) -> anyhow::Result<Ex
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let out_dir = args.out.clone().unwrap_or_else(|| {
-        let stem = args.queue.file_stem().and_then(|s| s.to_str()).unwrap_or("run");
-        PathBuf::from("runs").join(stem)
-    });
+    let out_dir = match (&args.out, args.resume) {
+        (Some(out), _) => out.clone(),
+        (None, resume) => default_out_dir(&args.queue, resume),
+    };
 
     let datasets = {
         let _span = tracing::info_span!("load_data").entered();
@@ -324,6 +331,20 @@ pub fn run(args: RunArgs, quiet: bool, out: &mut dyn Write) -> anyhow::Result<Ex
     Ok(if info.failed > 0 { ExitCode::from(EXIT_SOME_FAILED) } else { ExitCode::SUCCESS })
 }
 
+/// `runs/<queue stem>`, or (not resuming) the first of `runs/<stem>-2`, `-3`, ... that does not
+/// exist yet: running the same queue twice never touches the first run's results.
+fn default_out_dir(queue: &std::path::Path, resume: bool) -> PathBuf {
+    let stem = queue.file_stem().and_then(|s| s.to_str()).unwrap_or("run");
+    let base = PathBuf::from("runs").join(stem);
+    if resume || !base.exists() {
+        return base;
+    }
+    (2..)
+        .map(|k| PathBuf::from("runs").join(format!("{stem}-{k}")))
+        .find(|p| !p.exists())
+        .unwrap_or(base)
+}
+
 /// Ctrl-C sets a flag: the run stops after the simulations in flight. A second Ctrl-C exits.
 fn install_ctrlc() -> &'static AtomicBool {
     static STOP: AtomicBool = AtomicBool::new(false);
@@ -331,7 +352,10 @@ fn install_ctrlc() -> &'static AtomicBool {
         if STOP.swap(true, Ordering::SeqCst) {
             std::process::exit(i32::from(EXIT_INTERRUPTED));
         }
-        eprintln!("stopping after the simulations in flight (Ctrl-C again to abort)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "stopping after the simulations in flight (Ctrl-C again to abort)"
+        );
     });
     &STOP
 }

@@ -1,41 +1,37 @@
 //! CSV reading and writing.
 //!
-//! Reading: polars' CSV reader splits the file (quotes, line endings, BOM, parallel chunks) with
-//! every column read as text; this module then parses the five or six columns it needs itself.
-//! That keeps exact record numbers for errors, and parsing `YYYY-MM-DD[ HH:MM:SS]` by hand is
-//! several times faster than polars' date inference (DEPS.md: `try_parse_dates` costs ~1.2 s
-//! per million rows).
+//! Reading uses polars' CSV reader for the splitting (quotes, CRLF, BOM, parallel chunks, a
+//! memory-mapped file) and parses timestamps here: `YYYY-MM-DD[ HH:MM:SS]` by hand is several
+//! times faster than polars' date inference (DEPS.md: `try_parse_dates` costs ~1.2 s per
+//! million rows). Two paths:
+//!
+//! - fast: polars parses the price columns as f64 (fast-float2, correctly rounded, so the same
+//!   bits as `str::parse` and Python's `float()`), the timestamp column stays text;
+//! - precise: taken when the fast path fails (a number polars rejects, a missing value, a bad
+//!   timestamp, an unusual header). Every column is read as text and parsed here, which finds
+//!   the first bad value with its exact row and column, skips blank lines like pandas, and
+//!   accepts what Python's `float()` accepts and polars does not (numbers padded with spaces).
 //!
 //! Row numbers: polars skips blank lines before the header and turns a blank line after it into
 //! an all-null record, so record `i` (0-based) is normally on line `i + 2`. Quoted fields may
-//! span lines, so on the error path [`line_of_record`] recounts from the bytes.
+//! span lines, so errors recount lines from the bytes ([`line_of_record`]).
 
-use std::{io::Write, path::Path};
+use std::{cell::OnceCell, io::Write, path::Path, sync::Arc};
 
 use bt_domain::time::format_iso;
-use std::{cell::OnceCell, sync::Arc};
-
 use polars::prelude::{
     CsvEncoding, CsvReadOptions, DataFrame, DataType, PolarsError, PolarsResult, SerReader,
     StringChunked,
 };
 
 use crate::{
-    Format, Loaded,
+    Format, Loaded, SNIFF_LEN,
     error::{DataError, Row},
     parse::{self, ColumnMap, TextTime},
     validate::{self, Raw, RowMap},
 };
 
-use crate::SNIFF_LEN;
-
-/// Reads CSV `bytes` (the whole file) loaded from `path`.
-///
-/// Two paths. The fast one lets polars parse the price columns as f64 (fast-float2, correctly
-/// rounded like `str::parse`) and keeps only the timestamps as text. If polars rejects a
-/// number or a value is missing, the file is read again with every column as text and parsed
-/// by [`from_frame`], which finds the first bad value with its exact row and column (or
-/// accepts forms polars does not, such as numbers padded with spaces).
+/// Reads the CSV file at `path`, whose first bytes are `head` and length `len`.
 pub(crate) fn read(path: &Path, head: &[u8], len: u64) -> Result<Loaded, DataError> {
     let head = head.strip_prefix(BOM).unwrap_or(head);
     let whole_file_in_head = len <= SNIFF_LEN as u64;
@@ -55,13 +51,14 @@ pub(crate) fn read(path: &Path, head: &[u8], len: u64) -> Result<Loaded, DataErr
     let finish = |o: CsvReadOptions| o.try_into_reader_with_file_path(Some(path.into()))?.finish();
     let body = Body::lazy(path);
     // The header is split here rather than by a polars pass (which costs a scan of the file);
-    // if anything about it is unusual, the precise path below decides.
+    // if anything about it is unusual, the precise path decides.
     let names = header_names(head, sep);
-    if let Ok(map) = parse::resolve_columns(&names, &[]) {
-        if let Some(loaded) = read_typed(path, &body, &names, &map, options(), finish)? {
-            return Ok(loaded);
-        }
+    if let Ok(map) = parse::resolve_columns(&names, &[])
+        && let Some(loaded) = read_typed(path, &body, &names, &map, options(), finish)?
+    {
+        return Ok(loaded);
     }
+    tracing::debug!(path = %path.display(), "csv: precise path");
     let df = finish(options()).map_err(|e| reader_error(path, body.get(), sep, e))?;
     from_frame(path, &body, &df)
 }
@@ -147,6 +144,7 @@ fn read_typed(
     .map(Some)
 }
 
+/// The precise path: every column of `df` is text.
 fn from_frame(path: &Path, body: &Body<'_>, df: &DataFrame) -> Result<Loaded, DataError> {
     let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
     let map = parse::resolve_columns(&names, &[]).map_err(|(column, found)| {

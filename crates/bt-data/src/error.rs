@@ -295,7 +295,7 @@ pub enum DataError {
     },
     /// A Parquet column has a type the loader cannot use.
     #[error(
-        "{}: column {} has type {dtype}: expected {expected}",
+        "{}: column {} has type {dtype}: expected {expected}: convert the column",
         path.display(), col(column)
     )]
     UnsupportedType {
@@ -309,7 +309,10 @@ pub enum DataError {
         expected: &'static str,
     },
     /// The CSV reader failed on the file as a whole.
-    #[error("{}: cannot read as CSV: {message}", path.display())]
+    #[error(
+        "{}: cannot read as CSV: {message}: check that it is comma-, semicolon- or tab-separated text with a header line",
+        path.display()
+    )]
     Csv {
         /// The file.
         path: PathBuf,

@@ -13,8 +13,9 @@ use std::{
 
 use bt_domain::{Bars, time::NANOS_PER_DAY};
 use polars::prelude::{
-    ChunkedArray, Column, DataFrame, DataType, Int64Chunked, IntoSeries, NamedFrom, ParquetReader,
-    ParquetWriter, PolarsError, PolarsNumericType, SerReader, Series, TimeUnit,
+    ArrowDataType, ChunkedArray, Column, DataFrame, DataType, Int64Chunked, IntoSeries, NamedFrom,
+    ParquetCompression, ParquetReader, ParquetWriter, PolarsError, PolarsNumericType, SerReader,
+    Series, TimeUnit,
 };
 
 use crate::{
@@ -34,7 +35,8 @@ fn parquet_err(path: &Path) -> impl Fn(PolarsError) -> DataError + '_ {
     move |e| DataError::Parquet { path: path.to_path_buf(), message: e.to_string() }
 }
 
-/// Reads a Parquet file's `bytes` loaded from `path`.
+/// Reads the Parquet file at `path`: `head` holds its first bytes, `file` is open on it and
+/// `len` is its length. Only the columns used are decoded.
 pub(crate) fn read(
     path: &Path,
     head: &[u8],
@@ -60,17 +62,30 @@ pub(crate) fn read(
         });
     }
     file.rewind().map_err(io)?;
-    let df = ParquetReader::new(file).finish().map_err(parquet_err(path))?;
-    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
-    let temporal: Vec<bool> = df
-        .columns()
-        .iter()
-        .map(|c| matches!(c.dtype(), DataType::Datetime(..) | DataType::Date))
+    let mut reader = ParquetReader::new(file);
+    let schema = reader.schema().map_err(parquet_err(path))?;
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    let temporal: Vec<bool> = schema
+        .iter_values()
+        .map(|f| {
+            matches!(
+                f.dtype,
+                ArrowDataType::Timestamp(..) | ArrowDataType::Date32 | ArrowDataType::Date64
+            )
+        })
         .collect();
     let map = parse::resolve_columns(&names, &temporal).map_err(|(column, found)| {
         DataError::MissingColumn { path: path.to_path_buf(), column, found }
     })?;
-    let col = |i: usize| df.columns()[i].as_materialized_series();
+    let mut used: Vec<usize> =
+        [map.ts, map.open, map.high, map.low, map.close].into_iter().chain(map.volume).collect();
+    used.sort_unstable();
+    let df = reader.with_projection(Some(used.clone())).finish().map_err(parquet_err(path))?;
+    // Projected columns come back in file order: find each by its rank in `used`.
+    let col = |i: usize| {
+        let k = used.iter().position(|&u| u == i).unwrap_or(0);
+        df.columns()[k].as_materialized_series()
+    };
     let price = |i: usize| f64_column(path, col(i), &names[i]);
     let (open, high, low, close) =
         (price(map.open)?, price(map.high)?, price(map.low)?, price(map.close)?);
@@ -224,8 +239,16 @@ pub(crate) fn write_bars(bars: &Bars, w: &mut dyn Write, path: &Path) -> Result<
         ],
     )
     .map_err(parquet_err(path))?;
-    ParquetWriter::new(w).finish(&mut df).map_err(parquet_err(path))?;
+    writer(w).finish(&mut df).map_err(parquet_err(path))?;
     Ok(())
+}
+
+/// A writer with Snappy compression. Measured on 1M random-walk bars (round to 4 decimals):
+/// zstd (polars' default) 17 MB, 0.12 CPU-s to read; Snappy 25 MB, 0.05 CPU-s; LZ4 about the
+/// same as Snappy; uncompressed 48 MB. Snappy is also pyarrow's default, so every reader has
+/// it.
+fn writer(w: &mut dyn Write) -> ParquetWriter<&mut dyn Write> {
+    ParquetWriter::new(w).with_compression(ParquetCompression::Snappy)
 }
 
 /// Writes a generic table (see [`crate::write_table_parquet`]).
@@ -260,6 +283,6 @@ pub(crate) fn write_table(
         });
     }
     let mut df = DataFrame::new(height, cols).map_err(parquet_err(path))?;
-    ParquetWriter::new(w).finish(&mut df).map_err(parquet_err(path))?;
+    writer(w).finish(&mut df).map_err(parquet_err(path))?;
     Ok(())
 }

@@ -233,3 +233,29 @@ fn parquet_unsupported_types_are_named() {
     assert!(matches!(e, bt_data::DataError::UnsupportedType { .. }), "{e:?}");
     assert_eq!(e.column(), Some("Open"));
 }
+
+#[test]
+fn parquet_with_extra_columns_in_any_order() {
+    use bt_data::TableColumn::{F64, I64, Str};
+    let dir = tempfile::tempdir().unwrap();
+    let cols = vec![
+        ("Symbol".to_string(), Str(vec!["GOOG".into(), "GOOG".into()])),
+        ("Close".to_string(), F64(vec![100.34, 108.31])),
+        ("Date".to_string(), I64(vec![1092873600, 1092960000])),
+        ("Open".to_string(), F64(vec![100.0, 101.01])),
+        ("Adj Close".to_string(), F64(vec![50.17, 54.155])),
+        ("Low".to_string(), F64(vec![95.96, 100.5])),
+        ("High".to_string(), F64(vec![104.06, 109.08])),
+        ("Volume".to_string(), I64(vec![22351900, 11428600])),
+    ];
+    let p = dir.path().join("wide.pq");
+    bt_data::write_table_parquet(&cols, &p).unwrap();
+    let l = load_detailed(&p).unwrap();
+    let two_rows: String = ROWS.lines().take(2).map(|l| format!("{l}\n")).collect();
+    let csv = write(dir.path(), "x.csv", format!(",Open,High,Low,Close,Volume\n{two_rows}"));
+    let csv = load(&csv).unwrap();
+    assert_eq!(l.bars, csv);
+    assert_eq!(l.timestamp_column, "Date");
+    assert!(l.has_volume);
+    assert_eq!(l.columns.len(), 8);
+}
