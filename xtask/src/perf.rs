@@ -558,7 +558,7 @@ fn conclusions(rows: &[Row], derived: &[Derived], threads: usize) -> Vec<String>
     out.push(format!("auto mode chose: {}", auto.join(", ")));
     if let Some(d) = median(sizes[0], "sequential") {
         out.push(format!(
-            "fixed cost of one `bt run` (process start, queue and data loading, writing results) at {} simulations: {:.1} ms end to end, of which {:.1} ms inside the run",
+            "one sequential `bt run` of {} simulations takes {:.1} ms end to end (process start, queue and data loading, results), of which {:.1} ms in the executor (run.json wall_time_s)",
             sizes[0],
             d.wall.median * 1e3,
             d.inproc.median * 1e3
@@ -857,7 +857,8 @@ mod tests {
             "{c:?}"
         );
         assert_eq!(c[3], "auto mode chose: 5: sequential, 50: parallel");
-        assert!(c[4].contains("at 5 simulations: 20.0 ms end to end, of which 10.0 ms"), "{c:?}");
+        assert!(c[4].contains("of 5 simulations takes 20.0 ms end to end"), "{c:?}");
+        assert!(c[4].contains("of which 10.0 ms in the executor"), "{c:?}");
     }
 
     #[test]

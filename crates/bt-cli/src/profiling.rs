@@ -71,7 +71,7 @@ impl PhaseTable {
     }
 }
 
-/// Profiling in progress; [`Guard::finish`] (or dropping it) writes the outputs.
+/// Profiling in progress; dropping it stops the profiler and writes the outputs.
 pub struct Guard {
     profiler: Option<pprof::ProfilerGuard<'static>>,
     dir: PathBuf,
@@ -105,20 +105,24 @@ pub fn from_env() -> anyhow::Result<Option<Guard>> {
 }
 
 impl Guard {
-    /// Stops the profiler and writes flamegraph.svg, top.txt, phases.json and phases.txt.
-    pub fn finish(mut self) -> anyhow::Result<()> {
-        self.write()
-    }
-
+    /// Stops the profiler and writes flamegraph.svg, top.txt, phases.json and phases.txt (once).
     fn write(&mut self) -> anyhow::Result<()> {
         let Some(profiler) = self.profiler.take() else { return Ok(()) };
         let wall = self.started.elapsed();
-        let report = profiler.report().build().context("cannot build the pprof report")?;
+        let report = profiler
+            .report()
+            .frames_post_processor(qualify_frames)
+            .build()
+            .context("cannot build the pprof report")?;
         drop(profiler);
         let svg = self.dir.join("flamegraph.svg");
         let file = std::fs::File::create(&svg)
             .with_context(|| format!("cannot write {}", svg.display()))?;
-        report.flamegraph(std::io::BufWriter::new(file)).context("cannot draw the flamegraph")?;
+        let mut options = pprof::flamegraph::Options::default();
+        options.title = format!("bt: CPU samples ({:.2} s wall)", wall.as_secs_f64());
+        report
+            .flamegraph_with_options(std::io::BufWriter::new(file), &mut options)
+            .context("cannot draw the flamegraph")?;
         let stacks: Vec<(Vec<String>, u64)> = report
             .data
             .iter()
@@ -141,6 +145,7 @@ impl Guard {
 }
 
 impl Drop for Guard {
+    /// Writes the outputs (errors go to stderr: the run itself has already succeeded or not).
     fn drop(&mut self) {
         if let Err(e) = self.write() {
             eprintln!("error: writing the profile: {e:#}");
@@ -150,6 +155,43 @@ impl Drop for Guard {
 
 fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Gives inlined frames their module path: with line tables only, their debug names are bare
+/// (`on_equity`), which says little in a flamegraph; the source file says where they live.
+fn qualify_frames(frames: &mut pprof::Frames) {
+    for symbol in frames.frames.iter_mut().flatten() {
+        let name = symbol.name();
+        let head = name.split('<').next().unwrap_or_default();
+        if head.contains("::") {
+            continue;
+        }
+        if let Some(module) = symbol.filename.as_deref().and_then(module_of) {
+            symbol.name = Some(format!("{module}::{name}").into_bytes());
+        }
+    }
+}
+
+/// `crates/bt-stats/src/accumulator.rs` -> `bt_stats::accumulator`; `library/core/src/num/f64.rs`
+/// -> `core::num::f64`; `.../registry/src/<index>/polars-core-0.55.2/src/lib.rs` -> `polars_core`.
+fn module_of(path: &Path) -> Option<String> {
+    let parts: Vec<&str> = path.iter().filter_map(|c| c.to_str()).collect();
+    let src = parts.iter().rposition(|p| *p == "src")?;
+    let krate = parts.get(src.checked_sub(1)?)?;
+    let krate = match krate.rsplit_once('-') {
+        // A registry directory: name-version.
+        Some((name, version)) if version.starts_with(|c: char| c.is_ascii_digit()) => name,
+        _ => krate,
+    };
+    let mut module = vec![krate.replace('-', "_")];
+    for (i, part) in parts[src + 1..].iter().enumerate() {
+        let last = i == parts.len() - src - 2;
+        let part = if last { part.strip_suffix(".rs").unwrap_or(part) } else { part };
+        if !(last && matches!(part, "lib" | "main" | "mod")) {
+            module.push(part.replace('-', "_"));
+        }
+    }
+    Some(module.join("::"))
 }
 
 /// A demangled name without the `::h0123456789abcdef` hash suffix.
@@ -372,6 +414,20 @@ mod tests {
         assert!(lines[3].ends_with("sma"), "{text}");
         assert!(lines[4].ends_with("run") && lines[4].contains("100.0%"), "{text}");
         assert_eq!(lines.len(), 5, "functions with no self samples are left out: {text}");
+    }
+
+    #[test]
+    fn inlined_frames_get_the_module_of_their_source_file() {
+        let m = |p: &str| module_of(Path::new(p));
+        assert_eq!(m("/w/crates/bt-stats/src/accumulator.rs").unwrap(), "bt_stats::accumulator");
+        assert_eq!(m("/w/crates/bt-engine/src/lib.rs").unwrap(), "bt_engine");
+        assert_eq!(m("/rustc/abc/library/core/src/num/f64.rs").unwrap(), "core::num::f64");
+        assert_eq!(
+            m("/r/registry/src/index.crates.io-1949cf8c6b5b557f/polars-core-0.55.2/src/frame/mod.rs")
+                .unwrap(),
+            "polars_core::frame"
+        );
+        assert_eq!(m("/tmp/x.rs"), None);
     }
 
     #[test]

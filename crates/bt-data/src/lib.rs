@@ -131,7 +131,7 @@ pub fn write_csv(bars: &Bars, path: &Path) -> Result<(), DataError> {
 }
 
 /// Writes bars as Parquet (`timestamp` Datetime ns without time zone, `open`, `high`, `low`,
-/// `close`, `volume` f64), atomically.
+/// `close`, `volume` f64; Snappy-compressed), atomically.
 pub fn write_parquet(bars: &Bars, path: &Path) -> Result<(), DataError> {
     atomic_write(path, |w| parquet::write_bars(bars, w, path))
 }

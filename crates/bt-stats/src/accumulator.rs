@@ -136,7 +136,8 @@ impl<'a> StatsAccumulator<'a> {
         self.peak = e;
     }
 
-    #[cold]
+    /// Not `#[cold]`: with daily (or coarser) bars every bar closes a bucket.
+    #[inline]
     fn close_bucket(&mut self, e: f64) {
         let p = &mut self.periods;
         let r = e / p.prev_bucket - 1.0;
@@ -146,7 +147,10 @@ impl<'a> StatsAccumulator<'a> {
             p.count += 1;
             let growth = 1.0 + r;
             p.non_positive |= growth <= 0.0;
-            p.ln_sum.add(growth.ln());
+            // ln(1) = 0 leaves a Neumaier sum bit-for-bit unchanged: flat periods skip the log.
+            if growth != 1.0 {
+                p.ln_sum.add(growth.ln());
+            }
             p.moments.add(r);
             let down = r.min(0.0);
             p.downside_sq.add(down * down);
