@@ -500,34 +500,50 @@ fn conclusions(rows: &[Row], derived: &[Derived], threads: usize) -> Vec<String>
     sizes.dedup();
     let Some(&largest) = sizes.last() else { return out };
     for mode in ["threads", "processes"] {
-        let wins: Vec<usize> = sizes
+        let pairs: Vec<(usize, Derived, Derived)> = sizes
             .iter()
-            .copied()
-            .filter(|&n| {
-                matches!((median(n, mode), median(n, "sequential")), (Some(m), Some(s)) if m.wall.median < s.wall.median)
-            })
+            .filter_map(|&n| Some((n, median(n, mode)?, median(n, "sequential")?)))
             .collect();
-        let what = if mode == "threads" {
-            format!("{threads} threads")
-        } else {
-            format!("{threads} processes")
-        };
-        out.push(match wins.first() {
+        let what = format!("{threads} {mode}");
+        // The definition of "starts to win": the smallest size with a lower median.
+        let first_win = pairs.iter().find(|(_, m, s)| m.wall.median < s.wall.median);
+        // A win beyond run-to-run noise: the median below sequential's fastest run.
+        let first_clear = pairs.iter().find(|(_, m, s)| m.wall.median < s.wall.min);
+        let mut text = match first_win {
             None => format!("{what} never beat sequential, up to {largest} simulations"),
-            Some(&first) => {
-                let (m, s) = (median(first, mode), median(first, "sequential"));
-                let also = if wins.len() == sizes.iter().filter(|&&n| n >= first).count() {
-                    "and at every larger size".to_owned()
-                } else {
-                    format!("but not at every larger size (wins at {wins:?})")
-                };
+            Some((n, m, s)) => {
+                let later_losses: Vec<usize> = pairs
+                    .iter()
+                    .filter(|(k, m, s)| k > n && m.wall.median >= s.wall.median)
+                    .map(|(k, _, _)| *k)
+                    .collect();
                 format!(
-                    "{what} start to beat sequential at {first} simulations ({:.3} s vs {:.3} s median), {also}",
-                    m.map_or(f64::NAN, |d| d.wall.median),
-                    s.map_or(f64::NAN, |d| d.wall.median)
+                    "{what} start to beat sequential at {n} simulations ({:.4} s vs {:.4} s median, {:.0}% faster{}){}",
+                    m.wall.median,
+                    s.wall.median,
+                    100.0 * (1.0 - m.wall.median / s.wall.median),
+                    if m.wall.median >= s.wall.min { ", within run-to-run spread" } else { "" },
+                    if later_losses.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", but lose again at {later_losses:?}")
+                    }
                 )
             }
-        });
+        };
+        match (first_win, first_clear) {
+            (Some((w, _, _)), Some((c, _, _))) if c != w => {
+                let _ = write!(
+                    text,
+                    "; clearly faster (median below sequential's fastest run) from {c} simulations"
+                );
+            }
+            (Some(_), None) => {
+                text.push_str("; never clearly faster (median below sequential's fastest run)")
+            }
+            _ => {}
+        }
+        out.push(text);
     }
     let at_largest: Vec<String> = ["threads", "processes", "auto"]
         .iter()
@@ -710,6 +726,14 @@ fn machine_info(bt: &Path) -> Value {
         "rustc": tools::try_output("rustc", &["-V"], Some(&root)),
         "bt": tools::try_output(&bt.to_string_lossy(), &["--version"], None),
         "git_commit": tools::try_output("git", &["rev-parse", "HEAD"], Some(&root)),
+        // Plumbing that does not touch the index: exit 1 when the tree differs from HEAD.
+        "git_dirty": std::process::Command::new("git")
+            .args(["diff-index", "--quiet", "HEAD", "--"])
+            .current_dir(&root)
+            .status()
+            .ok()
+            .and_then(|s| s.code())
+            .map(|c| c != 0),
         "date_utc": now_utc(),
         "load_avg_1m": load_avg(),
     })
@@ -848,7 +872,10 @@ mod tests {
         let rows = rows();
         let derived: Vec<Derived> = rows.iter().map(|r| derive(r, &rows)).collect();
         let c = conclusions(&rows, &derived, 2);
-        assert!(c[0].starts_with("2 threads start to beat sequential at 50 simulations"), "{c:?}");
+        assert_eq!(
+            c[0],
+            "2 threads start to beat sequential at 50 simulations (0.1100 s vs 0.2000 s median, 45% faster)"
+        );
         assert_eq!(c[1], "2 processes never beat sequential, up to 50 simulations");
         assert!(
             c[2].starts_with(
@@ -859,6 +886,24 @@ mod tests {
         assert_eq!(c[3], "auto mode chose: 5: sequential, 50: parallel");
         assert!(c[4].contains("of 5 simulations takes 20.0 ms end to end"), "{c:?}");
         assert!(c[4].contains("of which 10.0 ms in the executor"), "{c:?}");
+    }
+
+    #[test]
+    fn a_win_inside_the_spread_is_called_so_and_later_losses_are_listed() {
+        let rows = vec![
+            row(5, "sequential", 1, "sequential", &[0.018, 0.014, 0.017]),
+            row(5, "threads", 2, "parallel", &[0.0165, 0.016, 0.017]),
+            row(50, "sequential", 1, "sequential", &[0.035, 0.034, 0.036]),
+            row(50, "threads", 2, "parallel", &[0.031, 0.030, 0.032]),
+            row(100, "sequential", 1, "sequential", &[0.05, 0.05, 0.05]),
+            row(100, "threads", 2, "parallel", &[0.06, 0.06, 0.06]),
+        ];
+        let derived: Vec<Derived> = rows.iter().map(|r| derive(r, &rows)).collect();
+        let c = conclusions(&rows, &derived, 2);
+        assert_eq!(
+            c[0],
+            "2 threads start to beat sequential at 5 simulations (0.0165 s vs 0.0170 s median, 3% faster, within run-to-run spread), but lose again at [100]; clearly faster (median below sequential's fastest run) from 50 simulations"
+        );
     }
 
     #[test]

@@ -88,113 +88,178 @@ pub fn encode_record(r: &SimRecord) -> String {
     v.to_string()
 }
 
-fn get_f64(v: &Value) -> Result<f64, String> {
-    match v {
-        Value::Null => Ok(f64::NAN),
-        Value::String(s) if s == "inf" => Ok(f64::INFINITY),
-        Value::String(s) if s == "-inf" => Ok(f64::NEG_INFINITY),
-        Value::Number(n) => n.as_f64().ok_or_else(|| format!("{n} is not a number")),
-        other => Err(format!("expected a number, found {other}")),
+/// A number as written by [`encode_record`]: a JSON number, `null` (NaN) or `"inf"`/`"-inf"`.
+#[derive(Debug, Clone, Copy)]
+struct Num(f64);
+
+impl<'de> serde::Deserialize<'de> for Num {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Num, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Num;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number, null, \"inf\" or \"-inf\"")
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Num, E> {
+                Ok(Num(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Num, E> {
+                Ok(Num(v as f64))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Num, E> {
+                Ok(Num(v as f64))
+            }
+            fn visit_unit<E>(self) -> Result<Num, E> {
+                Ok(Num(f64::NAN))
+            }
+            fn visit_none<E>(self) -> Result<Num, E> {
+                Ok(Num(f64::NAN))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Num, E> {
+                match v {
+                    "inf" => Ok(Num(f64::INFINITY)),
+                    "-inf" => Ok(Num(f64::NEG_INFINITY)),
+                    _ => Err(E::custom(format!("expected a number, found {v:?}"))),
+                }
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
-fn get_u64(m: &Map<String, Value>, key: &str) -> Result<u64, String> {
-    m.get(key).and_then(Value::as_u64).ok_or_else(|| format!("missing or invalid {key:?}"))
+/// The `stats` object, typed (decoding through `serde_json::Value` cost 50 µs a line).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsLine {
+    start: String,
+    end: String,
+    duration: Num,
+    exposure_time_pct: Num,
+    equity_final: Num,
+    equity_peak: Num,
+    commissions: Num,
+    return_pct: Num,
+    buy_hold_return_pct: Num,
+    return_ann_pct: Num,
+    volatility_ann_pct: Num,
+    cagr_pct: Num,
+    sharpe_ratio: Num,
+    sortino_ratio: Num,
+    calmar_ratio: Num,
+    alpha_pct: Num,
+    beta: Num,
+    max_drawdown_pct: Num,
+    avg_drawdown_pct: Num,
+    max_drawdown_duration: Num,
+    avg_drawdown_duration: Num,
+    n_trades: u64,
+    win_rate_pct: Num,
+    best_trade_pct: Num,
+    worst_trade_pct: Num,
+    avg_trade_pct: Num,
+    max_trade_duration: Num,
+    avg_trade_duration: Num,
+    profit_factor: Num,
+    expectancy_pct: Num,
+    sqn: Num,
+    kelly_criterion: Num,
 }
 
-fn get_str<'v>(m: &'v Map<String, Value>, key: &str) -> Result<&'v str, String> {
-    m.get(key).and_then(Value::as_str).ok_or_else(|| format!("missing or invalid {key:?}"))
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    index: u64,
+    id: String,
+    dataset: String,
+    strategy: String,
+    #[serde(default)]
+    params: Map<String, Value>,
+    status: String,
+    stats: Option<StatsLine>,
+    n_bars: Option<u64>,
+    bar_steps: Option<u64>,
+    open_trades: Option<u64>,
+    cancelled_orders: Option<u64>,
+    bust_bar: Option<u64>,
+    error: Option<String>,
 }
 
-fn decode_stats(m: &Map<String, Value>) -> Result<Stats, String> {
-    let field = |k: &str| m.get(k).ok_or_else(|| format!("stats lack {k:?}"));
-    let f = |k: &str| field(k).and_then(|v| get_f64(v).map_err(|e| format!("{k}: {e}")));
-    let t = |k: &str| {
-        field(k)?
-            .as_str()
-            .and_then(time::parse_iso)
-            .ok_or_else(|| format!("{k}: expected an ISO timestamp"))
+fn decode_stats(s: StatsLine) -> Result<Stats, String> {
+    let t = |k: &str, v: &str| {
+        time::parse_iso(v).ok_or_else(|| format!("{k}: expected an ISO timestamp, found {v:?}"))
     };
-    let d = |k: &str| -> Result<Option<i64>, String> {
-        let x = f(k)?;
-        Ok(if x.is_nan() { None } else { Some((x * 1e9).round() as i64) })
-    };
-    let n_trades = field("n_trades")?.as_u64().ok_or("n_trades: expected a count")?;
+    // Durations are seconds; whole seconds convert back to nanoseconds exactly.
+    let d = |x: Num| if x.0.is_nan() { None } else { Some((x.0 * 1e9).round() as i64) };
     debug_assert_eq!(STAT_KEYS.len(), 32);
     Ok(Stats {
-        start: t("start")?,
-        end: t("end")?,
-        duration: d("duration")?.ok_or("duration: expected seconds")?,
-        exposure_time_pct: f("exposure_time_pct")?,
-        equity_final: f("equity_final")?,
-        equity_peak: f("equity_peak")?,
-        commissions: f("commissions")?,
-        return_pct: f("return_pct")?,
-        buy_hold_return_pct: f("buy_hold_return_pct")?,
-        return_ann_pct: f("return_ann_pct")?,
-        volatility_ann_pct: f("volatility_ann_pct")?,
-        cagr_pct: f("cagr_pct")?,
-        sharpe_ratio: f("sharpe_ratio")?,
-        sortino_ratio: f("sortino_ratio")?,
-        calmar_ratio: f("calmar_ratio")?,
-        alpha_pct: f("alpha_pct")?,
-        beta: f("beta")?,
-        max_drawdown_pct: f("max_drawdown_pct")?,
-        avg_drawdown_pct: f("avg_drawdown_pct")?,
-        max_drawdown_duration: d("max_drawdown_duration")?,
-        avg_drawdown_duration: d("avg_drawdown_duration")?,
-        n_trades,
-        win_rate_pct: f("win_rate_pct")?,
-        best_trade_pct: f("best_trade_pct")?,
-        worst_trade_pct: f("worst_trade_pct")?,
-        avg_trade_pct: f("avg_trade_pct")?,
-        max_trade_duration: d("max_trade_duration")?,
-        avg_trade_duration: d("avg_trade_duration")?,
-        profit_factor: f("profit_factor")?,
-        expectancy_pct: f("expectancy_pct")?,
-        sqn: f("sqn")?,
-        kelly_criterion: f("kelly_criterion")?,
+        start: t("start", &s.start)?,
+        end: t("end", &s.end)?,
+        duration: d(s.duration).ok_or("duration: expected seconds")?,
+        exposure_time_pct: s.exposure_time_pct.0,
+        equity_final: s.equity_final.0,
+        equity_peak: s.equity_peak.0,
+        commissions: s.commissions.0,
+        return_pct: s.return_pct.0,
+        buy_hold_return_pct: s.buy_hold_return_pct.0,
+        return_ann_pct: s.return_ann_pct.0,
+        volatility_ann_pct: s.volatility_ann_pct.0,
+        cagr_pct: s.cagr_pct.0,
+        sharpe_ratio: s.sharpe_ratio.0,
+        sortino_ratio: s.sortino_ratio.0,
+        calmar_ratio: s.calmar_ratio.0,
+        alpha_pct: s.alpha_pct.0,
+        beta: s.beta.0,
+        max_drawdown_pct: s.max_drawdown_pct.0,
+        avg_drawdown_pct: s.avg_drawdown_pct.0,
+        max_drawdown_duration: d(s.max_drawdown_duration),
+        avg_drawdown_duration: d(s.avg_drawdown_duration),
+        n_trades: s.n_trades,
+        win_rate_pct: s.win_rate_pct.0,
+        best_trade_pct: s.best_trade_pct.0,
+        worst_trade_pct: s.worst_trade_pct.0,
+        avg_trade_pct: s.avg_trade_pct.0,
+        max_trade_duration: d(s.max_trade_duration),
+        avg_trade_duration: d(s.avg_trade_duration),
+        profit_factor: s.profit_factor.0,
+        expectancy_pct: s.expectancy_pct.0,
+        sqn: s.sqn.0,
+        kelly_criterion: s.kelly_criterion.0,
     })
 }
 
 /// Parses one `results.jsonl` line.
 pub fn decode_record(line: &str) -> Result<SimRecord, String> {
-    let v: Value = serde_json::from_str(line).map_err(|e| format!("not a JSON object: {e}"))?;
-    let m = v.as_object().ok_or("not a JSON object")?;
+    let l: Line = serde_json::from_str(line).map_err(|e| format!("not a result line: {e}"))?;
     let mut params = Params::new();
-    if let Some(p) = m.get("params").and_then(Value::as_object) {
-        for (k, v) in p {
-            let pv = match v {
-                Value::Bool(b) => ParamValue::Bool(*b),
-                Value::String(s) => ParamValue::Str(s.clone()),
-                Value::Number(n) if n.is_i64() => ParamValue::Int(n.as_i64().unwrap_or_default()),
-                Value::Number(n) => ParamValue::Float(n.as_f64().unwrap_or(f64::NAN)),
-                Value::Null => ParamValue::Float(f64::NAN),
-                other => return Err(format!("param {k}: unsupported value {other}")),
-            };
-            params.insert(k.clone(), pv);
-        }
+    for (k, v) in l.params {
+        let pv = match v {
+            Value::Bool(b) => ParamValue::Bool(b),
+            Value::String(s) => ParamValue::Str(s),
+            Value::Number(n) if n.is_i64() => ParamValue::Int(n.as_i64().unwrap_or_default()),
+            Value::Number(n) => ParamValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+            Value::Null => ParamValue::Float(f64::NAN),
+            other => return Err(format!("param {k}: unsupported value {other}")),
+        };
+        params.insert(k, pv);
     }
-    let outcome = match get_str(m, "status")? {
-        "ok" => {
-            let stats = decode_stats(m.get("stats").and_then(Value::as_object).ok_or("no stats")?)?;
-            SimOutcome::Ok(Box::new(SimSummary {
-                stats,
-                n_bars: get_u64(m, "n_bars")?,
-                bar_steps: get_u64(m, "bar_steps")?,
-                open_trades: get_u64(m, "open_trades")?,
-                cancelled_orders: get_u64(m, "cancelled_orders")?,
-                bust_bar: m.get("bust_bar").and_then(Value::as_u64),
-            }))
-        }
-        "failed" => SimOutcome::Failed(get_str(m, "error")?.to_owned()),
+    let missing = |k: &str| format!("missing or invalid {k:?}");
+    let outcome = match l.status.as_str() {
+        "ok" => SimOutcome::Ok(Box::new(SimSummary {
+            stats: decode_stats(l.stats.ok_or("no stats")?)?,
+            n_bars: l.n_bars.ok_or_else(|| missing("n_bars"))?,
+            bar_steps: l.bar_steps.ok_or_else(|| missing("bar_steps"))?,
+            open_trades: l.open_trades.ok_or_else(|| missing("open_trades"))?,
+            cancelled_orders: l.cancelled_orders.ok_or_else(|| missing("cancelled_orders"))?,
+            bust_bar: l.bust_bar,
+        })),
+        "failed" => SimOutcome::Failed(l.error.ok_or_else(|| missing("error"))?),
         other => return Err(format!("unknown status {other:?}")),
     };
     Ok(SimRecord {
-        index: get_u64(m, "index")?,
-        id: get_str(m, "id")?.to_owned(),
-        dataset: get_str(m, "dataset")?.to_owned(),
-        strategy: get_str(m, "strategy")?.to_owned(),
+        index: l.index,
+        id: l.id,
+        dataset: l.dataset,
+        strategy: l.strategy,
         params,
         outcome,
     })

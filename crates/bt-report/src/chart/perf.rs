@@ -6,8 +6,8 @@ use std::path::Path;
 use plotters::{
     coord::Shift,
     prelude::{
-        ChartBuilder, Circle, DashedLineSeries, DrawingArea, DrawingBackend, EmptyElement,
-        IntoFont, IntoLogRange, LineSeries, PathElement, SeriesLabelPosition,
+        BindKeyPoints, ChartBuilder, Circle, DashedLineSeries, DrawingArea, DrawingBackend,
+        EmptyElement, IntoFont, IntoLogRange, LineSeries, PathElement, SeriesLabelPosition,
     },
     style::{Color, RGBColor, WHITE},
 };
@@ -44,7 +44,36 @@ pub(crate) struct PerfPlot {
     speedups: Vec<(String, Vec<(f64, f64)>)>,
     x_range: (f64, f64),
     y_range: (f64, f64),
+    /// Tick positions: the measured sizes, and 1-2-5 steps of the time axis (plotters' log
+    /// axes only label powers of ten, which leaves a one-decade chart with a single label).
+    x_ticks: Vec<f64>,
+    y_ticks: Vec<f64>,
     s_max: f64,
+}
+
+/// Round values (1, 2, 5 times a power of ten; 1, 1.5, 2, 3, 5, 7 when that gives fewer
+/// than four) inside `lo..=hi`, for a logarithmic axis.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let within = |mantissas: &[f64]| {
+        let mut out = Vec::new();
+        let mut exp = lo.log10().floor() as i32;
+        while 10f64.powi(exp) <= hi {
+            for m in mantissas {
+                // m * 10^exp, written so that 0.2 is 0.2 rather than 0.2000000000000001.
+                let v = if exp < 0 { m / 10f64.powi(-exp) } else { m * 10f64.powi(exp) };
+                if v >= lo && v <= hi {
+                    out.push(v);
+                }
+            }
+            exp += 1;
+        }
+        out
+    };
+    if !(lo > 0.0 && hi > lo && lo.is_finite() && hi.is_finite()) {
+        return Vec::new();
+    }
+    let ticks = within(&[1.0, 2.0, 5.0]);
+    if ticks.len() >= 4 { ticks } else { within(&[1.0, 1.5, 2.0, 3.0, 5.0, 7.0]) }
 }
 
 const MODE_ORDER: [&str; 4] = ["sequential", "threads", "processes", "auto"];
@@ -121,12 +150,18 @@ pub fn perf(points: &[PerfPoint]) -> Result<Chart, ReportError> {
     });
     let (ylo, yhi) =
         all.fold((f64::INFINITY, 0.0f64), |(lo, hi), p| (lo.min(p.min_s), hi.max(p.max_s)));
+    let mut x_ticks: Vec<f64> =
+        series.iter().flat_map(|(_, p)| p.iter().map(|q| q.sims as f64)).collect();
+    x_ticks.sort_by(f64::total_cmp);
+    x_ticks.dedup();
     let s_max = speedups.iter().flat_map(|(_, s)| s.iter().map(|p| p.1)).fold(1.0, f64::max);
     let plot = PerfPlot {
         series,
         speedups,
         x_range: (xlo / 1.5, xhi * 1.5),
         y_range: (ylo / 1.6, yhi * 1.6),
+        x_ticks,
+        y_ticks: log_ticks(ylo / 1.6, yhi * 1.6),
         s_max: (s_max * 1.25).max(2.0),
     };
     Ok(Chart::new("Runtime by execution mode".into(), (960, 560), Kind::Perf(plot)))
@@ -153,7 +188,10 @@ pub(super) fn draw<DB: DrawingBackend>(
         .x_label_area_size(48)
         .y_label_area_size(72)
         .right_y_label_area_size(if p.speedups.is_empty() { 0 } else { 72 })
-        .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?
+        .build_cartesian_2d(
+            (x0..x1).log_scale().with_key_points(p.x_ticks.clone()),
+            (y0..y1).log_scale().with_key_points(p.y_ticks.clone()),
+        )?
         .set_secondary_coord((x0..x1).log_scale(), 0.0..p.s_max);
     c.configure_mesh()
         .max_light_lines(0)
@@ -230,4 +268,21 @@ pub(super) fn draw<DB: DrawingBackend>(
         .label_font(label_style)
         .draw()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_label_a_one_decade_axis_more_than_once() {
+        assert_eq!(log_ticks(0.012, 0.45), [0.02, 0.05, 0.1, 0.2]);
+        assert_eq!(log_ticks(0.05, 0.3), [0.05, 0.07, 0.1, 0.15, 0.2, 0.3]);
+        assert_eq!(
+            log_ticks(3.0, 2_000.0),
+            [5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0]
+        );
+        assert!(log_ticks(0.0, 1.0).is_empty());
+        assert!(log_ticks(f64::NAN, 1.0).is_empty());
+    }
 }
