@@ -44,9 +44,13 @@ pub struct PerfArgs {
     /// Compare the medians with an earlier results.json; exit 1 if any got >10% slower.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
-    /// CI smoke test: sizes 5,50, one repetition, no warm-up, output in target/perf-quick.
+    /// CI smoke test: sizes 5,50, one repetition, no warm-up, the dev build of bt (what
+    /// `cargo build` made), output in target/perf-quick. It checks the machinery, not timings.
     #[arg(long, conflicts_with_all = ["sims", "repeats", "baseline"])]
     quick: bool,
+    /// Cargo profile of the bt binary [default: release; dev with --quick].
+    #[arg(long, value_name = "PROFILE")]
+    build_profile: Option<String>,
     /// Output directory [default: data/performance_test_results, or target/perf-quick].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -158,6 +162,8 @@ fn derive(row: &Row, rows: &[Row]) -> Derived {
 /// Everything fixed for a benchmark run.
 struct Plan {
     bt: PathBuf,
+    /// Cargo profile `bt` was built with.
+    build_profile: String,
     sizes: Vec<usize>,
     repeats: usize,
     warmup: bool,
@@ -182,7 +188,9 @@ pub fn run(args: &PerfArgs) -> anyhow::Result<ExitCode> {
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let baseline = args.baseline.as_deref().map(read_baseline).transpose()?;
-    let bt = tools::build_bt("release", &[])?;
+    let profile =
+        args.build_profile.as_deref().unwrap_or(if args.quick { "dev" } else { "release" });
+    let bt = tools::build_bt(profile, &[])?;
     let target = tools::target_dir()?;
     let out = match (&args.out, args.quick) {
         (Some(o), _) => crate::absolute(o),
@@ -191,6 +199,7 @@ pub fn run(args: &PerfArgs) -> anyhow::Result<ExitCode> {
     };
     let plan = Plan {
         bt,
+        build_profile: profile.to_owned(),
         sizes,
         repeats,
         warmup,
@@ -663,6 +672,7 @@ fn write_outputs(
         "machine": machine,
         "settings": {
             "command": "cargo xtask perf",
+            "bt_build_profile": plan.build_profile,
             "sizes": plan.sizes,
             "repeats": plan.repeats,
             "warmup_runs": u8::from(plan.warmup),
@@ -751,8 +761,11 @@ fn now_utc() -> Option<String> {
     Some(format!("{}Z", bt_domain::time::format_iso(nanos)))
 }
 
-/// Reads a baseline results.json: (sims, mode) -> median wall time.
-fn read_baseline(path: &Path) -> anyhow::Result<(PathBuf, Vec<(u64, String, f64)>)> {
+/// A baseline measurement: (sims, mode, median wall time in seconds).
+type BaselineRow = (u64, String, f64);
+
+/// Reads a baseline results.json.
+fn read_baseline(path: &Path) -> anyhow::Result<(PathBuf, Vec<BaselineRow>)> {
     let v = read_json(path).context("reading --baseline")?;
     let rows = v["results"].as_array().with_context(|| {
         format!(
@@ -774,11 +787,7 @@ fn read_baseline(path: &Path) -> anyhow::Result<(PathBuf, Vec<(u64, String, f64)
 }
 
 /// A comparison table and the list of medians more than [`REGRESSION_FRAC`] slower.
-fn compare(
-    base: &[(u64, String, f64)],
-    rows: &[Row],
-    derived: &[Derived],
-) -> (String, Vec<String>) {
+fn compare(base: &[BaselineRow], rows: &[Row], derived: &[Derived]) -> (String, Vec<String>) {
     let mut report = format!(
         "{:>6}  {:<10} {:>11} {:>11} {:>8}\n",
         "sims", "mode", "baseline s", "now s", "change"

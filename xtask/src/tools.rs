@@ -49,8 +49,13 @@ pub fn build_bt(profile: &str, extra: &[&str]) -> anyhow::Result<PathBuf> {
     if !status.success() {
         bail!("`cargo build --profile {profile} -p bt-cli` failed ({status}): fix the build first");
     }
-    // The release profile's directory is `release`; a custom profile's is its name.
-    let bin = target_dir()?.join(profile).join(format!("bt{}", std::env::consts::EXE_SUFFIX));
+    // `dev` and `test` build into `debug`, `bench` into `release`, a custom profile into its name.
+    let dir = match profile {
+        "dev" | "test" => "debug",
+        "bench" => "release",
+        other => other,
+    };
+    let bin = target_dir()?.join(dir).join(format!("bt{}", std::env::consts::EXE_SUFFIX));
     if !bin.is_file() {
         bail!("the build succeeded but {} does not exist", bin.display());
     }

@@ -8,6 +8,8 @@ mod backtest_cmd;
 mod data_cmd;
 mod gen_queue_cmd;
 mod merge_cmd;
+#[cfg(feature = "profile")]
+mod profiling;
 mod report_cmd;
 mod report_run;
 mod run_cmd;
@@ -85,6 +87,15 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose, cli.quiet);
+    // `cargo xtask profile`: CPU profile and phase times into $BT_PROFILE_DIR, written on drop.
+    #[cfg(feature = "profile")]
+    let _profile = match profiling::from_env() {
+        Ok(guard) => guard,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::from(1);
+        }
+    };
     // A panic is a bug; report it as one line, not a backtrace (simulations catch their own).
     std::panic::set_hook(Box::new(|info| {
         tracing::debug!("panic: {info}");
@@ -147,12 +158,16 @@ fn init_logging(verbose: u8, quiet: bool) {
     } else {
         tracing_subscriber::EnvFilter::new(default)
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    use tracing_subscriber::{Layer as _, layer::SubscriberExt as _, util::SubscriberInitExt as _};
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
-        .init();
+        .with_filter(filter);
+    let registry = tracing_subscriber::registry().with(fmt);
+    #[cfg(feature = "profile")]
+    let registry = registry.with(profiling::phase_layer());
+    registry.init();
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -128,7 +128,8 @@ impl Guard {
             .iter()
             .map(|(frames, count)| {
                 // Innermost first; within a frame, inlined functions innermost first.
-                let names = frames.frames.iter().flatten().map(|s| clean_symbol(&s.name())).collect();
+                let names =
+                    frames.frames.iter().flatten().map(|s| clean_symbol(&s.name())).collect();
                 (names, u64::try_from(*count).unwrap_or(0))
             })
             .collect();
@@ -244,7 +245,11 @@ fn phase_report(table: &PhaseTable, wall: Duration) -> (String, String) {
     let wall_s = wall.as_secs_f64();
     let mut rows: Vec<(&String, &PhaseRow)> = table.rows.iter().collect();
     rows.sort_by_key(|(_, r)| r.order);
-    let sims = table.rows.iter().find(|(p, _)| p.rsplit('/').next() == Some(SIM_SPAN)).map(|(_, r)| r.calls);
+    let sims = table
+        .rows
+        .iter()
+        .find(|(p, _)| p.rsplit('/').next() == Some(SIM_SPAN))
+        .map(|(_, r)| r.calls);
     let top_level: f64 =
         rows.iter().filter(|(p, _)| !p.contains('/')).map(|(_, r)| r.total.as_secs_f64()).sum();
     let mut text = format!(
@@ -298,7 +303,9 @@ fn phase_report(table: &PhaseTable, wall: Duration) -> (String, String) {
         outside,
         100.0 * outside / wall_s.max(1e-12)
     );
-    text.push_str("  (spans on worker threads add up across threads: % wall can pass 100 in parallel runs)\n");
+    text.push_str(
+        "  (spans on worker threads add up across threads: % wall can pass 100 in parallel runs)\n",
+    );
     let json = serde_json::json!({
         "wall_s": wall_s,
         "simulations": sims,
@@ -370,7 +377,8 @@ mod tests {
 
     #[test]
     fn layer_times_spans_by_path_in_order_of_appearance() {
-        let table: &'static Mutex<PhaseTable> = Box::leak(Box::new(Mutex::new(PhaseTable::default())));
+        let table: &'static Mutex<PhaseTable> =
+            Box::leak(Box::new(Mutex::new(PhaseTable::default())));
         let subscriber =
             tracing_subscriber::registry().with(PhaseLayer { table }.with_filter(SpansOnly));
         tracing::subscriber::with_default(subscriber, || {

@@ -48,9 +48,11 @@ impl Backtester<'_> {
         data: &Prepared,
         record_curve: bool,
     ) -> anyhow::Result<Detailed> {
+        let _sim = tracing::debug_span!("sim").entered();
         let params = self.registry.canonical_params(&spec.strategy, &spec.params)?;
         let mut strategy = self.registry.build(&spec.strategy, &spec.params)?;
         let mut acc = StatsAccumulator::new(&data.stats);
+        let engine = tracing::debug_span!("engine").entered();
         let (result, equity) = if record_curve {
             let mut pair = (acc, EquityCurve(Vec::with_capacity(data.bars.len())));
             let result = bt_engine::run(
@@ -67,7 +69,11 @@ impl Backtester<'_> {
                 bt_engine::run(&data.bars, strategy.as_mut(), &spec.config, &data.cache, &mut acc)?;
             (result, None)
         };
-        let stats = acc.finish(&RunFacts { trades: &result.trades, warmup: result.warmup });
+        drop(engine);
+        let stats = {
+            let _stats = tracing::debug_span!("stats").entered();
+            acc.finish(&RunFacts { trades: &result.trades, warmup: result.warmup })
+        };
         Ok(Detailed { params, result, stats, equity })
     }
 }

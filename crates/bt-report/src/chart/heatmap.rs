@@ -423,6 +423,31 @@ pub(super) fn draw<DB: DrawingBackend>(
     Ok(())
 }
 
+/// [`heatmaps`] for each strategy of a run on its own: parameters of different strategies do
+/// not share axes (`fast` of `sma_cross` is not `fast` of `macd_cross`). With more than one
+/// strategy, titles are prefixed with the strategy name.
+pub fn strategy_heatmaps(
+    records: &[SimRecord],
+    metric: &str,
+    agg: Agg,
+) -> Result<Vec<Chart>, ReportError> {
+    let mut groups: BTreeMap<&str, Vec<SimRecord>> = BTreeMap::new();
+    for r in records {
+        groups.entry(r.strategy.as_str()).or_default().push(r.clone());
+    }
+    let several = groups.len() > 1;
+    let mut out = Vec::new();
+    for (name, group) in groups {
+        for mut chart in heatmaps(&group, metric, agg)? {
+            if several {
+                chart.title = format!("{name}: {}", chart.title);
+            }
+            out.push(chart);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,29 +487,4 @@ mod tests {
         assert_eq!("mean".parse::<Agg>().unwrap(), Agg::Mean);
         assert!("median".parse::<Agg>().unwrap_err().contains("use max or mean"));
     }
-}
-
-/// [`heatmaps`] for each strategy of a run on its own: parameters of different strategies do
-/// not share axes (`fast` of `sma_cross` is not `fast` of `macd_cross`). With more than one
-/// strategy, titles are prefixed with the strategy name.
-pub fn strategy_heatmaps(
-    records: &[SimRecord],
-    metric: &str,
-    agg: Agg,
-) -> Result<Vec<Chart>, ReportError> {
-    let mut groups: BTreeMap<&str, Vec<SimRecord>> = BTreeMap::new();
-    for r in records {
-        groups.entry(r.strategy.as_str()).or_default().push(r.clone());
-    }
-    let several = groups.len() > 1;
-    let mut out = Vec::new();
-    for (name, group) in groups {
-        for mut chart in heatmaps(&group, metric, agg)? {
-            if several {
-                chart.title = format!("{name}: {}", chart.title);
-            }
-            out.push(chart);
-        }
-    }
-    Ok(out)
 }
