@@ -116,16 +116,7 @@ pub fn load_datasets(queue: &Queue) -> anyhow::Result<BTreeMap<String, Prepared>
         let (bars, source) = match source {
             DatasetSource::File(path) => (bt_data::load(path)?, path.display().to_string()),
             DatasetSource::Synthetic(s) => {
-                let spec = bt_data::synthetic::GbmSpec {
-                    bars: s.bars,
-                    seed: s.seed,
-                    interval: s.interval,
-                    start: s.start,
-                    start_price: s.start_price,
-                    drift: s.drift,
-                    volatility: s.volatility,
-                };
-                let bars = bt_data::synthetic::generate(&spec)
+                let bars = bt_data::synthetic::generate(s)
                     .with_context(|| format!("generating synthetic data set {name:?}"))?;
                 (
                     bars,

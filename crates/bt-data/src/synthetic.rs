@@ -30,46 +30,16 @@
 //! under IEEE rounding; prices stay positive unless the walk underflows, which
 //! [`Bars::new`] would reject.
 
-use bt_domain::{Bars, Interval, time};
+use bt_domain::Bars;
 
 use crate::{
     error::{DataError, Row},
     validate::{self, Names, Raw, RowMap},
 };
 
-/// Parameters of a synthetic series.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GbmSpec {
-    /// Number of bars (>= 2).
-    pub bars: usize,
-    /// RNG seed: the same seed gives the same bars, bit for bit.
-    pub seed: u64,
-    /// Bar spacing.
-    pub interval: Interval,
-    /// First timestamp, ns since the Unix epoch (UTC).
-    pub start: i64,
-    /// First open (> 0).
-    pub start_price: f64,
-    /// Annualised drift (e.g. 0.05 for 5% a year).
-    pub drift: f64,
-    /// Annualised volatility (>= 0, e.g. 0.2).
-    pub volatility: f64,
-}
-
-impl Default for GbmSpec {
-    /// 1000 daily bars from 2000-01-01, seed 0, price 100, drift 5%, volatility 20%.
-    fn default() -> Self {
-        GbmSpec {
-            bars: 1000,
-            seed: 0,
-            interval: Interval::DAY,
-            start: time::days_from_civil(2000, 1, 1) * time::NANOS_PER_DAY,
-            start_price: 100.0,
-            drift: 0.05,
-            volatility: 0.2,
-        }
-    }
-}
+/// Parameters of a synthetic series: the domain's [`bt_domain::SyntheticSpec`] (shared with
+/// the queue format, so fields and defaults cannot drift apart).
+pub type GbmSpec = bt_domain::SyntheticSpec;
 
 /// SplitMix64 (Steele, Lea, Flood 2014), used only to seed [`Xoshiro256StarStar`].
 struct SplitMix64(u64);
@@ -198,6 +168,8 @@ pub fn generate(spec: &GbmSpec) -> Result<Bars, DataError> {
 
 #[cfg(test)]
 mod tests {
+    use bt_domain::Interval;
+
     use super::*;
 
     fn bits(b: &Bars) -> Vec<u64> {
@@ -231,7 +203,7 @@ mod tests {
         let b = generate(&spec).unwrap();
         assert_eq!(bits(&a), bits(&b));
         assert_eq!(a.timestamps(), b.timestamps());
-        let c = generate(&GbmSpec { seed: 43, ..spec.clone() }).unwrap();
+        let c = generate(&GbmSpec { seed: 43, ..spec }).unwrap();
         assert_ne!(bits(&a), bits(&c));
         assert_eq!(a.timestamps(), c.timestamps());
     }

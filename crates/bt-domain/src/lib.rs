@@ -5,6 +5,7 @@
 //! - [`Interval`], [`Symbol`]: plain descriptions of a data set.
 //! - [`BacktestConfig`]: the broker settings, with backtesting.py's defaults.
 //! - [`Trade`], [`Stats`]: what a simulation produces.
+//! - [`SyntheticSpec`]: a seeded synthetic data set, as queues describe it and bt-data makes it.
 //! - [`SimSpec`], [`Params`], [`ParamValue`]: one simulation of a queue, as the queue crate hands
 //!   it to the executor.
 //! - [`SimRecord`], [`SummaryTable`], [`RunInfo`]: a run's results, as every output format sees
@@ -38,6 +39,7 @@ mod observer;
 mod record;
 mod sim;
 mod stats;
+mod synthetic;
 pub mod time;
 mod trade;
 
@@ -53,5 +55,6 @@ pub use crate::{
     },
     sim::{ParamValue, Params, SimSpec, Symbol},
     stats::{STAT_KEYS, STAT_LABELS, StatValue, Stats},
+    synthetic::SyntheticSpec,
     trade::Trade,
 };
