@@ -294,6 +294,16 @@ pub fn run(args: RunArgs, quiet: bool, out: &mut dyn Write) -> anyhow::Result<Ex
         )?
     };
     progress.finish();
+    // Files first, printing last: a closed stdout (`bt run ... | head`) must not cost the report.
+    let wrote_report = !args.no_report && !outcome.interrupted;
+    if wrote_report {
+        let _span = tracing::info_span!("report").entered();
+        crate::report_run::write_for_run(
+            &crate::report_run::default_args(&out_dir, &args.by, args.top),
+            &datasets,
+        )
+        .context("writing the report")?;
+    }
     let info = &outcome.info;
     writeln!(
         out,
@@ -310,13 +320,7 @@ pub fn run(args: RunArgs, quiet: bool, out: &mut dyn Write) -> anyhow::Result<Ex
     )?;
     let top = bt_executor::top_k_file(&opts.out.results(), &args.by, args.top)?;
     write_leaderboard(out, &top, &args.by)?;
-    if !args.no_report && !outcome.interrupted {
-        let _span = tracing::info_span!("report").entered();
-        crate::report_run::write_for_run(
-            &crate::report_run::default_args(&out_dir, &args.by, args.top),
-            &datasets,
-        )
-        .context("writing the report")?;
+    if wrote_report {
         writeln!(out, "report: {}", out_dir.join("report.html").display())?;
     }
     if outcome.interrupted {
