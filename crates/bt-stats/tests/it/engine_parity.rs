@@ -9,7 +9,7 @@ use bt_stats::{DatasetStats, RunFacts, StatsAccumulator};
 use bt_strategies::indicators::{crossover, sma};
 use serde_json::Value;
 
-use crate::fixtures::{Case, Worst, all_cases, compare_stats, parity_dir};
+use crate::fixtures::{Case, Worst, all_cases, check_all, compare_stats, parity_dir};
 
 /// backtesting.py's `SmaCross` (and `SmaCrossLongOnly`: a death cross only closes).
 struct SmaCross {
@@ -239,24 +239,7 @@ fn first_trade_diff(ours: &[Trade], reference: &[Trade]) -> Option<String> {
 fn run_all(kind: fn(&str) -> bool) {
     let cases: Vec<Case> = all_cases().into_iter().filter(|c| kind(c.strategy())).collect();
     assert!(!cases.is_empty(), "no fixtures of this kind");
-    let mut worst = Worst::new();
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| {
-            check_end_to_end(c, &mut worst).err().map(|e| format!("{}:\n    {e}", c.name))
-        })
-        .collect();
-    println!("worst relative error per statistic over {} end-to-end runs:", cases.len());
-    for (label, rel) in &worst {
-        println!("  {label:<24} {rel:.3e}");
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} runs differ:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    check_all(&cases, "end-to-end runs", check_end_to_end);
 }
 
 #[test]

@@ -237,3 +237,28 @@ pub fn rel_err(a: f64, b: f64) -> f64 {
         (a - b).abs() / a.abs().max(b.abs())
     }
 }
+
+/// Runs `check` on every case, prints the worst relative error per statistic, and fails with
+/// every differing case listed (one data-driven helper for all parity tests).
+pub fn check_all(
+    cases: &[Case],
+    what: &str,
+    check: impl Fn(&Case, &mut Worst) -> Result<(), String>,
+) {
+    let mut worst = Worst::new();
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| check(c, &mut worst).err().map(|e| format!("{}:\n    {e}", c.name)))
+        .collect();
+    println!("worst relative error per statistic over {} {what}:", cases.len());
+    for (label, rel) in &worst {
+        println!("  {label:<24} {rel:.3e}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} runs differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}

@@ -2,7 +2,7 @@
 
 use bt_stats::{RunFacts, compute_from_curve};
 
-use crate::fixtures::{Case, Worst, all_cases, compare_stats};
+use crate::fixtures::{Case, Worst, all_cases, check_all, compare_stats};
 
 /// Statistics from the reference equity curve and trades table (no engine involved).
 fn check_stats_only(case: &Case, worst: &mut Worst) -> Result<(), String> {
@@ -16,22 +16,5 @@ fn check_stats_only(case: &Case, worst: &mut Worst) -> Result<(), String> {
 fn every_statistic_matches_backtesting_py_given_its_curve_and_trades() {
     let cases = all_cases();
     assert!(cases.len() >= 4, "parity fixtures missing");
-    let mut worst = Worst::new();
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| {
-            check_stats_only(c, &mut worst).err().map(|e| format!("{}:\n    {e}", c.name))
-        })
-        .collect();
-    println!("worst relative error per statistic over {} runs:", cases.len());
-    for (label, rel) in &worst {
-        println!("  {label:<24} {rel:.3e}");
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} runs differ:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    check_all(&cases, "runs", check_stats_only);
 }
