@@ -1,5 +1,6 @@
 //! End-to-end tests of the `bt` binary, run in temporary directories.
 
+mod bad_inputs;
 mod data;
 mod run;
 mod slurm;
