@@ -57,11 +57,11 @@ pub fn run(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     }
     let queue_path = args.queue.clone().unwrap_or_else(|| PathBuf::from(&infos[0].1.queue));
     let queue = Queue::from_path(&queue_path)?;
-    if queue.hash() != hash {
+    let expected = crate::sim::run_hash(&queue)?;
+    if expected != hash {
         return Err(BadInput(format!(
-            "{} has hash {} but the shards ran a queue with hash {hash}: pass the original with --queue",
+            "{} (with its data files) has hash {expected} but the shards ran with hash {hash}: pass the original queue with --queue, and the data the shards used",
             queue_path.display(),
-            queue.hash()
         ))
         .into());
     }

@@ -264,7 +264,7 @@ pub fn run(args: RunArgs, quiet: bool, out: &mut dyn Write) -> anyhow::Result<Ex
     let info = RunInfo {
         bt_version: env!("CARGO_PKG_VERSION").into(),
         queue: args.queue.display().to_string(),
-        queue_hash: queue.hash().to_owned(),
+        queue_hash: crate::sim::run_hash(&queue)?,
         datasets: datasets
             .iter()
             .map(|(name, d)| (name.clone(), d.source.clone(), d.bars.len() as u64))

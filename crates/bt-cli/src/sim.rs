@@ -136,3 +136,22 @@ pub fn load_datasets(queue: &Queue) -> anyhow::Result<BTreeMap<String, Prepared>
 pub fn all_trades(result: &BacktestResult) -> Vec<Trade> {
     result.trades.iter().chain(&result.open_trades).cloned().collect()
 }
+
+/// The hash a run directory records: the queue's own hash (its text and data paths) combined
+/// with a fingerprint of every data file's bytes, so `--resume` and `bt merge` refuse results
+/// computed from data that has changed since.
+pub fn run_hash(queue: &Queue) -> anyhow::Result<String> {
+    let mut text = queue.hash().to_owned();
+    for (name, source) in queue.datasets() {
+        if let DatasetSource::File(path) = source {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("reading data set {name:?} ({})", path.display()))?;
+            text.push_str(&format!(
+                "|{name}:{}:{:016x}",
+                bytes.len(),
+                bt_executor::fnv1a_64(&bytes)
+            ));
+        }
+    }
+    Ok(format!("{:016x}", bt_executor::fnv1a_64(text.as_bytes())))
+}

@@ -24,7 +24,7 @@ pub enum ExecError {
     },
     /// `--resume` on a directory made from a different queue (or data).
     #[error(
-        "{path} was made from a different queue (hash {found}, this queue is {expected}): resume with the original queue, or use a new --out"
+        "{path} was made from a different queue or different data (hash {found}, now {expected}): resume with the original queue and data files, or use a new --out"
     )]
     QueueMismatch {
         /// run.json.

@@ -322,3 +322,17 @@ fn a_panicking_and_a_misconfigured_simulation_do_not_stop_the_rest() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("boom"), "{}", text(&o.stderr));
 }
+
+#[test]
+fn resume_refuses_data_that_changed_since_the_run() {
+    let (tmp, q) = workspace(SWEEP);
+    let out = tmp.path().join("out");
+    ok(&run_to(&q, &out, &["--sequential"]));
+    // Same queue text, same path, different bytes: one close nudged by a cent.
+    let data = tmp.path().join("GOOG.csv");
+    let edited = fs::read_to_string(&data).unwrap().replacen("100.34", "100.35", 1);
+    fs::write(&data, edited).unwrap();
+    let o = run_to(&q, &out, &["--resume"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("different data"), "{}", text(&o.stderr));
+}
