@@ -123,10 +123,24 @@ pub fn run(args: GenQueueArgs, catalog: &dyn StrategyCatalog) -> anyhow::Result<
     let display = args.out.display().to_string();
     let queue = Queue::from_str(&text, &out_dir, &display)?;
     queue.validate(catalog)?;
-    std::fs::write(&args.out, &text)
-        .with_context(|| format!("cannot write {display}: check that the directory exists"))?;
+    write_atomic(&args.out, &text).with_context(|| {
+        format!("cannot write {display}: check that the directory exists, is writable and has free space")
+    })?;
     writeln!(std::io::stdout().lock(), "wrote {} simulations to {display}", queue.len())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes through a temporary file and a rename: a full disk leaves the old file (or none), never
+/// a half-written queue.
+fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        // Best effort: the write error matters more than a failed cleanup.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 fn expand(source: &Path, out_dir: &Path, catalog: &dyn StrategyCatalog) -> anyhow::Result<String> {

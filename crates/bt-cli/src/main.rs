@@ -1,7 +1,8 @@
 //! `bt`: the command-line tool of the bt backtesting workbench. Thin glue: it parses arguments,
 //! wires the library crates together and prints; the work happens in the crates.
 //!
-//! Exit codes: 0 success, 1 internal failure, 2 bad input (data, queue, parameters, flags),
+//! Exit codes: 0 success, 1 internal or runtime failure (e.g. the disk filled up during a run),
+//! 2 bad input (data, queue, parameters, flags, an output directory that cannot be written),
 //! 3 a run finished with failed simulations, 130 interrupted.
 
 mod backtest_cmd;
@@ -106,7 +107,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            let _ = writeln!(std::io::stderr(), "error: {err:#}");
+            let _ = writeln!(std::io::stderr(), "error: {}", render_error(&err));
             ExitCode::from(exit_code(&err))
         }
     }
@@ -170,6 +171,23 @@ fn init_logging(verbose: u8, quiet: bool) {
     registry.init();
 }
 
+/// The error chain joined with ": " like `{:#}`, skipping a cause whose text the message already
+/// quotes (thiserror messages embed their `source`: "cannot write X: No space left on device").
+fn render_error(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let message = cause.to_string();
+        if text.contains(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
+}
+
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.downcast_ref::<std::io::Error>()
@@ -177,7 +195,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// 2 when the cause is the user's input, 1 for internal failures.
+/// 2 when the cause is the user's input, 1 for internal and runtime failures (a write that
+/// failed mid-run, e.g. a full disk: the run directory is resumable).
 fn exit_code(err: &anyhow::Error) -> u8 {
     let bad_input = err.chain().any(|e| {
         e.is::<BadInput>()
@@ -188,7 +207,9 @@ fn exit_code(err: &anyhow::Error) -> u8 {
             || e.downcast_ref::<bt_executor::ExecError>().is_some_and(|e| {
                 !matches!(
                     e,
-                    bt_executor::ExecError::Io { .. } | bt_executor::ExecError::Pool { .. }
+                    bt_executor::ExecError::Io { .. }
+                        | bt_executor::ExecError::Write { .. }
+                        | bt_executor::ExecError::Pool { .. }
                 )
             })
     });

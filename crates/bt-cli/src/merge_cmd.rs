@@ -120,7 +120,12 @@ pub fn run(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     }
 
     let dir = RunDir::new(&args.out);
-    std::fs::create_dir_all(&dir.path)?;
+    std::fs::create_dir_all(&dir.path).map_err(|e| {
+        BadInput(format!(
+            "cannot write {}: {e}: choose another --out, or make it a writable directory",
+            dir.path.display()
+        ))
+    })?;
     if std::fs::metadata(dir.results()).is_ok_and(|m| m.len() > 0) {
         return Err(BadInput(format!(
             "{} already holds results: choose another --out",
@@ -129,8 +134,14 @@ pub fn run(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         .into());
     }
     let tmp = dir.results().with_extension("jsonl.tmp");
-    std::fs::write(&tmp, lines)?;
-    std::fs::rename(&tmp, dir.results())?;
+    if let Err(e) = std::fs::write(&tmp, lines).and_then(|()| std::fs::rename(&tmp, dir.results()))
+    {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow::bail!(
+            "cannot write {}: {e}: free disk space (or fix the permissions) and merge again",
+            dir.results().display()
+        );
+    }
     let counts = bt_executor::finalize(&dir)?;
     let first = &infos[0].1;
     let info = RunInfo {

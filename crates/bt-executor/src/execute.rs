@@ -104,6 +104,11 @@ impl std::fmt::Debug for dyn Progress + '_ {
 /// at once, so a crash loses only the simulations in flight. At the end `summary.csv` (queue
 /// order, byte-identical whatever the mode, thread count or interruptions) and `run.json` are
 /// written atomically. Failing or panicking simulations are recorded and the rest go on.
+///
+/// A directory that cannot be written before anything ran is [`ExecError::OutDir`]. A failed
+/// write during the run (disk full) stops it after the simulations in flight and returns
+/// [`ExecError::Write`]: `results.jsonl` then holds only complete lines, no `summary.csv` is
+/// written and `run.json` still says "running", so `--resume` finishes the run later.
 pub fn execute<S: Simulator>(
     specs: impl Iterator<Item = SimSpec> + Send,
     total: u64,
@@ -114,7 +119,7 @@ pub fn execute<S: Simulator>(
 ) -> Result<RunOutcome, ExecError> {
     let started = Instant::now();
     let dir = &opts.out;
-    fs::create_dir_all(&dir.path).map_err(ExecError::io(&dir.path))?;
+    fs::create_dir_all(&dir.path).map_err(ExecError::out_dir(&dir.path))?;
     let results_path = dir.results();
     let done = if opts.resume {
         if let Some(previous) = dir.read_run_json()? {
@@ -127,7 +132,7 @@ pub fn execute<S: Simulator>(
                 });
             }
         }
-        done_ids(&results_path)?
+        done_ids(&results_path).map_err(ExecError::before_start)?
     } else {
         let has_results = fs::metadata(&results_path).map(|m| m.len() > 0).unwrap_or(false);
         if has_results {
@@ -147,14 +152,17 @@ pub fn execute<S: Simulator>(
     info.mode = if parallel { "parallel" } else { "sequential" }.into();
     info.threads = threads as u64;
     info.shard = opts.shard.map(|s| s.to_string());
-    dir.write_run_json(&info, "running")?;
+    dir.write_run_json(&info, "running").map_err(ExecError::before_start)?;
 
     let file = OpenOptions::new()
         .create(true)
         .append(true)
         .open(&results_path)
-        .map_err(ExecError::io(&results_path))?;
-    let writer = Mutex::new(ResultsWriter { file, error: None });
+        .map_err(ExecError::out_dir(&results_path))?;
+    let len = file.metadata().map_err(ExecError::out_dir(&results_path))?.len();
+    let writer = Mutex::new(ResultsWriter { file, len, error: None });
+    // Set when a result cannot be written: the run stops like on Ctrl-C, then reports the error.
+    let write_failed = AtomicBool::new(false);
 
     let shard = opts.shard;
     let is_done =
@@ -165,6 +173,7 @@ pub fn execute<S: Simulator>(
     let in_shard_ref = &mut in_shard;
     let stop = opts.stop;
     let stopped = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
+    let halted = || stopped() || write_failed.load(Ordering::Relaxed);
     let todo = specs
         .enumerate()
         .filter(move |(_, spec)| shard.is_none_or(|s| s.contains(&spec.id)))
@@ -176,7 +185,7 @@ pub fn execute<S: Simulator>(
             }
             !skip
         })
-        .take_while(|_| !stopped());
+        .take_while(|_| !halted());
 
     let ran = AtomicU64::new(0);
     if let Some(p) = progress {
@@ -213,7 +222,10 @@ pub fn execute<S: Simulator>(
         };
         let mut line = encode_record(&record);
         line.push('\n');
-        writer.lock().unwrap_or_else(|e| e.into_inner()).append(line.as_bytes());
+        if !writer.lock().unwrap_or_else(|e| e.into_inner()).append(line.as_bytes()) {
+            write_failed.store(true, Ordering::Relaxed);
+            return;
+        }
         ran.fetch_add(1, Ordering::Relaxed);
         if let Some(p) = progress {
             p.finished(ok);
@@ -249,7 +261,14 @@ pub fn execute<S: Simulator>(
                             if chunk.is_empty() {
                                 break;
                             }
-                            chunk.into_iter().for_each(&run_one);
+                            // A chunk holds up to 64 specs: check the stop flags between them,
+                            // not only between chunks. Specs left out are run on resume.
+                            for item in chunk {
+                                if halted() {
+                                    break;
+                                }
+                                run_one(item);
+                            }
                         }
                     });
                 }
@@ -261,9 +280,9 @@ pub fn execute<S: Simulator>(
 
     let writer = writer.into_inner().unwrap_or_else(|e| e.into_inner());
     if let Some(source) = writer.error {
-        return Err(ExecError::Io { path: results_path, source });
+        return Err(ExecError::Write { path: results_path, source });
     }
-    writer.file.sync_all().map_err(ExecError::io(&results_path))?;
+    writer.file.sync_all().map_err(ExecError::write(&results_path))?;
     let interrupted = stopped();
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "simulations done");
     let counts = finalize(dir)?;
@@ -279,17 +298,33 @@ pub fn execute<S: Simulator>(
 
 struct ResultsWriter {
     file: File,
+    /// Bytes of complete lines in the file.
+    len: u64,
+    /// The first failed write; nothing is written after it.
     error: Option<std::io::Error>,
 }
 
 impl ResultsWriter {
     /// One `write` per line: a line reaches the OS whole, or (if the process dies inside the
-    /// call) as a torn tail that resume truncates.
-    fn append(&mut self, line: &[u8]) {
-        if self.error.is_none()
-            && let Err(e) = self.file.write_all(line)
-        {
-            self.error = Some(e);
+    /// call) as a torn tail that resume truncates. Returns false when the line was not written
+    /// (the disk is full...): the run must stop.
+    fn append(&mut self, line: &[u8]) -> bool {
+        if self.error.is_some() {
+            return false;
+        }
+        match self.file.write_all(line) {
+            Ok(()) => {
+                self.len += line.len() as u64;
+                true
+            }
+            Err(e) => {
+                // A write can fail after part of the line went out (a file size limit): cut it
+                // off, so the file holds only complete records. Best effort: if even that fails,
+                // resume drops the torn line.
+                let _ = self.file.set_len(self.len);
+                self.error = Some(e);
+                false
+            }
         }
     }
 }
@@ -301,5 +336,100 @@ fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
         s.clone()
     } else {
         "unknown panic payload".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bt_domain::{BacktestConfig, Params};
+
+    use super::*;
+
+    /// Fails every simulation (a failure is recorded like a success) and counts the calls.
+    struct Counting(AtomicU64);
+
+    impl Simulator for Counting {
+        type Dataset = ();
+        fn simulate(&self, _: &SimSpec, _: &()) -> Result<(Params, SimSummary), String> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Err("no engine here".into())
+        }
+    }
+
+    fn specs(n: usize) -> impl Iterator<Item = SimSpec> + Send {
+        (0..n).map(|i| SimSpec {
+            id: format!("s{i}"),
+            dataset: "d".into(),
+            strategy: "x".into(),
+            params: Params::new(),
+            config: BacktestConfig::default(),
+        })
+    }
+
+    #[test]
+    fn a_results_write_failure_stops_the_run_and_is_reported_with_the_path() {
+        // /dev/full fails every write with ENOSPC, for root too: a full disk after the run
+        // started (run.json was written, the results file opened).
+        for (mode, max_calls) in [(Mode::Sequential, 1), (Mode::Threads(2), 4)] {
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = RunDir::new(tmp.path().join("out"));
+            fs::create_dir_all(&dir.path).unwrap();
+            std::os::unix::fs::symlink("/dev/full", dir.results()).unwrap();
+            let opts = ExecOptions {
+                out: dir.clone(),
+                mode,
+                resume: false,
+                shard: None,
+                info: RunInfo { queue_hash: "h".into(), ..RunInfo::default() },
+                work_estimate: u64::MAX,
+                stop: None,
+            };
+            let sim = Counting(AtomicU64::new(0));
+            let datasets = BTreeMap::from([("d".to_string(), ())]);
+            let err = execute(specs(500), 500, &datasets, &sim, &opts, None).unwrap_err();
+            let ExecError::Write { path, source } = &err else { panic!("{mode:?}: {err:?}") };
+            assert_eq!(path, &dir.results());
+            assert_eq!(source.kind(), std::io::ErrorKind::StorageFull, "{mode:?}");
+            assert!(err.to_string().contains("--resume"), "{err}");
+            // Stopped after the simulations in flight, not after the whole queue.
+            let calls = sim.0.load(Ordering::SeqCst);
+            assert!((1..=max_calls).contains(&calls), "{mode:?}: {calls} simulations ran");
+            assert!(!dir.summary().exists(), "{mode:?}: no summary of a failed run");
+            let status = dir.read_run_json().unwrap().unwrap()["status"].clone();
+            assert_eq!(status, "running", "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn an_unwritable_run_directory_is_out_dir_before_anything_runs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("file");
+        fs::write(&file, "x").unwrap();
+        // Under a regular file (fails for root too), and a run.json that cannot be replaced.
+        let blocked = tmp.path().join("blocked");
+        fs::create_dir_all(blocked.join("run.json")).unwrap();
+        for (out, named) in
+            [(file.join("out"), file.join("out")), (blocked.clone(), blocked.join("run.json"))]
+        {
+            let opts = ExecOptions {
+                out: RunDir::new(&out),
+                mode: Mode::Sequential,
+                resume: false,
+                shard: None,
+                info: RunInfo::default(),
+                work_estimate: 0,
+                stop: None,
+            };
+            let sim = Counting(AtomicU64::new(0));
+            let datasets = BTreeMap::from([("d".to_string(), ())]);
+            let err = execute(specs(3), 3, &datasets, &sim, &opts, None).unwrap_err();
+            let ExecError::OutDir { path, .. } = &err else { panic!("{out:?}: {err:?}") };
+            assert_eq!(path, &named);
+            assert_eq!(sim.0.load(Ordering::SeqCst), 0);
+        }
+        let mut left: Vec<_> =
+            fs::read_dir(&blocked).unwrap().map(|e| e.unwrap().file_name()).collect();
+        left.sort();
+        assert_eq!(left, ["run.json"], "no temporary file is left behind");
     }
 }

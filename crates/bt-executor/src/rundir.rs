@@ -114,16 +114,24 @@ pub fn run_info_from_json(v: &Value) -> RunInfo {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
-/// reader never sees a half-written file.
+/// reader never sees a half-written file. On failure (disk full...) the temporary file is
+/// removed and the error names `path`, the file the user knows.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExecError> {
     let tmp = path.with_extension(format!(
         "{}.tmp",
         path.extension().and_then(|e| e.to_str()).unwrap_or_default()
     ));
-    let mut f = File::create(&tmp).map_err(ExecError::io(&tmp))?;
-    f.write_all(bytes).map_err(ExecError::io(&tmp))?;
-    f.sync_all().map_err(ExecError::io(&tmp))?;
-    fs::rename(&tmp, path).map_err(ExecError::io(path))
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        // Best effort: the write error matters more than a failed cleanup.
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(ExecError::write(path))
 }
 
 /// Scans `results.jsonl`: calls `f(byte offset, line length, record)` for every complete line.
@@ -187,8 +195,8 @@ pub(crate) fn done_ids(path: &Path) -> Result<Vec<u128>, ExecError> {
     })?;
     if torn > 0 {
         tracing::warn!("{}: dropping a torn last line ({torn} bytes)", path.display());
-        let f = OpenOptions::new().write(true).open(path).map_err(ExecError::io(path))?;
-        f.set_len(valid).map_err(ExecError::io(path))?;
+        let f = OpenOptions::new().write(true).open(path).map_err(ExecError::write(path))?;
+        f.set_len(valid).map_err(ExecError::write(path))?;
     }
     ids.sort_unstable();
     ids.dedup();
