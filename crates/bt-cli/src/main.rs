@@ -200,7 +200,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn exit_code(err: &anyhow::Error) -> u8 {
     let bad_input = err.chain().any(|e| {
         e.is::<BadInput>()
-            || e.is::<bt_data::DataError>()
+            || e.downcast_ref::<bt_data::DataError>().is_some_and(|e| !e.is_write())
             || e.is::<bt_queue::QueueError>()
             || e.is::<bt_strategies::StrategyError>()
             || e.is::<bt_engine::EngineError>()

@@ -319,12 +319,20 @@ pub enum DataError {
         /// The reader's message.
         message: String,
     },
-    /// The Parquet reader or writer failed.
+    /// The Parquet reader failed.
     #[error("{}: Parquet error: {message}: is the file complete and not corrupted?", path.display())]
     Parquet {
         /// The file.
         path: PathBuf,
-        /// The reader's or writer's message.
+        /// The reader's message.
+        message: String,
+    },
+    /// The Parquet writer failed (a full disk, most often); nothing was written to the path.
+    #[error("{}: cannot write Parquet: {message}: check free disk space and permissions", path.display())]
+    ParquetWrite {
+        /// The file.
+        path: PathBuf,
+        /// The writer's message.
         message: String,
     },
     /// An output path whose extension names no known format.
@@ -406,6 +414,11 @@ impl DataError {
 
     /// Maps an I/O error on `path` to the dedicated variants (not found, directory,
     /// permission) or to [`DataError::Io`].
+    /// Whether the error happened while writing (disk full, permissions), not reading input.
+    pub fn is_write(&self) -> bool {
+        matches!(self, DataError::Io { action: "write", .. } | DataError::ParquetWrite { .. })
+    }
+
     pub(crate) fn io(path: &std::path::Path, action: &'static str, e: std::io::Error) -> Self {
         let path = path.to_path_buf();
         match e.kind() {

@@ -35,6 +35,10 @@ fn parquet_err(path: &Path) -> impl Fn(PolarsError) -> DataError + '_ {
     move |e| DataError::Parquet { path: path.to_path_buf(), message: e.to_string() }
 }
 
+fn write_err(path: &Path) -> impl Fn(PolarsError) -> DataError + '_ {
+    move |e| DataError::ParquetWrite { path: path.to_path_buf(), message: e.to_string() }
+}
+
 /// Reads the Parquet file at `path`: `head` holds its first bytes, `file` is open on it and
 /// `len` is its length. Only the columns used are decoded.
 pub(crate) fn read(
@@ -238,8 +242,8 @@ pub(crate) fn write_bars(bars: &Bars, w: &mut dyn Write, path: &Path) -> Result<
             f("volume", bars.volume()),
         ],
     )
-    .map_err(parquet_err(path))?;
-    writer(w).finish(&mut df).map_err(parquet_err(path))?;
+    .map_err(write_err(path))?;
+    writer(w).finish(&mut df).map_err(write_err(path))?;
     Ok(())
 }
 
@@ -282,7 +286,7 @@ pub(crate) fn write_table(
             TableColumn::Str(v) => Column::from(Series::new(n, v.as_slice())),
         });
     }
-    let mut df = DataFrame::new(height, cols).map_err(parquet_err(path))?;
-    writer(w).finish(&mut df).map_err(parquet_err(path))?;
+    let mut df = DataFrame::new(height, cols).map_err(write_err(path))?;
+    writer(w).finish(&mut df).map_err(write_err(path))?;
     Ok(())
 }
