@@ -8,6 +8,8 @@
 //!   `data/performance_test_results/` (or `target/perf-quick/` with `--quick`).
 //! - `profile`: builds `bt` with its `profile` feature and reports where the time goes
 //!   ([`profile`]): a pprof flamegraph, the top functions, and the phase breakdown.
+//! - `fuzz`: builds the cargo-fuzz targets of `xtask/fuzz` and runs each for `--time` seconds
+//!   ([`fuzz`]), reporting executions, coverage and crashes.
 //!
 //! Invariant: the xtask drives the `bt` binary as a user would; it does not link bt-cli. Its
 //! outputs go under the target directory, except the committed queue and perf results.
@@ -15,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod fuzz;
 mod perf;
 mod profile;
 mod test_queue;
@@ -45,6 +48,8 @@ enum Command {
     Perf(perf::PerfArgs),
     /// Profile one run of `bt`: flamegraph, top functions, phase breakdown.
     Profile(profile::ProfileArgs),
+    /// Run every cargo-fuzz target of xtask/fuzz for a while (needs cargo-fuzz).
+    Fuzz(fuzz::FuzzArgs),
 }
 
 /// Options of the benchmark queue, shared by `gen-queue`, `perf` and `profile`.
@@ -120,6 +125,7 @@ fn main() -> ExitCode {
         Command::GenQueue(args) => gen_queue(&args),
         Command::Perf(args) => perf::run(&args),
         Command::Profile(args) => profile::run(&args),
+        Command::Fuzz(args) => fuzz::run(&args),
     };
     match result {
         Ok(code) => code,

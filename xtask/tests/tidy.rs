@@ -19,6 +19,7 @@ fn members() -> Vec<(String, String, PathBuf)> {
         .filter(|p| p.join("Cargo.toml").exists())
         .collect();
     dirs.push(root().join("xtask"));
+    dirs.push(root().join("xtask/fuzz"));
     dirs.sort();
     dirs.into_iter()
         .map(|dir| {

@@ -1,6 +1,8 @@
 //! Behavioural tests of the executor with a fake simulator (the real engine is wired in bt-cli
 //! and tested end to end there).
 
+mod props;
+
 use std::{
     collections::BTreeMap,
     fs,

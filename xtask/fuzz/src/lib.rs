@@ -1,0 +1,493 @@
+//! Fuzz targets for everything bt reads from outside: queue files, CSV and Parquet data, and
+//! backtests of the built-in strategies on arbitrary (valid) bars with arbitrary parameters.
+//!
+//! Each target is a plain function from bytes, so the same code runs under libFuzzer
+//! (`fuzz_targets/*.rs`, built by `cargo fuzz` through `cargo xtask fuzz`, see docs/testing.md)
+//! and in `cargo test`, which replays the committed seed corpus (`corpus/<target>/`) and every
+//! past finding (`regressions/<target>/<finding>`) through it.
+//!
+//! A target fails by panicking. Besides "no panic on any input", each checks a property that
+//! holds for every input its parser accepts:
+//! - [`queue`]: a queue that validates expands (`bt gen-queue --expand`) to a queue with the
+//!   same simulations, ids unique, `len()` equal to what `iter()` yields;
+//! - [`csv`], [`parquet`]: bars that load write back and reload bit for bit, in both formats;
+//! - [`backtest`]: strategy parameters the registry accepts build a strategy (and those it
+//!   rejects do not), the run covers every bar, equity is finite, and a second run is
+//!   identical.
+//!
+//! This crate is test tooling: nothing depends on it.
+
+use std::{
+    io::Write as _,
+    path::{Path, PathBuf},
+    sync::OnceLock,
+};
+
+use arbitrary::{Arbitrary, Unstructured};
+use bt_domain::{BacktestConfig, Bars, EquityCurve, ParamValue, Params, SimSpec};
+use bt_engine::IndicatorCache;
+use bt_queue::{Queue, StrategyCatalog};
+use bt_stats::{DatasetStats, RunFacts, StatsAccumulator};
+use bt_strategies::{ParamKind, Registry};
+
+/// A fuzz target: panics when it finds a bug.
+pub type Target = fn(&[u8]);
+
+/// The fuzz targets by name, as `cargo xtask fuzz` and the replay test know them.
+pub const TARGETS: [(&str, Target); 4] =
+    [("queue", queue), ("csv", csv), ("parquet", parquet), ("backtest", backtest)];
+
+/// Queues with more simulations than this are only validated, not expanded.
+const MAX_EXPANDED: u64 = 2_000;
+
+/// A private scratch directory (tmpfs when there is one), with `data.csv` for queues to name.
+fn scratch() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let base = Path::new("/dev/shm");
+        let base = if base.is_dir() { base.to_path_buf() } else { std::env::temp_dir() };
+        let dir = base.join(format!("bt-fuzz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create the fuzz scratch directory");
+        std::fs::write(
+            dir.join("data.csv"),
+            "Date,Open,High,Low,Close,Volume\n\
+             2024-01-01,10,11,9,10.5,100\n2024-01-02,10.5,12,10,11,100\n\
+             2024-01-03,11,11.5,10,10.2,100\n2024-01-04,10.2,10.8,9.5,10.6,100\n",
+        )
+        .expect("write the fuzz data file");
+        dir
+    })
+}
+
+/// Writes `data` to a scratch file named `name` and returns its path.
+fn scratch_file(name: &str, data: &[u8]) -> PathBuf {
+    let path = scratch().join(name);
+    let mut f = std::fs::File::create(&path).expect("create a scratch file");
+    f.write_all(data).expect("write a scratch file");
+    path
+}
+
+/// The built-in registry as the queue validator sees it.
+struct Catalog<'r>(&'r Registry);
+
+impl StrategyCatalog for Catalog<'_> {
+    fn check(&self, strategy: &str, params: &Params) -> Result<(), String> {
+        self.0.check(strategy, params).map_err(|e| e.to_string())
+    }
+}
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::builtin)
+}
+
+/// Queue text (any bytes) -> parse -> validate -> expand -> parse -> same simulations.
+pub fn queue(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let base = scratch();
+    let Ok(queue) = Queue::from_str(text, base, "fuzz.ron") else { return };
+    let catalog = Catalog(registry());
+    // Messages are rendered too: formatting must not panic either.
+    if let Err(e) = queue.validate(&catalog) {
+        let _ = e.to_string();
+        return;
+    }
+    let len = queue.len();
+    if len > MAX_EXPANDED {
+        assert!(queue.iter().take(MAX_EXPANDED as usize).count() == MAX_EXPANDED as usize);
+        return;
+    }
+    let specs: Vec<SimSpec> = queue.iter().collect();
+    assert_eq!(specs.len() as u64, len, "len() disagrees with iter()");
+    let mut ids: Vec<&str> = specs.iter().map(|s| s.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), specs.len(), "a validated queue yields duplicate ids");
+
+    let expanded = bt_queue::expand(&queue, base, &[]);
+    let again = Queue::from_str(&expanded, base, "expanded.ron")
+        .unwrap_or_else(|e| panic!("the expanded queue does not parse: {e}\n{expanded}"));
+    if let Err(e) = again.validate(&catalog) {
+        panic!("the expanded queue does not validate: {e}\n{expanded}");
+    }
+    let specs_again: Vec<SimSpec> = again.iter().collect();
+    assert_eq!(specs.len(), specs_again.len(), "expansion changed the number of simulations");
+    for (a, b) in specs.iter().zip(&specs_again) {
+        assert_eq!(
+            format!("{a:?}"),
+            format!("{b:?}"),
+            "expansion changed a simulation\n{expanded}"
+        );
+    }
+}
+
+/// CSV bytes -> bars or a located error; bars round-trip through both writers.
+pub fn csv(data: &[u8]) {
+    let path = scratch_file("input.csv", data);
+    load_and_round_trip(&path);
+}
+
+/// Parquet input -> bars or a located error; bars round-trip through both writers.
+///
+/// The first byte picks the mode: raw bytes (mutations of the seed files), or a table of
+/// arbitrary columns written by bt's own Parquet table writer, which reaches the loader's
+/// column, type and value checks far more often than random bytes.
+pub fn parquet(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let path = if mode % 2 == 0 {
+        scratch_file("input.parquet", rest)
+    } else {
+        let Ok(table) = Table::arbitrary_take_rest(Unstructured::new(rest)) else { return };
+        let path = scratch().join("table.parquet");
+        if bt_data::write_table_parquet(&table.columns(), &path).is_err() {
+            return;
+        }
+        path
+    };
+    load_and_round_trip(&path);
+}
+
+fn load_and_round_trip(path: &Path) {
+    let bars = match bt_data::load(path) {
+        Ok(bars) => bars,
+        Err(e) => {
+            // Every error names the file.
+            let message = e.to_string();
+            assert!(
+                message.contains(&*path.to_string_lossy()),
+                "error without the path: {message}"
+            );
+            return;
+        }
+    };
+    for ext in ["csv", "parquet"] {
+        let out = scratch().join(format!("roundtrip.{ext}"));
+        bt_data::save(&bars, &out).unwrap_or_else(|e| panic!("writing loaded bars failed: {e}"));
+        let back = bt_data::load(&out).unwrap_or_else(|e| panic!("reloading written bars: {e}"));
+        assert!(same_bars(&bars, &back), "bars changed through {ext}");
+    }
+}
+
+/// Bit-for-bit equality (`-0.0` and `0.0` differ, as they would in a result).
+fn same_bars(a: &Bars, b: &Bars) -> bool {
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    a.timestamps() == b.timestamps()
+        && bits(a.open()) == bits(b.open())
+        && bits(a.high()) == bits(b.high())
+        && bits(a.low()) == bits(b.low())
+        && bits(a.close()) == bits(b.close())
+        && bits(a.volume()) == bits(b.volume())
+}
+
+/// A table for the structured Parquet mode.
+#[derive(Debug, Arbitrary)]
+struct Table {
+    columns: Vec<(ColumnName, ColumnData)>,
+}
+
+#[derive(Debug, Arbitrary)]
+enum ColumnName {
+    Known(u8),
+    Other(String),
+}
+
+#[derive(Debug, Arbitrary)]
+enum ColumnData {
+    F64(Vec<f64>),
+    I64(Vec<i64>),
+    Str(Vec<String>),
+    /// Plausible prices, so that some tables pass validation and reach the round trip.
+    Prices {
+        start: u16,
+        steps: Vec<i8>,
+    },
+    /// Increasing epoch timestamps in seconds.
+    Epochs {
+        start: u32,
+        steps: Vec<u16>,
+    },
+}
+
+impl Table {
+    fn columns(&self) -> Vec<(String, bt_data::TableColumn)> {
+        use bt_data::TableColumn as C;
+        const NAMES: [&str; 9] =
+            ["Date", "timestamp", "Open", "High", "Low", "Close", "Volume", "open", ""];
+        let len = self.columns.iter().map(|(_, d)| d.len()).max().unwrap_or(0).min(512);
+        let mut out: Vec<(String, C)> = Vec::new();
+        for (name, data) in &self.columns {
+            let name = match name {
+                ColumnName::Known(i) => NAMES[*i as usize % NAMES.len()].to_owned(),
+                ColumnName::Other(s) => s.clone(),
+            };
+            if out.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            out.push((name, data.column(len)));
+        }
+        out
+    }
+}
+
+impl ColumnData {
+    fn len(&self) -> usize {
+        match self {
+            ColumnData::F64(v) => v.len(),
+            ColumnData::I64(v) => v.len(),
+            ColumnData::Str(v) => v.len(),
+            ColumnData::Prices { steps, .. } => steps.len(),
+            ColumnData::Epochs { steps, .. } => steps.len(),
+        }
+    }
+
+    /// The column at exactly `len` values (cycled or padded), as the table writer requires.
+    fn column(&self, len: usize) -> bt_data::TableColumn {
+        use bt_data::TableColumn as C;
+        fn fit<T: Clone>(v: &[T], len: usize, pad: T) -> Vec<T> {
+            (0..len)
+                .map(|i| if v.is_empty() { pad.clone() } else { v[i % v.len()].clone() })
+                .collect()
+        }
+        match self {
+            ColumnData::F64(v) => C::F64(fit(v, len, 1.0)),
+            ColumnData::I64(v) => C::I64(fit(v, len, 0)),
+            ColumnData::Str(v) => C::Str(fit(v, len, String::new())),
+            ColumnData::Prices { start, steps } => {
+                let mut p = f64::from(*start).max(1.0);
+                C::F64(
+                    fit(steps, len, 0)
+                        .into_iter()
+                        .map(|s| {
+                            p = (p * (1.0 + f64::from(s) / 1024.0)).max(1e-6);
+                            p
+                        })
+                        .collect(),
+                )
+            }
+            ColumnData::Epochs { start, steps } => {
+                let mut t = i64::from(*start);
+                C::I64(
+                    fit(steps, len, 1)
+                        .into_iter()
+                        .map(|s| {
+                            t += i64::from(s);
+                            t
+                        })
+                        .collect(),
+                )
+            }
+        }
+    }
+}
+
+/// One backtest as `bt backtest` runs it: arbitrary valid bars, any strategy, any parameters,
+/// any broker settings.
+#[derive(Debug, Arbitrary)]
+struct BacktestInput {
+    bars: BarsInput,
+    strategy: u8,
+    params: Vec<ParamChoice>,
+    extra_param: Option<(String, ParamInput)>,
+    config: ConfigInput,
+}
+
+#[derive(Debug, Arbitrary)]
+struct BarsInput {
+    /// Seconds between bars, folded into 1 s ..= 31 days.
+    step: u32,
+    /// Price scale: 10^(exponent mod 21 - 8), from 1e-8 to 1e12.
+    exponent: u8,
+    bars: Vec<BarInput>,
+    zero_volume: bool,
+}
+
+#[derive(Debug, Arbitrary)]
+struct BarInput {
+    /// Close-to-close move in 1/4096ths (0 gives flat stretches).
+    change: i16,
+    /// Open relative to the previous close, in 1/4096ths.
+    gap: i8,
+    /// How far high and low reach beyond the body, in 1/4096ths.
+    up: u8,
+    down: u8,
+    volume: u16,
+}
+
+#[derive(Debug, Arbitrary)]
+enum ParamChoice {
+    /// Leave the parameter to its default (or missing, if required).
+    Omit,
+    /// A value of the right type.
+    Typed(ParamInput),
+    /// Whatever value and type.
+    Any(ParamInput),
+}
+
+#[derive(Debug, Clone, Arbitrary)]
+enum ParamInput {
+    SmallInt(i8),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+}
+
+impl ParamInput {
+    fn value(&self) -> ParamValue {
+        match self {
+            ParamInput::SmallInt(v) => ParamValue::Int(i64::from(*v)),
+            ParamInput::Int(v) => ParamValue::Int(*v),
+            ParamInput::Float(v) => ParamValue::Float(*v),
+            ParamInput::Bool(v) => ParamValue::Bool(*v),
+            ParamInput::Str(v) => ParamValue::Str(v.clone()),
+        }
+    }
+
+    /// A value of `kind` derived from this input.
+    fn typed(&self, kind: ParamKind) -> ParamValue {
+        let n = match self {
+            ParamInput::SmallInt(v) => f64::from(*v),
+            ParamInput::Int(v) => *v as f64,
+            ParamInput::Float(v) => *v,
+            ParamInput::Bool(v) => f64::from(u8::from(*v)),
+            ParamInput::Str(s) => s.len() as f64,
+        };
+        match kind {
+            ParamKind::Int => match self {
+                ParamInput::Int(v) => ParamValue::Int(*v),
+                _ => ParamValue::Int(n as i64),
+            },
+            ParamKind::Float => ParamValue::Float(n),
+            ParamKind::Bool => ParamValue::Bool(n != 0.0),
+        }
+    }
+}
+
+#[derive(Debug, Arbitrary)]
+struct ConfigInput {
+    /// Raw values are used as they are, to reach the config validation too.
+    raw: bool,
+    cash: f64,
+    commission: f64,
+    commission_fixed: f64,
+    spread: f64,
+    margin: f64,
+    trade_on_close: bool,
+    hedging: bool,
+    exclusive_orders: bool,
+    finalize_trades: bool,
+}
+
+impl ConfigInput {
+    fn config(&self) -> BacktestConfig {
+        // Folds any finite value into [0, 1); NaN and infinities to 0.
+        let unit = |x: f64| if x.is_finite() { x.abs().fract() } else { 0.0 };
+        let base = BacktestConfig {
+            trade_on_close: self.trade_on_close,
+            hedging: self.hedging,
+            exclusive_orders: self.exclusive_orders,
+            finalize_trades: self.finalize_trades,
+            ..BacktestConfig::default()
+        };
+        if self.raw {
+            return BacktestConfig {
+                cash: self.cash,
+                commission: self.commission,
+                commission_fixed: self.commission_fixed,
+                spread: self.spread,
+                margin: self.margin,
+                ..base
+            };
+        }
+        BacktestConfig {
+            cash: 10f64.powf(1.0 + unit(self.cash) * 14.0),
+            commission: unit(self.commission) * 0.02 - 0.005,
+            commission_fixed: unit(self.commission_fixed) * 5.0,
+            spread: unit(self.spread) * 0.01,
+            margin: 1.0 - unit(self.margin) * 0.99,
+            ..base
+        }
+    }
+}
+
+impl BarsInput {
+    fn bars(&self) -> Option<Bars> {
+        let n = self.bars.len().min(600);
+        let scale = 10f64.powi(i32::from(self.exponent % 21) - 8);
+        let step = (i64::from(self.step % 2_678_400) + 1) * 1_000_000_000;
+        let (mut ts, mut open, mut high, mut low, mut close, mut volume) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let mut prev = 100.0 * scale;
+        for (i, b) in self.bars[..n].iter().enumerate() {
+            let o = prev * (1.0 + f64::from(b.gap) / 4096.0);
+            let c = (prev * (1.0 + f64::from(b.change) / 4096.0)).max(scale * 1e-3);
+            let h = o.max(c) * (1.0 + f64::from(b.up) / 4096.0);
+            let l = o.min(c) * (1.0 - f64::from(b.down) / 4096.0);
+            ts.push(1_600_000_000_000_000_000 + i as i64 * step);
+            open.push(o);
+            high.push(h);
+            low.push(l);
+            close.push(c);
+            volume.push(if self.zero_volume { 0.0 } else { f64::from(b.volume) });
+            prev = c;
+        }
+        Bars::new(ts, open, high, low, close, volume).ok()
+    }
+}
+
+/// Arbitrary bytes -> a backtest of a built-in strategy; see the crate docs for what is checked.
+pub fn backtest(data: &[u8]) {
+    let Ok(input) = BacktestInput::arbitrary_take_rest(Unstructured::new(data)) else { return };
+    let Some(bars) = input.bars.bars() else { return };
+    let registry = registry();
+    let names = registry.names();
+    let name = names[input.strategy as usize % names.len()];
+    let specs = registry.describe(name).expect("a listed strategy describes itself");
+    let mut params = Params::new();
+    for (spec, choice) in specs.iter().zip(&input.params) {
+        match choice {
+            ParamChoice::Omit => {}
+            ParamChoice::Typed(v) => {
+                params.insert(spec.name.to_owned(), v.typed(spec.kind));
+            }
+            ParamChoice::Any(v) => {
+                params.insert(spec.name.to_owned(), v.value());
+            }
+        }
+    }
+    if let Some((key, value)) = &input.extra_param {
+        params.insert(key.clone(), value.value());
+    }
+    let checked = registry.check(name, &params);
+    let built = registry.build(name, &params);
+    assert_eq!(
+        checked.is_ok(),
+        built.is_ok(),
+        "check and build disagree on {name} {params:?}: {checked:?}"
+    );
+    let Ok(strategy) = built else { return };
+    registry.canonical_params(name, &params).expect("checked params have a canonical form");
+
+    let config = input.config.config();
+    let ds = DatasetStats::new(&bars);
+    let cache = IndicatorCache::new();
+    let run = |mut strategy: Box<dyn bt_engine::Strategy>| {
+        let mut observer = (StatsAccumulator::new(&ds), EquityCurve(Vec::new()));
+        let result = bt_engine::run(&bars, strategy.as_mut(), &config, &cache, &mut observer)
+            .map_err(|e| e.to_string())?;
+        let (acc, curve) = observer;
+        let stats = acc.finish(&RunFacts { trades: &result.trades, warmup: result.warmup });
+        Ok::<_, String>((format!("{result:?}"), format!("{stats:?}"), curve.0))
+    };
+    let first = run(strategy);
+    if config.validate().is_err() {
+        assert!(first.is_err(), "an invalid config ran: {config:?}");
+        return;
+    }
+    let (result, stats, curve) = first.unwrap_or_else(|e| panic!("valid inputs failed: {e}"));
+    assert_eq!(curve.len(), bars.len(), "the equity stream skipped bars");
+    assert!(curve.iter().all(|e| e.is_finite()), "non-finite equity: {curve:?}");
+    let again = run(registry.build(name, &params).expect("built once, builds again"))
+        .expect("ran once, runs again");
+    assert_eq!((&result, &stats), (&again.0, &again.1), "a second run differs");
+}
