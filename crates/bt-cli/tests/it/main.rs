@@ -2,7 +2,10 @@
 
 mod bad_inputs;
 mod data;
+mod faults;
+mod numeric;
 mod run;
+mod shard_props;
 mod slurm;
 
 use std::process::Command;

@@ -12,11 +12,16 @@ use serde_json::Value;
 use crate::fixtures::{Case, Worst, all_cases, check_all, compare_stats, parity_dir};
 
 /// backtesting.py's `SmaCross` (and `SmaCrossLongOnly`: a death cross only closes).
-struct SmaCross {
+pub struct SmaCross {
     n1: usize,
     n2: usize,
     long_only: bool,
     inds: Option<(Ind, Ind)>,
+}
+
+/// The test strategy of the `SmaCross` / `SmaCrossLongOnly` reference runs.
+pub fn sma_cross(n1: usize, n2: usize, long_only: bool) -> SmaCross {
+    SmaCross { n1, n2, long_only, inds: None }
 }
 
 impl Strategy for SmaCross {
@@ -133,17 +138,12 @@ impl Strategy for Script {
 /// Runs the case's strategy through the engine; checks trades and equity bit for bit and the
 /// statistics within tolerance. Returns every divergence found, the first ones first.
 fn check_end_to_end(case: &Case, worst: &mut Worst) -> Result<(), String> {
-    let mut sma_cross;
+    let mut sma;
     let mut script: Option<Script> = None;
     let strategy: &mut dyn Strategy = match case.strategy() {
         s @ ("SmaCross" | "SmaCrossLongOnly") => {
-            sma_cross = SmaCross {
-                n1: case.param("n1"),
-                n2: case.param("n2"),
-                long_only: s == "SmaCrossLongOnly",
-                inds: None,
-            };
-            &mut sma_cross
+            sma = sma_cross(case.param("n1"), case.param("n2"), s == "SmaCrossLongOnly");
+            &mut sma
         }
         "Script" => {
             let path = parity_dir().join(case.json["script"].as_str().expect("script path"));
@@ -197,6 +197,34 @@ fn check_end_to_end(case: &Case, worst: &mut Worst) -> Result<(), String> {
             "curve length: ours {}, reference {}",
             curve.0.len(),
             case.equity.len()
+        ));
+    }
+    let open_ref: Vec<(f64, usize, f64)> = case.json["derived"]["open_trades_at_end"]
+        .as_array()
+        .expect("open trades")
+        .iter()
+        .map(|t| {
+            let f = |k: &str| t[k].as_f64().expect("open trade field");
+            (f("size"), f("entry_bar") as usize, f("entry_price"))
+        })
+        .collect();
+    let open_ours: Vec<(f64, usize, f64)> =
+        result.open_trades.iter().map(|t| (t.size, t.entry_bar, t.entry_price)).collect();
+    if open_ours != open_ref {
+        diffs.push(format!("open trades at end: ours {open_ours:?}, reference {open_ref:?}"));
+    }
+    // Every "Broker canceled ..." warning is one order the broker dropped for lack of margin
+    // (with 1e12 prices and 10 000 cash: all of them).
+    let cancelled = case.json["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter(|w| w.as_str().is_some_and(|w| w.contains("Broker canceled")))
+        .count() as u64;
+    if result.cancelled_orders != cancelled {
+        diffs.push(format!(
+            "cancelled orders: ours {}, reference {cancelled} warnings",
+            result.cancelled_orders
         ));
     }
     let expected_warmup = case.warmup();

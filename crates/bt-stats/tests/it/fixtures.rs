@@ -79,6 +79,17 @@ pub fn all_cases() -> Vec<Case> {
     names.into_iter().map(|name| load_case(&name, &mut data_cache)).collect()
 }
 
+/// The named runs, in the given order (one data load per data set).
+pub fn cases_named<S: AsRef<str>>(names: &[S]) -> Vec<Case> {
+    let mut data_cache: BTreeMap<String, Bars> = BTreeMap::new();
+    names.iter().map(|name| load_case(name.as_ref(), &mut data_cache)).collect()
+}
+
+/// One named run.
+pub fn case_named(name: &str) -> Case {
+    cases_named(&[name]).pop().expect("one case")
+}
+
 fn load_case(name: &str, data_cache: &mut BTreeMap<String, Bars>) -> Case {
     let runs = parity_dir().join("runs");
     let json: Value =
@@ -210,7 +221,7 @@ pub fn compare_stats(ours: &Stats, reference: &Value, worst: &mut Worst) -> Vec<
                 (r.as_u64() != Some(n)).then(|| format!("ours {n}, reference {r}"))
             }
             StatValue::Float(x) => {
-                let expected = r.as_f64().unwrap_or(f64::NAN);
+                let expected = reference_float(r);
                 let rel = rel_err(x, expected);
                 let w = worst.entry(label).or_insert(0.0);
                 if rel > *w || rel.is_nan() {
@@ -225,6 +236,17 @@ pub fn compare_stats(ours: &Stats, reference: &Value, worst: &mut Worst) -> Vec<
         }
     }
     diffs
+}
+
+/// A float statistic of a stats JSON: a number, `null` (NaN), or `"inf"` / `"-inf"` (JSON has
+/// no infinity; backtesting.py's Sortino is `inf` when no period return is negative).
+pub fn reference_float(r: &Value) -> f64 {
+    match r {
+        Value::String(s) if s == "inf" => f64::INFINITY,
+        Value::String(s) if s == "-inf" => f64::NEG_INFINITY,
+        Value::Null => f64::NAN,
+        v => v.as_f64().unwrap_or_else(|| panic!("not a float statistic: {v}")),
+    }
 }
 
 /// Relative error; 0 when both are NaN or equal (incl. both infinite), NaN when only one is NaN.

@@ -13,6 +13,9 @@ It writes only below this directory:
   each, in the layout of the four hand-made anchor runs (``goog_*``) copied from ../shared/parity;
 * ``runs/NAME.script.json``: the action list of each scripted run (schema in README.md);
 * ``indicators/goog_indicators.csv``: pandas indicator references on GOOG;
+* numeric extremes: ``data/GOOG_MICRO.csv`` .. ``data/INTRADAY_1DAY.csv`` (prices near 0 and
+  1e12, flat prices, volume 0, one day of minute bars), their runs (also ``runs/NAME.repr.txt``,
+  backtesting.py's printed table) and ``indicators/<data>_indicators.csv``;
 * ``manifest.json``: every run (anchors included), its data, strategy, settings and files, and the
   event coverage of the scripted runs.
 
@@ -82,9 +85,16 @@ ANCHORS = [
 # ---------------------------------------------------------------------------------------------
 
 def fmt_num(x: float) -> str:
-    """Shortest round-trip repr of a float, without a trailing '.0' (the GOOG.csv style)."""
+    """Shortest round-trip repr of a float, without a trailing '.0' (the GOOG.csv style).
+
+    Where repr would use an exponent (below 1e-4: the micro-price data sets) the same shortest
+    digits are written positionally (``0.0000012345``), which every CSV reader parses.
+    """
     s = repr(float(x))
-    assert "e" not in s and "inf" not in s and "nan" not in s, s
+    assert "inf" not in s and "nan" not in s, s
+    if "e" in s:
+        s = np.format_float_positional(float(x), unique=True, trim="-")
+        assert float(s) == float(x) and "e" not in s, (x, s)
     return s[:-2] if s.endswith(".0") else s
 
 
@@ -457,6 +467,8 @@ def stat_json(v):
     if isinstance(v, (int, np.integer)):
         return int(v)
     if isinstance(v, (float, np.floating)):
+        if math.isinf(v):  # JSON has no infinity: "inf" / "-inf" (Sortino with no downside)
+            return "inf" if v > 0 else "-inf"
         return None if math.isnan(v) else float(v)
     raise TypeError(f"unexpected stat type {type(v)}")
 
@@ -745,11 +757,367 @@ def script_runs():
 
 
 # ---------------------------------------------------------------------------------------------
+# Numeric extremes (prices near 0 and near 1e12, flat prices, volume 0)
+# ---------------------------------------------------------------------------------------------
+
+def goog_cents():
+    """GOOG.csv as integer cents (checked to give back exactly the CSV floats) and its index."""
+    df = read_data(DATA_DIR / "GOOG.csv")
+    cents = {k: np.round(df[col].values * 100).astype(np.int64)
+             for k, col in zip("OHLC", ("Open", "High", "Low", "Close"))}
+    for k, col in zip("OHLC", ("Open", "High", "Low", "Close")):
+        assert np.array_equal(cents[k] / 100, df[col].values), col
+    cents["V"] = df["Volume"].values.astype(np.int64)
+    return df.index, cents
+
+
+def make_goog_micro() -> Path:
+    """GOOG scaled by 1e-8: prices 1e-6 .. 9e-6 (cents / 1e10), GOOG's volume, 2148 daily bars."""
+    index, cents = goog_cents()
+    path = DATA_DIR / "GOOG_MICRO.csv"
+    write_ohlcv(path, index, cents, 10**10, intraday=False)
+    return path
+
+
+def make_goog_giga() -> Path:
+    """GOOG scaled by 1e10: prices 1e12 .. 9e12 (cents * 1e8, integers), 2148 daily bars."""
+    index, cents = goog_cents()
+    ticks = {k: (v * 10**8 if k != "V" else v) for k, v in cents.items()}
+    path = DATA_DIR / "GOOG_GIGA.csv"
+    write_ohlcv(path, index, ticks, 1, intraday=False)
+    return path
+
+
+def make_goog_vol0() -> Path:
+    """The first 600 GOOG bars with volume 0 on every bar."""
+    index, cents = goog_cents()
+    ticks = {k: v[:600] for k, v in cents.items()}
+    ticks["V"] = np.zeros(600, dtype=np.int64)
+    path = DATA_DIR / "GOOG_VOL0.csv"
+    write_ohlcv(path, index[:600], ticks, 100, intraday=False)
+    return path
+
+
+def make_goog_volgaps() -> Path:
+    """The first 600 GOOG bars with volume 0 on every third bar and on bars 200-249."""
+    index, cents = goog_cents()
+    ticks = {k: v[:600].copy() for k, v in cents.items()}
+    pos = np.arange(600)
+    ticks["V"][(pos % 3 == 0) | ((pos >= 200) & (pos < 250))] = 0
+    path = DATA_DIR / "GOOG_VOLGAPS.csv"
+    write_ohlcv(path, index[:600], ticks, 100, intraday=False)
+    return path
+
+
+def make_penny_decay() -> Path:
+    """500 business days of a penny stock decaying from 0.01 to about 1e-8 (ticks of 1e-12).
+
+    Log drift -0.0276 per bar on average (ln 1e-6 over 500 bars) with regimes of -8 % .. +4 %
+    per bar (trends for the crossovers), 6 % noise, opens gapping by 2 % on half of the bars.
+    """
+    rng = np.random.default_rng(20150101)
+    index = pd.bdate_range("2015-01-01", periods=500)
+    n = len(index)
+    tick = 10**12
+    o, h, l, c = (np.zeros(n, dtype=np.int64) for _ in range(4))
+    prev = 10**10  # 0.01
+    drift = 0.0
+    for i in range(n):
+        if i % 40 == 0:
+            drift = -0.0276 + rng.normal(0, 0.03)
+        op = prev if rng.random() < 0.5 else int(round(prev * math.exp(rng.normal(0, 0.02))))
+        cl = max(int(round(op * math.exp(drift + rng.normal(0, 0.06)))), 100)
+        hi = max(op, cl) + int(round(max(op, cl) * abs(rng.normal(0, 0.02))))
+        lo = min(op, cl) - int(round(min(op, cl) * min(abs(rng.normal(0, 0.02)), 0.5)))
+        o[i], h[i], l[i], c[i] = op, hi, max(lo, 1), cl
+        prev = cl
+    v = rng.integers(10**6, 10**9, size=n)
+    path = DATA_DIR / "PENNY_DECAY.csv"
+    write_ohlcv(path, index, {"O": o, "H": h, "L": l, "C": c, "V": v}, tick, intraday=False)
+    return path
+
+
+def make_flat() -> Path:
+    """250 business days with Open = High = Low = Close = 100 on every bar (zero volatility)."""
+    index = pd.bdate_range("2020-01-01", periods=250)
+    n = len(index)
+    p = np.full(n, 10000, dtype=np.int64)
+    v = np.full(n, 1000, dtype=np.int64)
+    path = DATA_DIR / "FLAT.csv"
+    write_ohlcv(path, index, {"O": p, "H": p, "L": p, "C": p, "V": v}, 100, intraday=False)
+    return path
+
+
+def make_flat_jump() -> Path:
+    """200 business days flat at 50, one jump to 55 inside bar 120 (O 50, H 55, L 50, C 55),
+    flat at 55 afterwards."""
+    index = pd.bdate_range("2020-01-01", periods=200)
+    n = len(index)
+    c = np.where(np.arange(n) >= 120, 5500, 5000).astype(np.int64)
+    o = np.where(np.arange(n) > 120, 5500, 5000).astype(np.int64)
+    h, l = np.maximum(o, c), np.minimum(o, c)
+    v = np.full(n, 1000, dtype=np.int64)
+    path = DATA_DIR / "FLAT_JUMP.csv"
+    write_ohlcv(path, index, {"O": o, "H": h, "L": l, "C": c, "V": v}, 100, intraday=False)
+    return path
+
+
+def make_zero_stretch() -> Path:
+    """300 business days, a 2 %/day random walk near 50 with bars 100-159 exactly flat
+    (O = H = L = C = the close of bar 99): 60 zero returns in the middle of the series."""
+    rng = np.random.default_rng(20200601)
+    index = pd.bdate_range("2019-01-01", periods=300)
+    n = len(index)
+    o, h, l, c = (np.zeros(n, dtype=np.int64) for _ in range(4))
+    prev = 5000
+    for i in range(n):
+        if 100 <= i < 160:
+            o[i] = h[i] = l[i] = c[i] = prev
+            continue
+        op = prev if rng.random() < 0.6 else int(round(prev * (1 + rng.normal(0, 0.008))))
+        cl = int(round(op * math.exp(0.003 * math.sin(i / 25) + rng.normal(0, 0.02))))
+        hi = max(op, cl) + int(round(max(op, cl) * abs(rng.normal(0, 0.008))))
+        lo = min(op, cl) - int(round(min(op, cl) * abs(rng.normal(0, 0.008))))
+        o[i], h[i], l[i], c[i] = op, hi, lo, cl
+        prev = cl
+    v = rng.integers(1_000, 50_000, size=n)
+    path = DATA_DIR / "ZERO_STRETCH.csv"
+    write_ohlcv(path, index, {"O": o, "H": h, "L": l, "C": c, "V": v}, 100, intraday=False)
+    return path
+
+
+# Indicator references (the goog_indicators.csv columns) on the extreme data sets.
+EXTREME_INDICATOR_DATA = ("GOOG_MICRO", "GOOG_GIGA", "PENNY_DECAY", "FLAT", "FLAT_JUMP",
+                          "ZERO_STRETCH", "INTRADAY_1DAY")
+
+def make_intraday_1day() -> Path:
+    """390 one-minute bars of one trading day (2024-03-05 09:30-15:59), a random walk near 100:
+    one resample bucket, so no period return (Return (Ann.) NaN), and CAGR explodes."""
+    rng = np.random.default_rng(20240305)
+    index = pd.date_range("2024-03-05 09:30", periods=390, freq="min")
+    n = len(index)
+    o, h, l, c = (np.zeros(n, dtype=np.int64) for _ in range(4))
+    prev = 10000
+    for i in range(n):
+        op = prev
+        cl = op + int(round(rng.normal(0, 8) + 3 * math.sin(i / 30)))
+        o[i], c[i] = op, cl
+        h[i] = max(op, cl) + int(abs(round(rng.normal(0, 3))))
+        l[i] = min(op, cl) - int(abs(round(rng.normal(0, 3))))
+        prev = cl
+    v = rng.integers(0, 3000, size=n)
+    path = DATA_DIR / "INTRADAY_1DAY.csv"
+    write_ohlcv(path, index, {"O": o, "H": h, "L": l, "C": c, "V": v}, 100, intraday=True)
+    return path
+
+
+EXTREME_DATA_MAKERS = (make_goog_micro, make_goog_giga, make_goog_vol0, make_goog_volgaps,
+                       make_penny_decay, make_flat, make_flat_jump, make_zero_stretch,
+                       make_intraday_1day)
+
+EXTREME_SMACROSS_RUNS = [
+    # name, data, strategy, params, backtest kwargs
+    ("goog_micro_smacross_10_20_comm002", "data/GOOG_MICRO.csv", "SmaCross",
+     {"n1": 10, "n2": 20}, {"commission": 0.002}),
+    ("goog_micro_longonly_5_15_spread0005_finalize", "data/GOOG_MICRO.csv", "SmaCrossLongOnly",
+     {"n1": 5, "n2": 15}, {"spread": 0.0005, "finalize_trades": True}),
+    ("penny_decay_smacross_5_15_comm001", "data/PENNY_DECAY.csv", "SmaCross",
+     {"n1": 5, "n2": 15}, {"commission": 0.001}),
+    ("penny_decay_longonly_3_10_commtuple", "data/PENNY_DECAY.csv", "SmaCrossLongOnly",
+     {"n1": 3, "n2": 10}, {"commission": (0.5, 0.001)}),
+    ("goog_giga_smacross_10_20_cash10k", "data/GOOG_GIGA.csv", "SmaCross",
+     {"n1": 10, "n2": 20}, {"commission": 0.002}),
+    ("goog_giga_smacross_10_20_cash1e15_comm002", "data/GOOG_GIGA.csv", "SmaCross",
+     {"n1": 10, "n2": 20}, {"cash": 10**15, "commission": 0.002}),
+    ("goog_giga_longonly_5_15_cash1e15_margin05", "data/GOOG_GIGA.csv", "SmaCrossLongOnly",
+     {"n1": 5, "n2": 15}, {"cash": 10**15, "commission": 0.001, "margin": 0.5}),
+    ("flat_smacross_10_20", "data/FLAT.csv", "SmaCross", {"n1": 10, "n2": 20}, {}),
+    ("flat_jump_longonly_5_10", "data/FLAT_JUMP.csv", "SmaCrossLongOnly",
+     {"n1": 5, "n2": 10}, {}),
+    ("goog_vol0_smacross_10_20_comm002", "data/GOOG_VOL0.csv", "SmaCross",
+     {"n1": 10, "n2": 20}, {"commission": 0.002}),
+    ("goog_volgaps_longonly_5_15", "data/GOOG_VOLGAPS.csv", "SmaCrossLongOnly",
+     {"n1": 5, "n2": 15}, {}),
+    ("zero_stretch_smacross_5_20_comm001", "data/ZERO_STRETCH.csv", "SmaCross",
+     {"n1": 5, "n2": 20}, {"commission": 0.001}),
+    ("intraday_1day_smacross_5_20", "data/INTRADAY_1DAY.csv", "SmaCross",
+     {"n1": 5, "n2": 20}, {}),
+]
+
+
+def act(bar, op, **kw):
+    """One script action with the schema's defaults (see README.md)."""
+    if op in ("buy", "sell"):
+        a = {"bar": bar, "op": op, "size": None, "limit": None, "stop": None, "sl": None,
+             "tp": None, "tag": None}
+    else:
+        a = {"bar": bar, "op": op}
+    a.update(kw)
+    return a
+
+
+# Hand-written action lists: each isolates one numeric edge case.
+FLAT_ROUNDTRIPS = [
+    act(10, "buy"), act(30, "close", portion=1.0),
+    act(40, "sell", size=0.5), act(60, "close", portion=1.0),
+    act(70, "buy", size=0.3, limit=1.0, sl=0.99, tp=1.01, tag=1),  # limit == price: fills
+    act(71, "buy", size=10, stop=1.0, tag=2),                     # stop == price: fills
+    act(90, "trade_close", trade=0, portion=0.5),
+    act(100, "close", portion=1.0),
+    act(110, "sell", size=25, sl=1.02), act(111, "trade_tp", trade=0, rel=0.98),
+    act(130, "trade_close", trade=0, portion=1.0),
+    act(200, "buy", size=0.9), act(248, "sell", size=0.9),
+]
+
+EXTREME_SCRIPTS = [
+    # name, data, backtest kwargs, actions (a list) or (seed, n_actions, scale, units)
+    ("flat_script_hold_finalize", "data/FLAT.csv", {"finalize_trades": True},
+     [act(1, "buy")]),
+    ("flat_script_roundtrips_comm0", "data/FLAT.csv", {}, FLAT_ROUNDTRIPS),
+    ("flat_script_roundtrips_comm001", "data/FLAT.csv", {"commission": 0.001},
+     FLAT_ROUNDTRIPS),
+    ("flat_jump_script_long", "data/FLAT_JUMP.csv", {},
+     [act(50, "buy"), act(150, "close", portion=1.0)]),
+    ("flat_jump_script_short_sl_comm001", "data/FLAT_JUMP.csv", {"commission": 0.001},
+     [act(50, "sell", size=0.5, sl=1.05), act(150, "sell", size=0.5, tp=0.9)]),
+    ("goog_giga_script_cash10k", "data/GOOG_GIGA.csv", {},
+     [act(5, "buy"), act(6, "buy", size=1), act(7, "sell", size=0.5),
+      act(8, "buy", size=0.999, limit=0.99), act(9, "trade_close", trade=0, portion=1.0),
+      act(20, "sell", size=2, stop=0.98), act(21, "close", portion=1.0)]),
+    ("goog_giga_script_cash1e15", "data/GOOG_GIGA.csv",
+     {"cash": 10**15, "commission": 0.001, "finalize_trades": True}, (9105, 60, 1.0, (1, 200))),
+    ("goog_giga_script_cash1e15_bust", "data/GOOG_GIGA.csv",
+     {"cash": 10**15, "commission": 0.001, "finalize_trades": True}, (9101, 60, 1.0, (1, 200))),
+    ("goog_micro_script_commtuple", "data/GOOG_MICRO.csv",
+     {"commission": (2.0, 0.0005), "margin": 0.5}, (9102, 60, 1.0, (10**6, 10**9))),
+    ("penny_decay_script_spread", "data/PENNY_DECAY.csv",
+     {"spread": 0.0003, "hedging": True, "finalize_trades": True},
+     (9103, 50, 2.0, (10**8, 10**11))),
+    ("intraday_1day_script_finalize", "data/INTRADAY_1DAY.csv",
+     {"commission": 0.001, "finalize_trades": True},
+     [act(10, "buy", size=0.5), act(200, "sell", size=20, tp=0.99), act(300, "close", portion=0.5)]),
+    ("zero_stretch_script", "data/ZERO_STRETCH.csv", {},
+     [act(90, "buy", size=0.5), act(105, "buy", size=0.3, sl=0.98, tp=1.02),
+      act(130, "trade_close", trade=1, portion=1.0), act(140, "sell", size=10, limit=1.0),
+      act(170, "close", portion=1.0)]),
+]
+
+
+def extreme_script_actions(data_rel, spec):
+    if isinstance(spec, list):
+        return spec, None
+    seed, n_actions, scale, units = spec
+    rng = np.random.default_rng(seed)
+    n_bars = len(read_data(HERE / data_rel))
+    return gen_actions(rng, n_bars, n_actions, scale, units), seed
+
+
+def check_extremes(docs):
+    """What the extreme runs must show (asserted, so a change of data cannot drop a case)."""
+    s = {name: doc["stats"] for name, doc in docs.items()}
+    # Flat prices: no crossover, equity constant; Sharpe/Sortino/Calmar/Beta/Alpha are NaN.
+    for name in ("flat_smacross_10_20", "flat_script_hold_finalize",
+                 "flat_script_roundtrips_comm0"):
+        st = s[name]
+        assert st["Return [%]"] == 0 and st["Volatility (Ann.) [%]"] == 0, name
+        for k in ("Sharpe Ratio", "Sortino Ratio", "Calmar Ratio", "Beta", "Alpha [%]",
+                  "Avg. Drawdown [%]", "Max. Drawdown Duration"):
+            assert st[k] is None, (name, k, st[k])
+    assert s["flat_smacross_10_20"]["# Trades"] == 0
+    st = s["flat_script_roundtrips_comm0"]
+    assert st["# Trades"] >= 5 and st["Win Rate [%]"] == 0, st
+    for k in ("SQN", "Kelly Criterion", "Profit Factor"):
+        assert st[k] is None, (k, st[k])
+    st = s["flat_script_roundtrips_comm001"]
+    assert st["Beta"] is None and st["Return [%]"] < 0 and st["Max. Drawdown [%]"] < 0, st
+    # One jump up while long: no down period, Sortino +inf (serialized "inf").
+    assert s["flat_jump_script_long"]["Sortino Ratio"] == "inf", s["flat_jump_script_long"]
+    # One trading day of minute bars: a single resample bucket, so no period returns (Return
+    # (Ann.), Volatility, Sharpe, Sortino NaN) while CAGR over 6.5 hours explodes (1e19 %).
+    for name in ("intraday_1day_smacross_5_20", "intraday_1day_script_finalize"):
+        st = s[name]
+        assert st["CAGR [%]"] == "inf" or st["CAGR [%]"] > 1e3, (name, st["CAGR [%]"])
+        for k in ("Return (Ann.) [%]", "Volatility (Ann.) [%]", "Sharpe Ratio", "Sortino Ratio"):
+            assert st[k] is None, (name, k, st[k])
+    assert s["intraday_1day_smacross_5_20"]["# Trades"] > 5
+    # 1e12 prices and 10 000 cash: every order is cancelled, nothing trades.
+    for name in ("goog_giga_smacross_10_20_cash10k", "goog_giga_script_cash10k"):
+        assert s[name]["# Trades"] == 0 and s[name]["Equity Final [$]"] == 10000, name
+        w = docs[name]["warnings"]
+        assert w[0].startswith("Some prices are larger than initial cash value"), name
+        assert any("Broker canceled" in x for x in w), name
+    assert s["goog_giga_smacross_10_20_cash1e15_comm002"]["# Trades"] > 50
+    assert s["goog_giga_script_cash1e15"]["# Trades"] > 20
+    # A full-size short at 1e12 prices and 1e15 cash goes bust when GOOG doubles.
+    assert docs["goog_giga_script_cash1e15_bust"]["derived"]["out_of_money_bar"] == 94
+    # Equal SMAs (flat before the jump) are no crossover: nothing trades.
+    assert s["flat_jump_longonly_5_10"]["# Trades"] == 0
+    assert docs["flat_jump_longonly_5_10"]["derived"]["n_open_trades_at_end_not_in_stats"] == 0
+    assert s["goog_micro_smacross_10_20_comm002"]["# Trades"] > 50
+    # Volume 0 on every bar is accepted and trades normally (volume plays no part).
+    assert s["goog_vol0_smacross_10_20_comm002"]["# Trades"] > 10
+
+
+def repr_text(stats) -> str:
+    """``repr(stats)`` (backtesting.py's printed table) up to the ``_strategy`` line: without
+    ``_strategy``, ``_equity_curve``, ``_trades`` (several lines when empty) and ``dtype``, the
+    layout of ../reference/*.repr.txt."""
+    lines = repr(stats).splitlines()
+    return "\n".join(lines[:lines.index(next(x for x in lines if x.startswith("_strategy")))]) + "\n"
+
+
+def extreme_runs(manifest_runs, datasets):
+    for maker in EXTREME_DATA_MAKERS:
+        p = maker()
+        datasets[f"data/{p.name}"] = " ".join(
+            line.strip() for line in maker.__doc__.strip().split("\n\n")[0].splitlines())
+        print(f"wrote {p.relative_to(HERE)} ({len(read_data(p))} bars)")
+    docs = {}
+    for name, data_rel, strategy, params, kwargs in EXTREME_SMACROSS_RUNS:
+        doc, tcsv, ecsv, stats = run_one(name, data_rel, strategy, params, kwargs)
+        write_run(name, doc, tcsv, ecsv)
+        (RUNS_DIR / f"{name}.repr.txt").write_text(repr_text(stats))
+        docs[name] = doc
+        manifest_runs.append({"name": name, "data": data_rel, "kind": "smacross",
+                              "strategy": strategy, "params": params,
+                              "backtest_kwargs": doc["backtest_kwargs"], "script": None,
+                              "origin": "gen_fixtures.py (numeric extremes)"})
+        print(f"{name}: trades={stats['# Trades']} final={stats['Equity Final [$]']!r} "
+              f"warnings={len(doc['warnings'])}")
+    for name, data_rel, kwargs, spec in EXTREME_SCRIPTS:
+        acts, seed = extreme_script_actions(data_rel, spec)
+        script_rel = f"runs/{name}.script.json"
+        (HERE / script_rel).write_text(json.dumps(acts, indent=None, separators=(",", ":"))
+                                       .replace("},{", "},\n{") + "\n")
+        acts_back = json.loads((HERE / script_rel).read_text())
+        assert acts_back == acts
+        doc, tcsv, ecsv, stats = run_one(name, data_rel, "Script", {}, kwargs,
+                                         script_rel=script_rel, actions=acts_back)
+        write_run(name, doc, tcsv, ecsv)
+        (RUNS_DIR / f"{name}.repr.txt").write_text(repr_text(stats))
+        docs[name] = doc
+        entry = {"name": name, "data": data_rel, "kind": "script", "strategy": "Script",
+                 "params": {}, "backtest_kwargs": doc["backtest_kwargs"], "script": script_rel}
+        if seed is not None:
+            entry["seed"] = seed
+        entry.update({"n_actions": len(acts), "origin": "gen_fixtures.py (numeric extremes)"})
+        manifest_runs.append(entry)
+        print(f"{name}: actions={len(acts)} trades={stats['# Trades']} "
+              f"open={doc['derived']['n_open_trades_at_end_not_in_stats']} "
+              f"final={stats['Equity Final [$]']!r} results="
+              f"{dict(Counter(doc['derived']['action_results']))}")
+    check_extremes(docs)
+
+
+# ---------------------------------------------------------------------------------------------
 # Indicators
 # ---------------------------------------------------------------------------------------------
 
 def goog_indicators() -> pd.DataFrame:
-    df = read_data(DATA_DIR / "GOOG.csv")
+    return indicator_frame(read_data(DATA_DIR / "GOOG.csv"))
+
+
+def indicator_frame(df: pd.DataFrame) -> pd.DataFrame:
     C, H, L = df.Close, df.High, df.Low
     out = pd.DataFrame(index=df.index)
     out["sma_10"] = C.rolling(10).mean()
@@ -784,12 +1152,14 @@ def goog_indicators() -> pd.DataFrame:
     return out
 
 
-def write_indicators():
-    ind = goog_indicators()
+def write_indicators(ind=None, name="goog_indicators.csv"):
+    ind = goog_indicators() if ind is None else ind
     lines = ["Time," + ",".join(ind.columns)]
-    for t, row in zip(ind.index.strftime("%Y-%m-%d"), ind.itertuples(index=False)):
+    daily = (ind.index == ind.index.normalize()).all()
+    fmt = "%Y-%m-%d" if daily else "%Y-%m-%d %H:%M:%S"
+    for t, row in zip(ind.index.strftime(fmt), ind.itertuples(index=False)):
         lines.append(",".join([t] + ["" if math.isnan(x) else repr(float(x)) for x in row]))
-    path = IND_DIR / "goog_indicators.csv"
+    path = IND_DIR / name
     path.write_text("\n".join(lines) + "\n")
     back = pd.read_csv(path, index_col=0)
     for col in ind.columns:
@@ -912,14 +1282,23 @@ def main():
     missing = [k for k in REQUIRED_EVENTS if not coverage[k]]
     assert not missing, f"scripts do not exercise: {missing}"
 
+    extreme_runs(manifest_runs, datasets)
+
     ind_path = write_indicators()
     print(f"wrote {ind_path.relative_to(HERE)}")
+    extreme_indicators = {}
+    for data in EXTREME_INDICATOR_DATA:
+        ind = indicator_frame(read_data(DATA_DIR / f"{data}.csv"))
+        ind_path = write_indicators(ind, f"{data.lower()}_indicators.csv")
+        extreme_indicators[f"data/{data}.csv"] = str(ind_path.relative_to(HERE))
+        print(f"wrote {ind_path.relative_to(HERE)}")
 
     manifest = {
         "generator": "gen_fixtures.py",
         "versions": VERSIONS,
         "data_sets": datasets,
         "indicators": "indicators/goog_indicators.csv",
+        "extreme_indicators": extreme_indicators,
         "runs": manifest_runs,
         "script_coverage": table,
     }
