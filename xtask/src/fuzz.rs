@@ -79,7 +79,9 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<ExitCode> {
         let seeds = fuzz_dir.join("corpus").join(target);
         let before = files(&artifacts);
         eprintln!("fuzzing {target} for {} s ...", args.time);
+        let scratch = work.join("scratch").join(target);
         let mut cmd = cargo_fuzz(&fuzz_dir, &target_dir, &args.sanitizer, "run");
+        cmd.env("BT_FUZZ_SCRATCH", &scratch);
         cmd.arg(target).arg(&corpus).arg(&seeds).arg("--").args([
             format!("-max_total_time={}", args.time),
             "-timeout=20".to_owned(),
@@ -97,6 +99,7 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<ExitCode> {
             .stderr(Stdio::piped())
             .output()
             .with_context(|| format!("running `cargo fuzz run {target}`"))?;
+        tools::remove_dir(&scratch)?;
         let log = String::from_utf8_lossy(&out.stderr);
         let log_path = work.join(format!("{target}.log"));
         std::fs::write(&log_path, log.as_bytes())
@@ -134,9 +137,11 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<ExitCode> {
     for o in crashed {
         for a in &o.artifacts {
             eprintln!(
-                "error: {} found a crash: {}\n  reproduce: cargo fuzz run --fuzz-dir xtask/fuzz --features libfuzzer {} {}\n  then fix it and keep the input as xtask/fuzz/regressions/{}/<what-it-found>",
+                "error: {} found a crash: {}\n  reproduce: RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir xtask/fuzz --features libfuzzer --sanitizer {} --codegen-units 16 --target-dir {} {} {}\n  then fix it and keep the input as xtask/fuzz/regressions/{}/<what-it-found>",
                 o.target,
                 a.display(),
+                args.sanitizer,
+                target_dir.display(),
                 o.target,
                 a.display(),
                 o.target

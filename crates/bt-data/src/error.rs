@@ -69,8 +69,8 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
     },
-    /// Any other I/O error.
-    #[error("{}: cannot {action}: {source}", path.display())]
+    /// Any other I/O error, and every error while writing.
+    #[error("{}: cannot {action}{}: {source}", path.display(), io_hint(action))]
     Io {
         /// The file.
         path: PathBuf,
@@ -412,21 +412,34 @@ impl DataError {
         }
     }
 
-    /// Maps an I/O error on `path` to the dedicated variants (not found, directory,
-    /// permission) or to [`DataError::Io`].
     /// Whether the error happened while writing (disk full, permissions), not reading input.
     pub fn is_write(&self) -> bool {
         matches!(self, DataError::Io { action: "write", .. } | DataError::ParquetWrite { .. })
     }
 
+    /// Maps an I/O error on `path`: when reading, to the dedicated variants (not found,
+    /// directory, permission) or to [`DataError::Io`]; when writing, always to
+    /// [`DataError::Io`], whose message then says what to check.
     pub(crate) fn io(path: &std::path::Path, action: &'static str, e: std::io::Error) -> Self {
         let path = path.to_path_buf();
+        if action == "write" {
+            return DataError::Io { path, action, source: e };
+        }
         match e.kind() {
             std::io::ErrorKind::NotFound => DataError::NotFound { path },
             std::io::ErrorKind::IsADirectory => DataError::IsDirectory { path },
             std::io::ErrorKind::PermissionDenied => DataError::PermissionDenied { path },
             _ => DataError::Io { path, action, source: e },
         }
+    }
+}
+
+/// What to check after a failed write (a read error's variant says it itself).
+fn io_hint(action: &str) -> &'static str {
+    if action == "write" {
+        " (check that the directory exists and is writable, and that the disk has free space)"
+    } else {
+        ""
     }
 }
 

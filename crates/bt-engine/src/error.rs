@@ -62,6 +62,22 @@ pub enum EngineError {
         /// How many there are.
         len: usize,
     },
+    /// Equity left the range of f64: positions worth more than ~1e308 (huge cash with a tiny
+    /// margin, or prices and sizes at the edge of f64). backtesting.py fails on such sizes too
+    /// (`int(inf)`); bt stops rather than report NaN statistics.
+    #[error(
+        "bar {bar}: equity is {equity}: position values overflow f64 (cash {cash}, margin {margin}): lower the cash or raise the margin"
+    )]
+    Overflow {
+        /// Bar index.
+        bar: usize,
+        /// The non-finite equity.
+        equity: f64,
+        /// Starting cash of the run.
+        cash: f64,
+        /// Margin of the run.
+        margin: f64,
+    },
     /// The strategy could not be initialised (e.g. a period longer than the data).
     #[error("strategy init failed: {0}")]
     Init(String),

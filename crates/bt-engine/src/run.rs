@@ -67,6 +67,7 @@ pub fn run<O: EquityObserver + ?Sized>(
             final_equity = 0.0;
             break;
         };
+        check_finite(i, equity, config)?;
         final_equity = equity;
         let finalizing_last = config.finalize_trades && i == n - 1;
         if !finalizing_last {
@@ -82,7 +83,10 @@ pub fn run<O: EquityObserver + ?Sized>(
             broker.close_trade_order(t, 1.0);
         }
         final_equity = match broker.next(n - 1) {
-            Some(equity) => equity,
+            Some(equity) => {
+                check_finite(n - 1, equity, config)?;
+                equity
+            }
             None => {
                 bust_bar = Some(n - 1);
                 0.0
@@ -101,4 +105,13 @@ pub fn run<O: EquityObserver + ?Sized>(
         cancelled_orders: broker.cancelled_orders,
         bar_steps,
     })
+}
+
+/// Equity that is NaN or infinite would turn every statistic into NaN without a word: stop.
+fn check_finite(bar: usize, equity: f64, config: &BacktestConfig) -> Result<(), EngineError> {
+    if equity.is_finite() {
+        Ok(())
+    } else {
+        Err(EngineError::Overflow { bar, equity, cash: config.cash, margin: config.margin })
+    }
 }

@@ -17,10 +17,16 @@
 //!
 //! This crate is test tooling: nothing depends on it.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 use std::{
     io::Write as _,
     path::{Path, PathBuf},
-    sync::OnceLock,
+    sync::{
+        OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use arbitrary::{Arbitrary, Unstructured};
@@ -40,23 +46,47 @@ pub const TARGETS: [(&str, Target); 4] =
 /// Queues with more simulations than this are only validated, not expanded.
 const MAX_EXPANDED: u64 = 2_000;
 
-/// A private scratch directory (tmpfs when there is one), with `data.csv` for queues to name.
-fn scratch() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let base = Path::new("/dev/shm");
-        let base = if base.is_dir() { base.to_path_buf() } else { std::env::temp_dir() };
-        let dir = base.join(format!("bt-fuzz-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("create the fuzz scratch directory");
-        std::fs::write(
-            dir.join("data.csv"),
-            "Date,Open,High,Low,Close,Volume\n\
-             2024-01-01,10,11,9,10.5,100\n2024-01-02,10.5,12,10,11,100\n\
-             2024-01-03,11,11.5,10,10.2,100\n2024-01-04,10.2,10.8,9.5,10.6,100\n",
-        )
-        .expect("write the fuzz data file");
-        dir
-    })
+/// A scratch directory per thread (the replay test runs targets on parallel threads), with
+/// `data.csv` for queues to name. Under `BT_FUZZ_SCRATCH` when set (`cargo xtask fuzz` sets it
+/// and removes it afterwards: libFuzzer exits without running destructors), else in tmpfs or
+/// the temporary directory, removed when the thread ends.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+thread_local! {
+    static SCRATCH: Scratch = Scratch(make_scratch());
+}
+
+fn make_scratch() -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let base = match std::env::var_os("BT_FUZZ_SCRATCH") {
+        Some(dir) => PathBuf::from(dir),
+        None if Path::new("/dev/shm").is_dir() => PathBuf::from("/dev/shm"),
+        None => std::env::temp_dir(),
+    };
+    let dir = base.join(format!(
+        "bt-fuzz-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("create the fuzz scratch directory");
+    std::fs::write(
+        dir.join("data.csv"),
+        "Date,Open,High,Low,Close,Volume\n\
+         2024-01-01,10,11,9,10.5,100\n2024-01-02,10.5,12,10,11,100\n\
+         2024-01-03,11,11.5,10,10.2,100\n2024-01-04,10.2,10.8,9.5,10.6,100\n",
+    )
+    .expect("write the fuzz data file");
+    dir
+}
+
+fn scratch() -> PathBuf {
+    SCRATCH.with(|s| s.0.clone())
 }
 
 /// Writes `data` to a scratch file named `name` and returns its path.
@@ -85,7 +115,7 @@ fn registry() -> &'static Registry {
 pub fn queue(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let base = scratch();
-    let Ok(queue) = Queue::from_str(text, base, "fuzz.ron") else { return };
+    let Ok(queue) = Queue::from_str(text, &base, "fuzz.ron") else { return };
     let catalog = Catalog(registry());
     // Messages are rendered too: formatting must not panic either.
     if let Err(e) = queue.validate(&catalog) {
@@ -104,8 +134,8 @@ pub fn queue(data: &[u8]) {
     ids.dedup();
     assert_eq!(ids.len(), specs.len(), "a validated queue yields duplicate ids");
 
-    let expanded = bt_queue::expand(&queue, base, &[]);
-    let again = Queue::from_str(&expanded, base, "expanded.ron")
+    let expanded = bt_queue::expand(&queue, &base, &[]);
+    let again = Queue::from_str(&expanded, &base, "expanded.ron")
         .unwrap_or_else(|e| panic!("the expanded queue does not parse: {e}\n{expanded}"));
     if let Err(e) = again.validate(&catalog) {
         panic!("the expanded queue does not validate: {e}\n{expanded}");
@@ -303,7 +333,7 @@ struct BarsInput {
 
 #[derive(Debug, Arbitrary)]
 struct BarInput {
-    /// Close-to-close move in 1/4096ths (0 gives flat stretches).
+    /// Close-to-close move in 1/65536ths, up to +-50 % (0 gives flat stretches).
     change: i16,
     /// Open relative to the previous close, in 1/4096ths.
     gap: i8,
@@ -420,7 +450,7 @@ impl BarsInput {
         let mut prev = 100.0 * scale;
         for (i, b) in self.bars[..n].iter().enumerate() {
             let o = prev * (1.0 + f64::from(b.gap) / 4096.0);
-            let c = (prev * (1.0 + f64::from(b.change) / 4096.0)).max(scale * 1e-3);
+            let c = (prev * (1.0 + f64::from(b.change) / 65536.0)).max(scale * 1e-3);
             let h = o.max(c) * (1.0 + f64::from(b.up) / 4096.0);
             let l = o.min(c) * (1.0 - f64::from(b.down) / 4096.0);
             ts.push(1_600_000_000_000_000_000 + i as i64 * step);
@@ -484,7 +514,9 @@ pub fn backtest(data: &[u8]) {
         assert!(first.is_err(), "an invalid config ran: {config:?}");
         return;
     }
-    let (result, stats, curve) = first.unwrap_or_else(|e| panic!("valid inputs failed: {e}"));
+    // A clean error is a fine outcome (a period longer than the data, sizes that overflow f64);
+    // a panic or a NaN result is not.
+    let Ok((result, stats, curve)) = first else { return };
     assert_eq!(curve.len(), bars.len(), "the equity stream skipped bars");
     assert!(curve.iter().all(|e| e.is_finite()), "non-finite equity: {curve:?}");
     let again = run(registry.build(name, &params).expect("built once, builds again"))

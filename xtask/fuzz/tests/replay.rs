@@ -23,7 +23,9 @@ fn replay(kind: &str, min_files: usize) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut total = 0;
     for (name, target) in bt_fuzz::TARGETS {
-        let inputs = files(&root.join(kind).join(name));
+        let dir = root.join(kind).join(name);
+        assert!(dir.is_dir(), "{} is missing: every target has one", dir.display());
+        let inputs = files(&dir);
         for input in &inputs {
             let data = std::fs::read(input).expect("readable input");
             let outcome = std::panic::catch_unwind(|| target(&data));

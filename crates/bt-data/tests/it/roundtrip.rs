@@ -57,8 +57,14 @@ fn save_rejects_unknown_extensions_and_overwrites_atomically() {
     bt_data::save(&bars, &p).unwrap();
     assert_eq!(bt_data::load(&p).unwrap(), bars);
     // Writing into a missing directory fails with a named path and leaves nothing behind.
+    // The message says what to check, not "file not found" as for an input.
     let e = bt_data::save(&bars, &dir.path().join("missing/x.csv")).unwrap_err();
-    assert!(matches!(e, bt_data::DataError::NotFound { .. }), "{e:?}");
+    assert!(matches!(e, bt_data::DataError::Io { action: "write", .. }) && e.is_write(), "{e:?}");
+    let message = e.to_string();
+    assert!(
+        message.contains("missing/x.csv: cannot write (check that the directory exists"),
+        "{message}"
+    );
 }
 
 #[test]

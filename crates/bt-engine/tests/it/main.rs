@@ -6,5 +6,6 @@
 mod arb;
 mod coverage;
 mod fills;
+mod findings;
 mod harness;
 mod props;
