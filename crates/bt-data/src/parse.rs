@@ -66,7 +66,7 @@ pub(crate) enum TextTime {
 pub(crate) fn expected(kind: TextTime) -> &'static str {
     match kind {
         TextTime::Iso => {
-            "an ISO date or date-time like the first row (2024-01-02, 2024-01-02 09:30:00, 2024-01-02T09:30:00.5+01:00)"
+            "an ISO date or date-time like the first row (2024-01-02, 2024-01-02 09:30:00, 2024-01-02T09:30:00.5+01:00), between 1677-09-22 and 2262-04-11 (nanosecond timestamps)"
         }
         TextTime::Epoch => "an integer Unix epoch like the first row (seconds or milliseconds)",
     }
@@ -150,7 +150,9 @@ pub(crate) fn parse_iso_fast(s: &str) -> Option<i64> {
         if !(1..=12).contains(&m) || d == 0 || d > days_in_month(i64::from(y), m) {
             return None;
         }
-        let day_ns = days_from_civil(i64::from(y), m, d) * NANOS_PER_DAY;
+        // i64 nanoseconds span 1677-09-21 to 2262-04-11: other years overflow (fuzzing found
+        // year 0004 wrapping around silently in release builds).
+        let day_ns = days_from_civil(i64::from(y), m, d).checked_mul(NANOS_PER_DAY)?;
         if b.len() == 10 {
             return Some(day_ns);
         }
@@ -158,7 +160,7 @@ pub(crate) fn parse_iso_fast(s: &str) -> Option<i64> {
             let (hh, mm, ss) = (two(b, 11)?, two(b, 14)?, two(b, 17)?);
             if hh < 24 && mm < 60 && ss < 60 {
                 let secs = i64::from(hh * 3600 + mm * 60 + ss);
-                return Some(day_ns + secs * NANOS_PER_SEC);
+                return day_ns.checked_add(secs * NANOS_PER_SEC);
             }
         }
     }
@@ -223,6 +225,13 @@ mod tests {
         }
         for bad in ["2023-02-29", "2024-13-01", "2024-00-10", "2024-01-01 24:00:00", "2024-1-01"] {
             assert_eq!(parse_iso_fast(bad), None, "{bad}");
+        }
+        // Outside i64 nanoseconds (1677-09-21 .. 2262-04-11): None, as the general parser.
+        for far in
+            ["0004-08-19", "1677-09-20", "2262-04-12", "9999-12-31 23:59:59", "2262-04-11 23:59:59"]
+        {
+            assert_eq!(parse_iso_fast(far), None, "{far}");
+            assert_eq!(parse_iso(far), None, "{far}");
         }
         // Layouts outside the fast path still parse.
         assert_eq!(
