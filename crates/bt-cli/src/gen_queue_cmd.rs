@@ -8,14 +8,13 @@ use std::{
     process::ExitCode,
 };
 
-use anyhow::Context as _;
 use bt_domain::{Interval, Params};
 use bt_queue::{
     ConfigOverrides, Queue, QueueBuilder, Sampling, SimulationDef, StrategyCatalog, SweepDef,
     SyntheticSpec, parse_grid_arg, parse_param_arg,
 };
 
-use crate::BadInput;
+use crate::{BadInput, WriteError};
 
 /// Name of the data set `--synthetic-bars` adds.
 const SYNTHETIC: &str = "synthetic";
@@ -123,24 +122,15 @@ pub fn run(args: GenQueueArgs, catalog: &dyn StrategyCatalog) -> anyhow::Result<
     let display = args.out.display().to_string();
     let queue = Queue::from_str(&text, &out_dir, &display)?;
     queue.validate(catalog)?;
-    write_atomic(&args.out, &text).with_context(|| {
-        format!("cannot write {display}: check that the directory exists, is writable and has free space")
-    })?;
+    // Through a synced temporary file and a rename: a full disk leaves the old file (or none),
+    // never a half-written queue.
+    bt_executor::write_atomic(&args.out, text.as_bytes()).map_err(WriteError::at(
+        &args.out,
+        "-o",
+        "run `bt gen-queue` again",
+    ))?;
     writeln!(std::io::stdout().lock(), "wrote {} simulations to {display}", queue.len())?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes through a temporary file and a rename: a full disk leaves the old file (or none), never
-/// a half-written queue.
-fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        // Best effort: the write error matters more than a failed cleanup.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 fn expand(source: &Path, out_dir: &Path, catalog: &dyn StrategyCatalog) -> anyhow::Result<String> {

@@ -1,9 +1,12 @@
 //! `bt`: the command-line tool of the bt backtesting workbench. Thin glue: it parses arguments,
 //! wires the library crates together and prints; the work happens in the crates.
 //!
-//! Exit codes: 0 success, 1 internal or runtime failure (e.g. the disk filled up during a run),
-//! 2 bad input (data, queue, parameters, flags, an output directory that cannot be written),
-//! 3 a run finished with failed simulations, 130 interrupted.
+//! Exit codes: 0 success, 1 internal or runtime failure (a write that failed for space: a full
+//! disk, a quota, a file size limit; free space and retry), 2 bad input (data, queue,
+//! parameters, flags, an output path that cannot be used: no permission, not a directory, a
+//! read-only file system), 3 a run finished with failed simulations, 130 interrupted. The
+//! output rule is the same for every command that writes (run, merge, gen-queue, report,
+//! data generate/convert): see [`exit_code`].
 
 mod backtest_cmd;
 mod data_cmd;
@@ -18,7 +21,7 @@ mod sim;
 mod slurm_cmd;
 mod test_strategies;
 
-use std::{io::Write, process::ExitCode};
+use std::{io::Write, path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +36,55 @@ impl std::fmt::Display for BadInput {
 }
 
 impl std::error::Error for BadInput {}
+
+/// A file or directory the user chose (`--out`, `-o`) could not be created or written. The OS
+/// error decides the advice and the exit code: a path that cannot be used
+/// ([`bt_executor::unusable_output`]: no permission, not a directory...) is 2, choose another
+/// path; a write that failed for space (or another runtime cause) is 1, free space and retry.
+#[derive(Debug)]
+pub struct WriteError {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// The OS error.
+    pub source: std::io::Error,
+    /// The option that named the path: `--out`, `-o`.
+    pub option: &'static str,
+    /// What to do once there is space, e.g. "run `bt merge` again".
+    pub retry: &'static str,
+}
+
+impl WriteError {
+    /// Wraps an I/O error on `path` (for `map_err`).
+    pub fn at(
+        path: impl Into<PathBuf>,
+        option: &'static str,
+        retry: &'static str,
+    ) -> impl FnOnce(std::io::Error) -> WriteError {
+        let path = path.into();
+        move |source| WriteError { path, source, option, retry }
+    }
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write {}: {}: ", self.path.display(), self.source)?;
+        if bt_executor::unusable_output(self.source.kind()) {
+            write!(
+                f,
+                "choose another {}, or make sure its directory exists and is writable",
+                self.option
+            )
+        } else {
+            write!(f, "free disk space, then {}", self.retry)
+        }
+    }
+}
+
+impl std::error::Error for WriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -171,21 +223,35 @@ fn init_logging(verbose: u8, quiet: bool) {
     registry.init();
 }
 
-/// The error chain joined with ": " like `{:#}`, skipping a cause whose text the message already
-/// quotes (thiserror messages embed their `source`: "cannot write X: No space left on device").
+/// The error chain joined with ": " like `{:#}`, skipping a cause its parent's message already
+/// quotes: thiserror messages embed their `source` ("cannot write X: No space left on device
+/// (os error 28): free disk space..."). Only the parent's own message counts, and only as a
+/// whole ": "-separated part of it, so a short cause that merely occurs in a path or in an
+/// earlier message is still printed.
 fn render_error(err: &anyhow::Error) -> String {
     let mut text = String::new();
+    let mut parent = String::new();
     for cause in err.chain() {
         let message = cause.to_string();
-        if text.contains(&message) {
-            continue;
+        if !message.is_empty() && !quotes(&parent, &message) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&message);
         }
-        if !text.is_empty() {
-            text.push_str(": ");
-        }
-        text.push_str(&message);
+        parent = message;
     }
     text
+}
+
+/// Whether `message` is a whole part of `parent`: all of it, or a part that starts the text or
+/// follows ": ", and ends the text or is followed by ':' or ';'.
+fn quotes(parent: &str, message: &str) -> bool {
+    parent.match_indices(message).any(|(at, _)| {
+        let (before, after) = (&parent[..at], &parent[at + message.len()..]);
+        (before.is_empty() || before.ends_with(": "))
+            && (after.is_empty() || after.starts_with(':') || after.starts_with(';'))
+    })
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -195,23 +261,114 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// 2 when the cause is the user's input, 1 for internal and runtime failures (a write that
-/// failed mid-run, e.g. a full disk: the run directory is resumable).
+/// 2 when the cause is the user's input, 1 for internal and runtime failures. The first link of
+/// the chain these rules know decides.
+///
+/// One rule for every output (run, merge, gen-queue, report, data generate/convert): a path
+/// that cannot be created or opened because of permissions, a regular file or a directory in
+/// the way, or a read-only file system ([`bt_executor::unusable_output`]) is 2, the user must
+/// choose another path; a write that failed for space (full disk, quota, file size limit) is 1,
+/// the same command works once there is room (`bt run` mid-run: `--resume`).
 fn exit_code(err: &anyhow::Error) -> u8 {
-    let bad_input = err.chain().any(|e| {
-        e.is::<BadInput>()
-            || e.downcast_ref::<bt_data::DataError>().is_some_and(|e| !e.is_write())
+    use bt_executor::ExecError;
+    let by_kind = |e: &std::io::Error| if bt_executor::unusable_output(e.kind()) { 2 } else { 1 };
+    for e in err.chain() {
+        let code = if e.is::<BadInput>()
             || e.is::<bt_queue::QueueError>()
             || e.is::<bt_strategies::StrategyError>()
             || e.is::<bt_engine::EngineError>()
-            || e.downcast_ref::<bt_executor::ExecError>().is_some_and(|e| {
-                !matches!(
-                    e,
-                    bt_executor::ExecError::Io { .. }
-                        | bt_executor::ExecError::Write { .. }
-                        | bt_executor::ExecError::Pool { .. }
-                )
-            })
-    });
-    if bad_input { 2 } else { 1 }
+        {
+            2
+        } else if let Some(w) = e.downcast_ref::<WriteError>() {
+            by_kind(&w.source)
+        } else if let Some(d) = e.downcast_ref::<bt_data::DataError>() {
+            match d {
+                bt_data::DataError::Io { source, .. } if d.is_write() => by_kind(source),
+                // A Parquet writer's failure carries no OS error: most often a full disk.
+                _ if d.is_write() => 1,
+                _ => 2,
+            }
+        } else if let Some(x) = e.downcast_ref::<ExecError>() {
+            // The executor already sorted its write failures by the OS error: OutDir is an
+            // unusable path, Write a failed write of a resumable run.
+            match x {
+                ExecError::Io { .. } | ExecError::Write { .. } | ExecError::Pool { .. } => 1,
+                _ => 2,
+            }
+        } else if let Some(bt_report::ReportError::Io { source, .. }) = e.downcast_ref() {
+            by_kind(source)
+        } else {
+            continue;
+        };
+        return code;
+    }
+    1
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error, ErrorKind};
+
+    use super::*;
+
+    #[test]
+    fn render_error_keeps_a_short_cause_that_only_occurs_elsewhere() {
+        // The cause's text is in a path and in an earlier message, not quoted by its parent.
+        let err = anyhow::Error::new(Error::other("denied"))
+            .context("reading denied.csv")
+            .context("step: denied: x");
+        assert_eq!(render_error(&err), "step: denied: x: reading denied.csv: denied");
+    }
+
+    #[test]
+    fn render_error_prints_a_quoted_source_once() {
+        let full = || Error::from(ErrorKind::StorageFull);
+        let os = full().to_string();
+        // The source in the middle (before a hint) and at the end of the parent's message.
+        let write =
+            bt_executor::ExecError::Write { path: "out/results.jsonl".into(), source: full() };
+        let text = render_error(&anyhow::Error::new(write).context("running q.ron"));
+        assert_eq!(text.matches(&os).count(), 1, "{text}");
+        assert!(text.starts_with("running q.ron: cannot write out/results.jsonl: "), "{text}");
+        let at_end = anyhow::Error::new(Error::other("boom")).context("x: boom");
+        assert_eq!(render_error(&at_end), "x: boom");
+        let mine = WriteError::at("q.ron", "-o", "run it again")(full());
+        let text = render_error(&anyhow::Error::new(mine));
+        assert_eq!(text, format!("cannot write q.ron: {os}: free disk space, then run it again"));
+    }
+
+    #[test]
+    fn an_unusable_output_path_is_exit_2_and_a_full_disk_exit_1_for_every_writer() {
+        let unusable = [
+            ErrorKind::PermissionDenied,
+            ErrorKind::NotADirectory,
+            ErrorKind::IsADirectory,
+            ErrorKind::ReadOnlyFilesystem,
+        ];
+        let space = [ErrorKind::StorageFull, ErrorKind::QuotaExceeded, ErrorKind::FileTooLarge];
+        for (kinds, want) in [(&unusable[..], 2), (&space[..], 1)] {
+            for &kind in kinds {
+                let errors: Vec<anyhow::Error> = vec![
+                    WriteError::at("q.ron", "-o", "retry")(kind.into()).into(),
+                    anyhow::Error::new(bt_report::ReportError::Io {
+                        path: "r/report.html".into(),
+                        source: kind.into(),
+                    })
+                    .context("writing the report into r"),
+                    bt_data::DataError::Io {
+                        path: "g.csv".into(),
+                        action: "write",
+                        source: kind.into(),
+                    }
+                    .into(),
+                ];
+                for err in errors {
+                    assert_eq!(exit_code(&err), want, "{kind:?}: {err:#}");
+                }
+            }
+        }
+        let bad = anyhow::Error::new(BadInput("x".into())).context("while doing y");
+        assert_eq!(exit_code(&bad), 2);
+        assert_eq!(exit_code(&anyhow::anyhow!("internal")), 1);
+    }
 }

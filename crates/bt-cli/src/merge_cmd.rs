@@ -1,18 +1,25 @@
 //! `bt merge`: shard run directories -> one run directory.
 
-use std::{collections::BTreeMap, io::Write, path::PathBuf, process::ExitCode};
+use std::{
+    collections::BTreeMap,
+    ffi::OsString,
+    io::Write,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use bt_domain::RunInfo;
-use bt_executor::{RunDir, encode_record, read_results, run_info_from_json};
+use bt_executor::{Counts, ExecError, RunDir, encode_record, read_results, run_info_from_json};
 use bt_queue::Queue;
 
-use crate::BadInput;
+use crate::{BadInput, WriteError};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:
   bt merge runs/big-0 runs/big-1 runs/big-2 runs/big-3 --out runs/big
 
-The merged summary.csv is byte-identical to a one-machine `bt run` of the whole queue.")]
+The merged summary.csv is byte-identical to a one-machine `bt run` of the whole queue.
+A merge that fails (a full disk...) removes what it wrote: run the same command again.")]
 pub struct MergeArgs {
     /// Shard run directories.
     #[arg(required = true)]
@@ -119,13 +126,12 @@ pub fn run(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         .into());
     }
 
+    // Read before anything is written: a data error then leaves --out as it was.
+    let datasets = if args.no_report { None } else { Some(crate::sim::load_datasets(&queue)?) };
+
     let dir = RunDir::new(&args.out);
-    std::fs::create_dir_all(&dir.path).map_err(|e| {
-        BadInput(format!(
-            "cannot write {}: {e}: choose another --out, or make it a writable directory",
-            dir.path.display()
-        ))
-    })?;
+    let created = !dir.path.exists();
+    std::fs::create_dir_all(&dir.path).map_err(WriteError::at(&dir.path, "--out", RETRY))?;
     if std::fs::metadata(dir.results()).is_ok_and(|m| m.len() > 0) {
         return Err(BadInput(format!(
             "{} already holds results: choose another --out",
@@ -133,18 +139,9 @@ pub fn run(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
-    let tmp = dir.results().with_extension("jsonl.tmp");
-    if let Err(e) = std::fs::write(&tmp, lines).and_then(|()| std::fs::rename(&tmp, dir.results()))
-    {
-        let _ = std::fs::remove_file(&tmp);
-        anyhow::bail!(
-            "cannot write {}: {e}: free disk space (or fix the permissions) and merge again",
-            dir.results().display()
-        );
-    }
-    let counts = bt_executor::finalize(&dir)?;
+    let before = entries(&dir.path).map_err(WriteError::at(&dir.path, "--out", RETRY))?;
     let first = &infos[0].1;
-    let info = RunInfo {
+    let mut info = RunInfo {
         bt_version: env!("CARGO_PKG_VERSION").into(),
         queue: first.queue.clone(),
         queue_hash: hash,
@@ -152,12 +149,28 @@ pub fn run(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         threads: infos.iter().map(|(_, i)| i.threads).max().unwrap_or(1),
         wall_time_s: infos.iter().map(|(_, i)| i.wall_time_s).fold(0.0, f64::max),
         total: queue.len(),
-        ok: counts.ok,
-        failed: counts.failed,
+        ok: 0,
+        failed: 0,
         shard: None,
         datasets: first.datasets.clone(),
     };
-    dir.write_run_json(&info, if missing.is_empty() { "complete" } else { "partial" })?;
+    let status = if missing.is_empty() { "complete" } else { "partial" };
+    let mut written = Vec::new();
+    let counts = match publish(&dir, &lines, &mut info, status, datasets.as_ref(), &mut written) {
+        Ok(counts) => counts,
+        Err(err) => {
+            undo(&dir.path, &before, &written, created);
+            // A WriteError already says to run `bt merge` again.
+            return Err(if err.is::<WriteError>() {
+                err
+            } else {
+                err.context(format!(
+                    "bt merge failed and was undone ({} holds no merged run): fix this, then {RETRY}",
+                    dir.path.display()
+                ))
+            });
+        }
+    };
     writeln!(
         out,
         "merged {} shard(s): {} simulations ({} ok, {} failed) -> {}",
@@ -173,15 +186,84 @@ pub fn run(args: MergeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             writeln!(out, "  {id}")?;
         }
     }
-    if !args.no_report {
-        crate::report_run::write_for_run(
-            &crate::report_run::default_args(&args.out, "sharpe_ratio", 10),
-            &crate::sim::load_datasets(&queue)?,
-        )?;
-    }
     Ok(if counts.failed > 0 {
         ExitCode::from(crate::run_cmd::EXIT_SOME_FAILED)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What to do after freeing space: a failed merge leaves nothing behind.
+const RETRY: &str = "run `bt merge` again";
+
+/// Writes the merged run into `dir`: results.jsonl, summary.csv, run.json (`info` gets the
+/// counts), then the report unless `datasets` is `None`. Every file written is pushed to
+/// `written`, for [`undo`].
+fn publish(
+    dir: &RunDir,
+    lines: &str,
+    info: &mut RunInfo,
+    status: &str,
+    datasets: Option<&BTreeMap<String, crate::sim::Prepared>>,
+    written: &mut Vec<PathBuf>,
+) -> anyhow::Result<Counts> {
+    let results = dir.results();
+    bt_executor::write_atomic(&results, lines.as_bytes())
+        .map_err(WriteError::at(&results, "--out", RETRY))?;
+    written.push(results);
+    let counts = bt_executor::finalize(dir).map_err(rerun)?;
+    written.push(dir.summary());
+    info.ok = counts.ok;
+    info.failed = counts.failed;
+    dir.write_run_json(info, status).map_err(rerun)?;
+    written.push(dir.run_json());
+    if let Some(datasets) = datasets {
+        crate::report_run::write_for_run(
+            &crate::report_run::default_args(&dir.path, "sharpe_ratio", 10),
+            datasets,
+        )?;
+    }
+    Ok(counts)
+}
+
+/// A failed write of the executor's helpers says "--resume", which merge does not have.
+fn rerun(e: ExecError) -> anyhow::Error {
+    match e {
+        ExecError::Write { path, source } | ExecError::OutDir { path, source } => {
+            WriteError { path, source, option: "--out", retry: RETRY }.into()
+        }
+        e => e.into(),
+    }
+}
+
+/// Names in `dir`, sorted.
+fn entries(dir: &Path) -> std::io::Result<Vec<OsString>> {
+    let mut names = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    names.sort();
+    Ok(names)
+}
+
+/// Removes what a failed merge wrote into `dir`, so the same `bt merge` can simply run again:
+/// the run files it wrote, every entry that was not there `before` (report files, temporary
+/// files), and `dir` itself if the merge created it. Best effort: the merge's error matters
+/// more than a failed cleanup.
+fn undo(dir: &Path, before: &[OsString], written: &[PathBuf], created: bool) {
+    for path in written {
+        let _ = std::fs::remove_file(path);
+    }
+    for name in entries(dir).unwrap_or_default() {
+        if before.binary_search(&name).is_err() {
+            let path = dir.join(&name);
+            let _ = if path.is_dir() && !path.is_symlink() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
+    if created {
+        let _ = std::fs::remove_dir(dir);
+    }
 }

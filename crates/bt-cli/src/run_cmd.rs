@@ -35,8 +35,9 @@ pub const EXIT_INTERRUPTED: u8 = 130;
   bt run big.ron --check                              # validate only
 
 Exit codes: 0 all simulations ran, 3 some failed (see summary.csv), 2 bad input (or an
---out that cannot be written), 130 interrupted (resume with --resume), 1 internal error or a
-write that failed mid-run (disk full: free space, then --resume).")]
+--out that cannot be used: no permission, not a directory, read-only), 130 interrupted
+(resume with --resume), 1 internal error or a write that failed for space (disk full,
+quota, file size limit: free space, then --resume).")]
 pub struct RunArgs {
     /// The queue file (RON, see docs/queue-format.md).
     pub queue: PathBuf,

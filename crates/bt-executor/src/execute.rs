@@ -105,10 +105,12 @@ impl std::fmt::Debug for dyn Progress + '_ {
 /// order, byte-identical whatever the mode, thread count or interruptions) and `run.json` are
 /// written atomically. Failing or panicking simulations are recorded and the rest go on.
 ///
-/// A directory that cannot be written before anything ran is [`ExecError::OutDir`]. A failed
-/// write during the run (disk full) stops it after the simulations in flight and returns
-/// [`ExecError::Write`]: `results.jsonl` then holds only complete lines, no `summary.csv` is
-/// written and `run.json` still says "running", so `--resume` finishes the run later.
+/// A directory whose path cannot be used (permissions, not a directory...) is
+/// [`ExecError::OutDir`], found before anything ran. A failed write for another reason (disk
+/// full), before or during the run, is [`ExecError::Write`]; during the run it stops the run
+/// after the simulations in flight: `results.jsonl` then holds only complete lines, there is no
+/// `summary.csv` (a stale one is removed before the first result is appended) and `run.json`
+/// still says "running", so `--resume` finishes the run later.
 pub fn execute<S: Simulator>(
     specs: impl Iterator<Item = SimSpec> + Send,
     total: u64,
@@ -119,7 +121,7 @@ pub fn execute<S: Simulator>(
 ) -> Result<RunOutcome, ExecError> {
     let started = Instant::now();
     let dir = &opts.out;
-    fs::create_dir_all(&dir.path).map_err(ExecError::out_dir(&dir.path))?;
+    fs::create_dir_all(&dir.path).map_err(ExecError::setup(&dir.path))?;
     let results_path = dir.results();
     let done = if opts.resume {
         if let Some(previous) = dir.read_run_json()? {
@@ -132,7 +134,9 @@ pub fn execute<S: Simulator>(
                 });
             }
         }
-        done_ids(&results_path).map_err(ExecError::before_start)?
+        // Not `before_start`: a torn line that cannot be cut is a failed write of a run with
+        // results to keep; another --out would not help.
+        done_ids(&results_path)?
     } else {
         let has_results = fs::metadata(&results_path).map(|m| m.len() > 0).unwrap_or(false);
         if has_results {
@@ -153,13 +157,21 @@ pub fn execute<S: Simulator>(
     info.threads = threads as u64;
     info.shard = opts.shard.map(|s| s.to_string());
     dir.write_run_json(&info, "running").map_err(ExecError::before_start)?;
+    // A summary.csv left by an interrupted run describes fewer results than the file will hold
+    // once this run appends: remove it before the first append, so any summary.csv on disk
+    // matches results.jsonl (run.json already says "running", so a kill here is resumable).
+    if let Err(e) = fs::remove_file(dir.summary())
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        return Err(ExecError::setup(dir.summary())(e));
+    }
 
     let file = OpenOptions::new()
         .create(true)
         .append(true)
         .open(&results_path)
-        .map_err(ExecError::out_dir(&results_path))?;
-    let len = file.metadata().map_err(ExecError::out_dir(&results_path))?.len();
+        .map_err(ExecError::setup(&results_path))?;
+    let len = file.metadata().map_err(ExecError::setup(&results_path))?.len();
     let writer = Mutex::new(ResultsWriter { file, len, error: None });
     // Set when a result cannot be written: the run stops like on Ctrl-C, then reports the error.
     let write_failed = AtomicBool::new(false);
@@ -341,6 +353,8 @@ fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use bt_domain::{BacktestConfig, Params};
 
     use super::*;
@@ -431,5 +445,141 @@ mod tests {
             fs::read_dir(&blocked).unwrap().map(|e| e.unwrap().file_name()).collect();
         left.sort();
         assert_eq!(left, ["run.json"], "no temporary file is left behind");
+    }
+
+    /// Runs `hook` at every simulation (which then fails: a failure is recorded like a success).
+    struct Hook<F>(F);
+
+    impl<F: Fn() + Sync> Simulator for Hook<F> {
+        type Dataset = ();
+        fn simulate(&self, _: &SimSpec, _: &()) -> Result<(Params, SimSummary), String> {
+            (self.0)();
+            Err("no engine here".into())
+        }
+    }
+
+    fn options<'a>(dir: &RunDir, resume: bool, stop: Option<&'a AtomicBool>) -> ExecOptions<'a> {
+        ExecOptions {
+            out: dir.clone(),
+            mode: Mode::Sequential,
+            resume,
+            shard: None,
+            info: RunInfo { queue_hash: "h".into(), ..RunInfo::default() },
+            work_estimate: 0,
+            stop,
+        }
+    }
+
+    #[test]
+    fn a_full_disk_before_the_first_simulation_is_a_write_error_not_out_dir() {
+        // The first run.json write lands on /dev/full (ENOSPC, for root too): the directory is
+        // fine, the disk is not; "choose another --out" would be the wrong advice.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = RunDir::new(tmp.path().join("out"));
+        fs::create_dir_all(&dir.path).unwrap();
+        std::os::unix::fs::symlink("/dev/full", dir.path.join("run.json.tmp")).unwrap();
+        let sim = Counting(AtomicU64::new(0));
+        let datasets = BTreeMap::from([("d".to_string(), ())]);
+        let err =
+            execute(specs(3), 3, &datasets, &sim, &options(&dir, false, None), None).unwrap_err();
+        let ExecError::Write { path, source } = &err else { panic!("{err:?}") };
+        assert_eq!((path, source.kind()), (&dir.run_json(), std::io::ErrorKind::StorageFull));
+        let text = err.to_string();
+        assert!(text.contains("free disk space") && !text.contains("another --out"), "{text}");
+        assert_eq!(sim.0.load(Ordering::SeqCst), 0);
+    }
+
+    /// Makes `path` unwritable, for root too if `chattr +i` works; undone on drop. `None` when
+    /// neither permissions nor the immutable flag bite here.
+    struct Unwritable(PathBuf, bool);
+
+    impl Unwritable {
+        fn new(path: &std::path::Path) -> Option<Unwritable> {
+            use std::os::unix::fs::PermissionsExt as _;
+            let writable = || OpenOptions::new().write(true).open(path).is_ok();
+            fs::set_permissions(path, fs::Permissions::from_mode(0o444)).unwrap();
+            if !writable() {
+                return Some(Unwritable(path.into(), false));
+            }
+            let chattr = |flag| {
+                std::process::Command::new("chattr")
+                    .arg(flag)
+                    .arg(path)
+                    .stderr(std::process::Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            };
+            if chattr("+i") {
+                let guard = Unwritable(path.into(), true);
+                if !writable() {
+                    return Some(guard);
+                }
+            }
+            None
+        }
+    }
+
+    impl Drop for Unwritable {
+        fn drop(&mut self) {
+            if self.1 {
+                let _ = std::process::Command::new("chattr").arg("-i").arg(&self.0).status();
+            }
+        }
+    }
+
+    #[test]
+    fn a_torn_line_that_cannot_be_cut_on_resume_is_a_write_error_not_out_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = RunDir::new(tmp.path().join("out"));
+        let datasets = BTreeMap::from([("d".to_string(), ())]);
+        let sim = Counting(AtomicU64::new(0));
+        execute(specs(3), 3, &datasets, &sim, &options(&dir, false, None), None).unwrap();
+        let mut f = OpenOptions::new().append(true).open(dir.results()).unwrap();
+        f.write_all(br#"{"index":3,"id":"s"#).unwrap();
+        drop(f);
+        let Some(_guard) = Unwritable::new(&dir.results()) else {
+            eprintln!("skipped: results.jsonl cannot be made unwritable here");
+            return;
+        };
+        let err =
+            execute(specs(5), 5, &datasets, &sim, &options(&dir, true, None), None).unwrap_err();
+        let ExecError::Write { path, .. } = &err else { panic!("{err:?}") };
+        assert_eq!(path, &dir.results());
+        assert!(!err.to_string().contains("another --out"), "{err}");
+        assert_eq!(sim.0.load(Ordering::SeqCst), 3, "nothing ran on the resume");
+    }
+
+    #[test]
+    fn resume_removes_an_interrupted_runs_summary_before_appending() {
+        // An interrupted run writes summary.csv; while the resume appends, that summary would
+        // describe fewer results than results.jsonl holds (and stay so if the resume failed).
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = RunDir::new(tmp.path().join("out"));
+        let datasets = BTreeMap::from([("d".to_string(), ())]);
+        let stop = AtomicBool::new(false);
+        let calls = AtomicU64::new(0);
+        let ctrl_c = Hook(|| {
+            if calls.fetch_add(1, Ordering::SeqCst) + 1 == 2 {
+                stop.store(true, Ordering::SeqCst);
+            }
+        });
+        let first =
+            execute(specs(6), 6, &datasets, &ctrl_c, &options(&dir, false, Some(&stop)), None)
+                .unwrap();
+        assert!(first.interrupted && first.ran == 2, "{first:?}");
+        assert!(dir.summary().exists(), "an interrupted run writes its summary");
+
+        let stale_seen = AtomicU64::new(0);
+        let probe = Hook(|| {
+            if dir.summary().exists() {
+                stale_seen.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let second =
+            execute(specs(6), 6, &datasets, &probe, &options(&dir, true, None), None).unwrap();
+        assert_eq!((second.ran, second.resumed), (4, 2));
+        assert_eq!(stale_seen.load(Ordering::SeqCst), 0, "summary.csv existed during the resume");
+        let rows = fs::read_to_string(dir.summary()).unwrap().lines().count();
+        assert_eq!(rows, 1 + 6, "the new summary covers every result");
     }
 }

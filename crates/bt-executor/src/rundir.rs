@@ -75,7 +75,7 @@ impl RunDir {
             "datasets": datasets,
         });
         let text = serde_json::to_string_pretty(&v).expect("json values serialize") + "\n";
-        write_atomic(&self.run_json(), text.as_bytes())
+        write_run_file(&self.run_json(), text.as_bytes())
     }
 }
 
@@ -113,14 +113,14 @@ pub fn run_info_from_json(v: &Value) -> RunInfo {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
-/// reader never sees a half-written file. On failure (disk full...) the temporary file is
-/// removed and the error names `path`, the file the user knows.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExecError> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or_default()
-    ));
+/// Writes `bytes` to `path` through a temporary file `NAME.tmp` in the same directory, synced
+/// to disk, then a rename (and a best-effort sync of the directory), so a reader never sees a
+/// half-written file and a crash or power cut leaves the old file or the new one. On failure
+/// (disk full...) the temporary file is removed; a stale one from a killed process is simply
+/// overwritten by the next write.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!("{name}.tmp"));
     let result = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -130,8 +130,22 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExecError> {
     if result.is_err() {
         // Best effort: the write error matters more than a failed cleanup.
         let _ = fs::remove_file(&tmp);
+        return result;
     }
-    result.map_err(ExecError::write(path))
+    // Makes the rename itself durable. Best effort: some file systems cannot sync a directory,
+    // and the file's content is already on disk.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// [`write_atomic`] for a file of the run directory; the error names `path`, the file the user
+/// knows.
+fn write_run_file(path: &Path, bytes: &[u8]) -> Result<(), ExecError> {
+    write_atomic(path, bytes).map_err(ExecError::write(path))
 }
 
 /// Scans `results.jsonl`: calls `f(byte offset, line length, record)` for every complete line.
@@ -260,7 +274,7 @@ pub fn finalize(dir: &RunDir) -> Result<Counts, ExecError> {
         }
         push_csv_line(&mut out, layout.row(&r).iter().map(bt_domain::Cell::to_text));
     }
-    write_atomic(&dir.summary(), out.as_bytes())?;
+    write_run_file(&dir.summary(), out.as_bytes())?;
     Ok(counts)
 }
 

@@ -18,6 +18,43 @@ use std::{
 
 use crate::bt;
 
+/// The bytes of a directory's run files (results.jsonl, summary.csv, run.json).
+fn run_files(dir: &Path) -> [Vec<u8>; 3] {
+    ["results.jsonl", "summary.csv", "run.json"]
+        .map(|f| fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", dir.display())))
+}
+
+/// GOOG.csv, a 280-simulation queue grid.ron, its 20-simulation subset small.ron and two shard
+/// runs of small.ron in DIR; returns the shard directories.
+fn shard_workspace(dir: &Path) -> Vec<PathBuf> {
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/GOOG.csv"),
+        dir.join("GOOG.csv"),
+    )
+    .unwrap();
+    // 280 simulations: a ~30 kB expanded queue; 30 results (~38 kB) for the merge.
+    let grid = r#"(
+        version: 1,
+        datasets: {"syn": (synthetic: (bars: 300, seed: 3, interval: "1h"))},
+        sweeps: [(id: "g", datasets: ["syn"], strategy: "sma_cross",
+                  grid: {"fast": range(2, 29), "slow": range(30, 39)})],
+    )"#;
+    let small =
+        grid.replace("range(2, 29)", "range(2, 7)").replace("range(30, 39)", "range(30, 34)");
+    fs::write(dir.join("grid.ron"), grid).unwrap();
+    fs::write(dir.join("small.ron"), small).unwrap();
+    let shards: Vec<PathBuf> = (0..2).map(|k| dir.join(format!("shard-{k}"))).collect();
+    for (k, shard) in shards.iter().enumerate() {
+        ok(&run_to(&dir.join("small.ron"), shard, &["--sequential", "--shard", &format!("{k}/2")]));
+    }
+    shards
+}
+
+/// `CMD merge SHARDS --out OUT EXTRA`.
+fn merge_into(mut cmd: Command, shards: &[PathBuf], out: &Path, extra: &[&str]) -> Output {
+    cmd.arg("merge").args(shards).arg("--out").arg(out).args(extra).output().unwrap()
+}
+
 /// 40 simulations over 60k synthetic bars: about 1 s in a debug build on one thread, slow
 /// enough to be killed at a chosen number of finished lines; ~1.3 kB per result line.
 const QUEUE: &str = r#"(
@@ -67,9 +104,14 @@ fn run_to(q: &Path, out: &Path, extra: &[&str]) -> Output {
 
 /// `bt` with every file it writes limited to [`LIMIT_BLOCKS`]: a disk that fills up.
 fn bt_limited() -> Command {
+    bt_limited_to(LIMIT_BLOCKS)
+}
+
+/// `bt` with every file it writes limited to `blocks` (`ulimit -f`, see [`LIMIT_BLOCKS`]).
+fn bt_limited_to(blocks: u32) -> Command {
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
-        .arg(format!(r#"trap "" XFSZ; ulimit -f {LIMIT_BLOCKS}; exec "$0" "$@""#))
+        .arg(format!(r#"trap "" XFSZ; ulimit -f {blocks}; exec "$0" "$@""#))
         .arg(env!("CARGO_BIN_EXE_bt"));
     cmd
 }
@@ -358,26 +400,7 @@ fn a_full_disk_stops_the_run_with_a_clear_error_and_resume_finishes_it() {
 fn other_writers_leave_no_half_written_file_on_a_full_disk() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/GOOG.csv"),
-        dir.join("GOOG.csv"),
-    )
-    .unwrap();
-    // 280 simulations: a ~30 kB expanded queue; 30 results (~38 kB) for the merge.
-    let grid = r#"(
-        version: 1,
-        datasets: {"syn": (synthetic: (bars: 300, seed: 3, interval: "1h"))},
-        sweeps: [(id: "g", datasets: ["syn"], strategy: "sma_cross",
-                  grid: {"fast": range(2, 29), "slow": range(30, 39)})],
-    )"#;
-    let small =
-        grid.replace("range(2, 29)", "range(2, 7)").replace("range(30, 39)", "range(30, 34)");
-    fs::write(dir.join("grid.ron"), grid).unwrap();
-    fs::write(dir.join("small.ron"), small).unwrap();
-    let shards: Vec<PathBuf> = (0..2).map(|k| dir.join(format!("shard-{k}"))).collect();
-    for (k, shard) in shards.iter().enumerate() {
-        ok(&run_to(&dir.join("small.ron"), shard, &["--sequential", "--shard", &format!("{k}/2")]));
-    }
+    let shards = shard_workspace(dir);
     let before = listing(dir);
 
     let g = |s: &str| dir.join(s).display().to_string();
@@ -440,18 +463,16 @@ fn other_writers_leave_no_half_written_file_on_a_full_disk() {
     ok(&merge(&mut bt()));
     assert_eq!(status(&merged), "complete");
 
-    // `bt report`: report.html (~0.8 MB) does not fit; smaller files before it may. No
+    // `bt report`: report.html (~0.2 MB) does not fit; smaller files before it may. No
     // temporary file remains and the run's own files are untouched.
-    let run_files =
-        || ["results.jsonl", "run.json", "summary.csv"].map(|f| fs::read(merged.join(f)).unwrap());
-    let before = run_files();
+    let before = run_files(&merged);
     let o = bt_limited().arg("report").arg(&merged).output().unwrap();
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains(&merged.display().to_string()) && !err.contains("panicked"), "{err}");
     let names = listing(&merged);
     assert!(!names.iter().any(|n| n.contains(".tmp") || n == "report.html"), "{names:?}");
-    assert!(run_files() == before, "the run's files changed");
+    assert!(run_files(&merged) == before, "the run's files changed");
 }
 
 #[test]
@@ -487,4 +508,191 @@ fn an_unwritable_output_directory_is_exit_2_naming_the_path() {
         assert!(listing(&ro).is_empty());
     }
     fs::set_permissions(&ro, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_merge_that_fails_after_writing_results_is_undone_and_runs_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let shards = shard_workspace(dir);
+    let reference = dir.join("reference");
+    ok(&merge_into(bt(), &shards, &reference, &["--no-report"]));
+    let again = |out: &Path, extra: &[&str], what: &str| {
+        ok(&merge_into(bt(), &shards, out, extra));
+        assert!(run_files(out) == run_files(&reference), "{what}: differs from a clean merge");
+        assert_eq!(status(out), "complete", "{what}");
+    };
+
+    // The disk is full when summary.csv is written, after results.jsonl went in: its temporary
+    // file lands on /dev/full (ENOSPC, for root too).
+    let full = dir.join("full-at-summary");
+    fs::create_dir_all(&full).unwrap();
+    std::os::unix::fs::symlink("/dev/full", full.join("summary.csv.tmp")).unwrap();
+    let o = merge_into(bt(), &shards, &full, &["--no-report"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "a full disk is exit 1: {err}");
+    let summary = full.join("summary.csv").display().to_string();
+    assert!(err.starts_with(&format!("error: cannot write {summary}: No space left")), "{err}");
+    assert!(err.contains("free disk space, then run `bt merge` again"), "{err}");
+    assert!(!err.contains("--resume"), "merge has no --resume: {err}");
+    assert_eq!(listing(&full), Vec::<String>::new(), "the failed merge left files");
+    again(&full, &["--no-report"], "merged again after a full disk at summary.csv");
+
+    // run.json cannot be replaced (a directory is in the way): exit 2, and the results and
+    // summary written before it are removed too.
+    let blocked = dir.join("blocked-run-json");
+    fs::create_dir_all(blocked.join("run.json")).unwrap();
+    let o = merge_into(bt(), &shards, &blocked, &["--no-report"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let run_json = blocked.join("run.json").display().to_string();
+    assert!(err.starts_with(&format!("error: cannot write {run_json}: ")), "{err}");
+    assert!(err.contains("choose another --out"), "{err}");
+    assert_eq!(listing(&blocked), ["run.json"], "only the blocking directory is left");
+    fs::remove_dir(blocked.join("run.json")).unwrap();
+    again(&blocked, &["--no-report"], "merged again after run.json was unblocked");
+
+    // The disk fills up during the report, after run.json said "complete": 120 blocks (60 kB
+    // under dash, 120 kB under bash) is above results.jsonl (~38 kB) and below report.html
+    // (~0.2 MB) and each equity PNG (~0.12 MB).
+    let late = dir.join("full-at-report");
+    let o = merge_into(bt_limited_to(120), &shards, &late, &[]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("undone") && err.contains("run `bt merge` again"), "{err}");
+    assert!(err.contains("File too large") && !err.contains("panicked"), "{err}");
+    assert!(!late.exists(), "the directory the merge created is removed: {:?}", listing(&late));
+    again(&late, &[], "merged again after a full disk in the report");
+    assert!(late.join("report.html").is_file());
+}
+
+#[test]
+fn an_output_path_that_cannot_be_used_is_exit_2_for_every_writer() {
+    // Paths that fail for root too: under a regular file (not a directory), a directory where a
+    // file must go. The same rule as `bt run --out` (an_unwritable_output_directory_...).
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let shards = shard_workspace(dir);
+    let file = dir.join("file");
+    fs::write(&file, "x").unwrap();
+    let g = |p: &Path| p.display().to_string();
+    let cases: Vec<(Vec<String>, PathBuf)> = vec![
+        (
+            vec!["gen-queue".into(), "--expand".into(), g(&dir.join("small.ron")), "-o".into()],
+            file.join("q.ron"),
+        ),
+        (
+            vec![
+                "data".into(),
+                "generate".into(),
+                "--bars".into(),
+                "100".into(),
+                "--seed".into(),
+                "1".into(),
+                "-o".into(),
+            ],
+            file.join("gen.csv"),
+        ),
+        (
+            vec!["data".into(), "convert".into(), g(&dir.join("GOOG.csv")), "-o".into()],
+            file.join("g.parquet"),
+        ),
+    ];
+    for (args, out) in cases {
+        let o = bt().args(&args).arg(&out).output().unwrap();
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with("error: ") && err.contains(&g(&out)), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+
+    // `bt merge` into an existing directory where results.jsonl cannot be created.
+    let merged = dir.join("merged");
+    fs::create_dir_all(merged.join("results.jsonl.tmp")).unwrap();
+    let o = merge_into(bt(), &shards, &merged, &["--no-report"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!("error: cannot write {}: ", g(&merged.join("results.jsonl")))),
+        "{err}"
+    );
+    assert!(err.contains("choose another --out"), "{err}");
+    assert_eq!(listing(&merged), ["results.jsonl.tmp"]);
+    fs::remove_dir(merged.join("results.jsonl.tmp")).unwrap();
+    ok(&merge_into(bt(), &shards, &merged, &["--no-report"]));
+
+    // `bt report` with a directory where report.html must go.
+    fs::create_dir_all(merged.join("report.html")).unwrap();
+    let o = bt().arg("report").arg(&merged).output().unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&g(&merged.join("report.html"))) && !err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_full_disk_before_the_first_simulation_is_exit_1_with_resume_advice() {
+    // run.json, the first file written, lands on /dev/full: the directory is fine, the disk is
+    // not, so "choose another --out" (exit 2) would be the wrong advice.
+    let (tmp, q) = workspace(QUEUE);
+    let out = tmp.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    std::os::unix::fs::symlink("/dev/full", out.join("run.json.tmp")).unwrap();
+    let o = run_to(&q, &out, &[]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let run_json = out.join("run.json").display().to_string();
+    assert!(err.starts_with(&format!("error: cannot write {run_json}: No space left")), "{err}");
+    assert!(err.contains("free disk space") && !err.contains("another --out"), "{err}");
+    assert_eq!(listing(&out), Vec::<String>::new());
+}
+
+/// Runs `bt run Q --out OUT EXTRA` and sends it SIGINT (Ctrl-C) once `reached(OUT)` holds;
+/// returns once it exited 130 (interrupted). Retried like [`kill_when`] if the run finished
+/// before the signal landed.
+fn interrupt_when(q: &Path, out: &Path, extra: &[&str], reached: impl Fn(&Path) -> bool) {
+    let before = snapshot(out);
+    for _ in 0..3 {
+        restore(out, &before);
+        let mut cmd = bt();
+        run_args(&mut cmd, q, out, extra);
+        let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !reached(out) && child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "the interrupt point was never reached");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let _ = Command::new("kill").args(["-s", "INT", &child.id().to_string()]).status();
+        if child.wait().unwrap().code() == Some(130) {
+            return;
+        }
+    }
+    panic!("the run finished 3 times before it could be interrupted: make the queue longer");
+}
+
+#[test]
+fn a_resume_that_fails_leaves_no_stale_summary_next_to_newer_results() {
+    let (tmp, q) = workspace(QUEUE);
+    let clean = tmp.path().join("clean");
+    ok(&run_to(&q, &clean, &["--threads", "2"]));
+
+    // Ctrl-C: the run stops after the simulations in flight and writes a summary of them.
+    let out = tmp.path().join("out");
+    interrupt_when(&q, &out, &["--threads", "2"], |o| lines(o) >= 1);
+    assert_eq!(status(&out), "interrupted");
+    assert!(out.join("summary.csv").exists(), "an interrupted run writes its summary");
+    let interrupted = lines(&out);
+    assert!(interrupted < TOTAL, "{interrupted} results");
+
+    // The resume runs out of disk: whatever it appended, no summary of fewer results is left.
+    let mut cmd = bt_limited();
+    run_args(&mut cmd, &q, &out, &["--resume", "--threads", "2"]);
+    let o = cmd.output().unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("--resume"), "{err}");
+    assert!(!out.join("summary.csv").exists(), "a stale summary.csv is left: {err}");
+    assert_not_done(&out, "a failed resume");
+    complete_records(&out, "a failed resume");
+    ok(&run_to(&q, &out, &["--resume"]));
+    assert_matches_clean(&out, &clean, "resumed after a failed resume");
 }
