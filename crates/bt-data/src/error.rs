@@ -327,6 +327,19 @@ pub enum DataError {
         /// The reader's message.
         message: String,
     },
+    /// The reader (polars) failed inside on a malformed file instead of returning an error.
+    #[error(
+        "{}: the {format} reader failed on this file ({message}): the file is malformed; check that it is a complete {format} file",
+        path.display()
+    )]
+    ReaderFailed {
+        /// The file.
+        path: PathBuf,
+        /// The format being read.
+        format: crate::Format,
+        /// What the reader said.
+        message: String,
+    },
     /// The Parquet writer failed (a full disk, most often); nothing was written to the path.
     #[error("{}: cannot write Parquet: {message}: check free disk space and permissions", path.display())]
     ParquetWrite {

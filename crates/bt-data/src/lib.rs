@@ -118,10 +118,20 @@ pub fn load_detailed(path: &Path) -> Result<Loaded, DataError> {
     } else {
         Format::Csv
     });
-    match format {
+    // polars panics on some malformed files (fuzzing found `thrift bool field` in its Parquet
+    // footer decoder): a panic while reading becomes an error naming the file, like any other.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match format {
         Format::Csv => csv::read(path, &head, len),
         Format::Parquet => parquet::read(path, &head, file, len),
-    }
+    }));
+    read.unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown failure".to_owned());
+        Err(DataError::ReaderFailed { path: path.to_path_buf(), format, message })
+    })
 }
 
 /// Writes bars as CSV (header `timestamp,open,high,low,close,volume`, ISO UTC timestamps,

@@ -89,6 +89,11 @@ pub fn format_timedelta(nanos: i64) -> String {
 /// optional `Z` or `+HH:MM`/`-HH:MM` offset (converted to UTC). Returns `None` otherwise.
 pub fn parse_iso(s: &str) -> Option<i64> {
     let s = s.trim();
+    // Every slice below is by byte position: a non-ASCII character could split one (fuzzing
+    // found `2024-02-\u{FFFD}5` panicking), and no valid timestamp has one.
+    if !s.is_ascii() {
+        return None;
+    }
     let b = s.as_bytes();
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -205,6 +210,22 @@ mod tests {
             assert_eq!(parse_iso(bad), None, "{bad}");
         }
         assert_eq!(parse_iso("1969-12-31T23:59:59"), Some(-NANOS_PER_SEC));
+    }
+
+    /// Found by fuzzing the csv target: a multi-byte character where a digit or separator is
+    /// expected made a byte-position slice panic.
+    #[test]
+    fn non_ascii_characters_are_rejected_not_sliced_through() {
+        for bad in [
+            "2024-02-\u{FFFD}5",
+            "2024-02-05T0\u{e9}:00",
+            "2024-02-05T09:00+0\u{e9}:00",
+            "\u{e9}024-02-05",
+            "2024-02-05T09:00:00.\u{e9}",
+            "2024-02-05 09:30:0\u{1F600}",
+        ] {
+            assert_eq!(parse_iso(bad), None, "{bad}");
+        }
     }
 
     #[test]
