@@ -39,6 +39,59 @@ fn write_err(path: &Path) -> impl Fn(PolarsError) -> DataError + '_ {
     move |e| DataError::ParquetWrite { path: path.to_path_buf(), message: e.to_string() }
 }
 
+/// Largest page bt accepts (uncompressed), as polars' own reader limits it.
+const MAX_PAGE_SIZE: usize = 1 << 30;
+
+/// polars sizes validity bitmaps and value buffers from each page header's value count without
+/// checking it against the footer: a corrupt header claiming 2^61 values made it request
+/// exabytes and abort the process, which no `catch_unwind` can stop (found by fuzzing). So
+/// every page header is read first (headers only, not the data), and a page claiming more
+/// values than its column chunk holds is refused.
+fn check_page_headers(path: &Path, file: &mut File) -> Result<(), DataError> {
+    use polars_parquet::parquet::{
+        page::CompressedPage,
+        read::{get_page_iterator, read_metadata},
+    };
+
+    let bad = |message: String| DataError::Parquet { path: path.to_path_buf(), message };
+    let mut bytes = Vec::new();
+    file.rewind()
+        .and_then(|()| file.read_to_end(&mut bytes))
+        .map_err(|e| DataError::io(path, "read", e))?;
+    let bytes = polars_buffer::Buffer::from(bytes);
+    let metadata = read_metadata(&mut std::io::Cursor::new(bytes.clone()))
+        .map_err(|e| bad(format!("unreadable footer: {e}")))?;
+    for (r, group) in metadata.row_groups.iter().enumerate() {
+        for column in group.parquet_columns() {
+            let name = &column.descriptor().path_in_schema.join(".");
+            let total = usize::try_from(column.num_values()).unwrap_or(0);
+            let pages = get_page_iterator(
+                column,
+                std::io::Cursor::new(bytes.clone()),
+                Vec::new(),
+                MAX_PAGE_SIZE,
+            )
+            .map_err(|e| bad(format!("row group {}, column {name}: {e}", r + 1)))?;
+            for page in pages {
+                let page =
+                    page.map_err(|e| bad(format!("row group {}, column {name}: {e}", r + 1)))?;
+                // A negative count in the header reads as a huge one.
+                let claimed = match &page {
+                    CompressedPage::Data(data) => data.num_values(),
+                    CompressedPage::Dict(_) => continue,
+                };
+                if claimed > total {
+                    return Err(bad(format!(
+                        "row group {}, column {name}: a page claims {claimed} values but the column chunk holds {total}",
+                        r + 1,
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads the Parquet file at `path`: `head` holds its first bytes, `file` is open on it and
 /// `len` is its length. Only the columns used are decoded.
 pub(crate) fn read(
@@ -65,6 +118,7 @@ pub(crate) fn read(
             message: "the file is truncated (no PAR1 footer)".to_string(),
         });
     }
+    check_page_headers(path, &mut file)?;
     file.rewind().map_err(io)?;
     let mut reader = ParquetReader::new(file);
     let schema = reader.schema().map_err(parquet_err(path))?;
