@@ -31,6 +31,7 @@ mod error;
 mod parquet;
 mod parse;
 pub mod synthetic;
+mod thrift;
 mod validate;
 
 use std::{

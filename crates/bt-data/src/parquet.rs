@@ -42,11 +42,12 @@ fn write_err(path: &Path) -> impl Fn(PolarsError) -> DataError + '_ {
 /// Largest page bt accepts (uncompressed), as polars' own reader limits it.
 const MAX_PAGE_SIZE: usize = 1 << 30;
 
-/// polars sizes validity bitmaps and value buffers from each page header's value count without
-/// checking it against the footer: a corrupt header claiming 2^61 values made it request
-/// exabytes and abort the process, which no `catch_unwind` can stop (found by fuzzing). So
-/// every page header is read first (headers only, not the data), and a page claiming more
-/// values than its column chunk holds is refused.
+/// polars trusts the lengths a file declares: a footer list claiming a billion row groups and a
+/// page header claiming 2^61 values made it request gigabytes to exabytes and abort the process,
+/// which no `catch_unwind` can stop (both found by fuzzing). So the footer's declared lengths
+/// are checked against its size ([`crate::thrift`]), then every page header is read (headers
+/// only, not the data) and a page claiming more values than its column chunk holds is refused.
+/// The caller has checked that the file starts and ends with `PAR1` and has at least 12 bytes.
 fn check_page_headers(path: &Path, file: &mut File) -> Result<(), DataError> {
     use polars_parquet::parquet::{
         page::CompressedPage,
@@ -58,6 +59,18 @@ fn check_page_headers(path: &Path, file: &mut File) -> Result<(), DataError> {
     file.rewind()
         .and_then(|()| file.read_to_end(&mut bytes))
         .map_err(|e| DataError::io(path, "read", e))?;
+    // The footer: [Thrift FileMetaData][its length, u32 LE]["PAR1"], after the leading "PAR1".
+    let n = bytes.len();
+    if n < 12 {
+        return Err(bad("the file is truncated (shorter than 12 bytes)".to_string()));
+    }
+    let footer_len = bytes[n - 8..n - 4].try_into().map(u32::from_le_bytes).unwrap_or(u32::MAX);
+    let footer_len = usize::try_from(footer_len).unwrap_or(usize::MAX);
+    if footer_len > n - 12 {
+        return Err(bad(format!("the footer claims {footer_len} bytes of a {n}-byte file")));
+    }
+    crate::thrift::check_footer(&bytes[n - 8 - footer_len..n - 8])
+        .map_err(|e| bad(format!("malformed footer: {e}")))?;
     let bytes = polars_buffer::Buffer::from(bytes);
     let metadata = read_metadata(&mut std::io::Cursor::new(bytes.clone()))
         .map_err(|e| bad(format!("unreadable footer: {e}")))?;
