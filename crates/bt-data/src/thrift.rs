@@ -88,7 +88,7 @@ impl Walker<'_> {
     fn skip_value(&mut self, kind: u8, depth: usize) -> Result<(), String> {
         match kind {
             // A boolean as a list element, or a byte.
-            1 | 2 | 3 => self.skip(1),
+            1..=3 => self.skip(1),
             4..=6 => self.varint().map(drop),
             7 => self.skip(8),
             8 => {
