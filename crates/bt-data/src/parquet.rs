@@ -282,6 +282,12 @@ fn time_column(path: &Path, s: &Series, name: &str) -> Result<Vec<i64>, DataErro
             }
             Ok(out)
         }
+        // Dictionary-encoded text (pandas categoricals, pyarrow's `dictionary_encode`): read the
+        // values as text.
+        DataType::Categorical(..) | DataType::Enum(..) => {
+            let text = s.cast(&DataType::String).map_err(parquet_err(path))?;
+            time_column(path, &text, name)
+        }
         other => Err(DataError::UnsupportedType {
             path: path.to_path_buf(),
             column: name.to_string(),

@@ -259,3 +259,19 @@ fn parquet_with_extra_columns_in_any_order() {
     assert!(l.has_volume);
     assert_eq!(l.columns.len(), 8);
 }
+
+/// Files written by pyarrow (an independent writer; `xtask/fuzz/seeds/make_parquet_seeds.py`):
+/// the same 12 daily bars with the time as Datetime(ns, UTC), Datetime(us, Europe/Berlin),
+/// Date32, integer epoch seconds, ISO text, and dictionary-encoded ISO text (pandas
+/// categoricals), which polars reads as Categorical.
+#[test]
+fn pyarrow_time_layouts_read_the_same_bars() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pyarrow");
+    let load = |name: &str| load(&dir.join(format!("{name}.parquet"))).unwrap();
+    let reference = load("ts_ns_utc");
+    assert_eq!(reference.len(), 12);
+    assert_eq!(reference.timestamps()[0], ts("2024-01-01"));
+    for name in ["ts_us_offset", "date32", "epoch_seconds", "iso_strings", "dictionary_dates"] {
+        assert_eq!(load(name), reference, "{name}");
+    }
+}
