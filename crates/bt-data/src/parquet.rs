@@ -47,8 +47,8 @@ const MAX_PAGE_SIZE: usize = 1 << 30;
 /// which no `catch_unwind` can stop (both found by fuzzing). So the footer's declared lengths
 /// are checked against its size ([`crate::thrift`]), then every page header is read (headers
 /// only, not the data) and a page claiming more values than its column chunk holds is refused.
-/// The caller has checked that the file starts and ends with `PAR1` and has at least 12 bytes.
-fn check_page_headers(path: &Path, file: &mut File) -> Result<(), DataError> {
+/// Returns the file's bytes, which polars then reads from memory (the file is read once).
+fn read_checked(path: &Path, file: &mut File) -> Result<polars_buffer::Buffer<u8>, DataError> {
     use polars_parquet::parquet::{
         page::CompressedPage,
         read::{get_page_iterator, read_metadata},
@@ -102,7 +102,7 @@ fn check_page_headers(path: &Path, file: &mut File) -> Result<(), DataError> {
             }
         }
     }
-    Ok(())
+    Ok(bytes)
 }
 
 /// Reads the Parquet file at `path`: `head` holds its first bytes, `file` is open on it and
@@ -131,9 +131,8 @@ pub(crate) fn read(
             message: "the file is truncated (no PAR1 footer)".to_string(),
         });
     }
-    check_page_headers(path, &mut file)?;
-    file.rewind().map_err(io)?;
-    let mut reader = ParquetReader::new(file);
+    let bytes = read_checked(path, &mut file)?;
+    let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
     let schema = reader.schema().map_err(parquet_err(path))?;
     let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
     let temporal: Vec<bool> = schema

@@ -16,7 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::bt;
+use crate::{bt, ok, text};
 
 /// The bytes of a directory's run files (results.jsonl, summary.csv, run.json).
 fn run_files(dir: &Path) -> [Vec<u8>; 3] {
@@ -69,20 +69,6 @@ const TOTAL: usize = 40;
 /// bash (1024). Either way above run.json (~0.4 kB) and below results.jsonl (~50 kB) and
 /// summary.csv (~23 kB) of [`QUEUE`].
 const LIMIT_BLOCKS: u32 = 16;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-}
 
 /// A temp dir holding the queue text as q.ron.
 fn workspace(queue: &str) -> (tempfile::TempDir, PathBuf) {

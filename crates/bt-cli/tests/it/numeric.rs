@@ -12,7 +12,7 @@ use bt_domain::{
 };
 use serde_json::Value;
 
-use crate::bt;
+use crate::{bt, text};
 
 /// `n` business days (Monday to Friday) from 2020-01-01, as `YYYY-MM-DD`.
 fn business_days(n: usize) -> Vec<String> {
@@ -347,10 +347,6 @@ const REFERENCES: [Reference; 16] = [
         inf: &["sortino_ratio"],
     },
 ];
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn ok(o: &Output, what: &str) {
     let err = text(&o.stderr);

@@ -8,24 +8,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::bt;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-}
+use crate::{bt, ok, text};
 
 /// A temp dir holding GOOG.csv and the given queue text as q.ron.
-fn workspace(queue: &str) -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn workspace(queue: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     fs::copy(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/GOOG.csv"),

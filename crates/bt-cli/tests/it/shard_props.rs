@@ -15,7 +15,7 @@ use std::{
     process::Output,
 };
 
-use crate::bt;
+use crate::{bt, text};
 
 /// splitmix64: the test's own deterministic generator (no proptest in this crate).
 struct Rng(u64);
@@ -135,10 +135,6 @@ fn random_queue(r: &mut Rng) -> String {
     q
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// Exit 0 (all ok) or 3 (some simulations failed); anything else fails the test.
 fn finished(o: &Output, what: &str) -> i32 {
     let code = o.status.code().unwrap_or(-1);
@@ -180,14 +176,7 @@ fn lines_by_id(dir: &Path) -> BTreeMap<String, String> {
 fn check_seed(seed: u64) {
     let mut r = Rng(seed);
     let queue = random_queue(&mut r);
-    let tmp = tempfile::tempdir().unwrap();
-    fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/GOOG.csv"),
-        tmp.path().join("GOOG.csv"),
-    )
-    .unwrap();
-    let q = tmp.path().join("q.ron");
-    fs::write(&q, &queue).unwrap();
+    let (tmp, q) = crate::run::workspace(&queue);
     let dir = |name: &str| tmp.path().join(name);
     let context = format!("seed {seed}, queue:\n{queue}");
 
