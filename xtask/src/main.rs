@@ -6,7 +6,7 @@
 //! - `perf`: builds `bt` in release and times it end to end as a subprocess, sequential,
 //!   threaded, `auto` and multi-process, over growing queues ([`perf`]); writes
 //!   `data/performance_test_results/` (or `target/perf-quick/` with `--quick`).
-//! - `profile`: builds `bt` with its `profile` feature and reports where the time goes
+//! - `profile`: builds `bt-profile` (xtask/profile: the `bt` command line under pprof) and reports where the time goes
 //!   ([`profile`]): a pprof flamegraph, the top functions, and the phase breakdown.
 //! - `fuzz`: builds the cargo-fuzz targets of `xtask/fuzz` and runs each for `--time` seconds
 //!   ([`fuzz`]), reporting executions, coverage and crashes.

@@ -190,7 +190,7 @@ pub fn run(args: &PerfArgs) -> anyhow::Result<ExitCode> {
     let baseline = args.baseline.as_deref().map(read_baseline).transpose()?;
     let profile =
         args.build_profile.as_deref().unwrap_or(if args.quick { "dev" } else { "release" });
-    let bt = tools::build_bt(profile, &[])?;
+    let bt = tools::build_bt(profile)?;
     let target = tools::target_dir()?;
     let out = match (&args.out, args.quick) {
         (Some(o), _) => crate::absolute(o),

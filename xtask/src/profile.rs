@@ -1,4 +1,4 @@
-//! `cargo xtask profile`: one run of `bt`, built with its `profile` feature, under pprof; prints
+//! `cargo xtask profile`: one run of `bt-profile` (the `bt` command line under pprof); prints
 //! where the time goes (phases from tracing spans, top functions from CPU samples).
 
 use std::{
@@ -40,7 +40,7 @@ pub struct ProfileArgs {
 }
 
 pub fn run(args: &ProfileArgs) -> anyhow::Result<ExitCode> {
-    let bt = tools::build_bt("profiling", &["--features", "profile"])?;
+    let bt = tools::build_binary("profiling", "bt-profile", "bt-profile")?;
     let out = match &args.out {
         Some(o) => crate::absolute(o),
         None => tools::target_dir()?.join("profile"),
@@ -83,7 +83,7 @@ pub fn run(args: &ProfileArgs) -> anyhow::Result<ExitCode> {
     let read = |name: &str| std::fs::read_to_string(out.join(name));
     let (Ok(phases), Ok(top)) = (read("phases.txt"), read("top.txt")) else {
         bail!(
-            "bt ran but wrote no profile into {}: the binary must start the profiler when {ENV} is set (crates/bt-cli/src/profiling.rs, wired in main.rs: see docs/performance.md)",
+            "bt ran but wrote no profile into {}: the binary must start the profiler when {ENV} is set (xtask/profile: see docs/performance.md)",
             display_path(&out)
         );
     };

@@ -5,10 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use bt_domain::{Interval, ParamValue, Params};
-use bt_queue::{
-    ConfigOverrides, Queue, QueueBuilder, SimulationDef, StrategyCatalog, SyntheticSpec,
-};
+use bt_domain::{Interval, ParamValue, Params, rng::SplitMix64};
+use bt_queue::{ConfigOverrides, Queue, QueueBuilder, SimulationDef, SyntheticSpec};
 
 /// The strategies the queue cycles over, in order.
 pub const STRATEGIES: [&str; 5] =
@@ -106,30 +104,30 @@ fn draw_params(strategy: &str, max_period: i64, rng: &mut SplitMix64) -> Params 
     let mut p = Params::new();
     match strategy {
         "sma_cross" => {
-            let fast = rng.range(2, (max_period / 4).min(50));
+            let fast = range(rng, 2, (max_period / 4).min(50));
             p.insert("fast".into(), int(fast));
-            p.insert("slow".into(), int(rng.range(fast + 2, max_period)));
+            p.insert("slow".into(), int(range(rng, fast + 2, max_period)));
         }
         "rsi_reversion" => {
-            p.insert("period".into(), int(rng.range(5, 30.min(max_period))));
-            p.insert("lower".into(), ParamValue::Float(15.0 + 5.0 * rng.range(0, 4) as f64));
-            p.insert("upper".into(), ParamValue::Float(65.0 + 5.0 * rng.range(0, 4) as f64));
-            p.insert("long_only".into(), ParamValue::Bool(rng.range(0, 1) == 1));
+            p.insert("period".into(), int(range(rng, 5, 30.min(max_period))));
+            p.insert("lower".into(), ParamValue::Float(15.0 + 5.0 * range(rng, 0, 4) as f64));
+            p.insert("upper".into(), ParamValue::Float(65.0 + 5.0 * range(rng, 0, 4) as f64));
+            p.insert("long_only".into(), ParamValue::Bool(range(rng, 0, 1) == 1));
         }
         "bollinger_breakout" => {
-            p.insert("period".into(), int(rng.range(10, 60.min(max_period))));
-            p.insert("k".into(), ParamValue::Float(1.0 + 0.25 * rng.range(0, 8) as f64));
-            p.insert("long_only".into(), ParamValue::Bool(rng.range(0, 1) == 1));
+            p.insert("period".into(), int(range(rng, 10, 60.min(max_period))));
+            p.insert("k".into(), ParamValue::Float(1.0 + 0.25 * range(rng, 0, 8) as f64));
+            p.insert("long_only".into(), ParamValue::Bool(range(rng, 0, 1) == 1));
         }
         "donchian_breakout" => {
-            p.insert("period".into(), int(rng.range(5, 100.min(max_period))));
-            p.insert("long_only".into(), ParamValue::Bool(rng.range(0, 1) == 1));
+            p.insert("period".into(), int(range(rng, 5, 100.min(max_period))));
+            p.insert("long_only".into(), ParamValue::Bool(range(rng, 0, 1) == 1));
         }
         "macd_cross" => {
-            let fast = rng.range(5, 15);
+            let fast = range(rng, 5, 15);
             p.insert("fast".into(), int(fast));
-            p.insert("slow".into(), int(rng.range(fast + 5, (fast + 40).min(max_period))));
-            p.insert("signal".into(), int(rng.range(3, 12)));
+            p.insert("slow".into(), int(range(rng, fast + 5, (fast + 40).min(max_period))));
+            p.insert("signal".into(), int(range(rng, 3, 12)));
         }
         other => unreachable!("{other} is not in STRATEGIES"),
     }
@@ -158,51 +156,17 @@ pub fn validate(text: &str, path: &Path, sims: usize) -> anyhow::Result<Queue> {
         _ => Path::new("."),
     };
     let queue = Queue::from_str(text, dir, &path.display().to_string())?;
-    queue.validate(&Catalog(bt_strategies::Registry::builtin()))?;
+    queue.validate(&bt_strategies::Registry::builtin())?;
     if queue.len() != sims as u64 {
         bail!("internal: the generated queue has {} simulations, not {sims}", queue.len());
     }
     Ok(queue)
 }
 
-/// The built-in strategies as the queue validator sees them.
-struct Catalog(bt_strategies::Registry);
-
-impl StrategyCatalog for Catalog {
-    fn check(&self, strategy: &str, params: &Params) -> Result<(), String> {
-        self.0.check(strategy, params).map_err(|e| e.to_string())
-    }
-}
-
-/// SplitMix64 (as in bt-queue, whose copy is private): the same draws on every machine.
-#[derive(Debug, Clone)]
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn new(seed: u64) -> SplitMix64 {
-        SplitMix64(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform integer in `lo..=hi` (`lo <= hi`), without modulo bias (Lemire).
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        assert!(lo <= hi, "empty range {lo}..={hi}");
-        let n = (hi - lo) as u64 + 1;
-        let threshold = n.wrapping_neg() % n;
-        loop {
-            let m = u128::from(self.next_u64()) * u128::from(n);
-            if (m as u64) >= threshold {
-                return lo + (m >> 64) as i64;
-            }
-        }
-    }
+/// A uniform integer in `lo..=hi` (`lo <= hi`), without modulo bias.
+fn range(rng: &mut SplitMix64, lo: i64, hi: i64) -> i64 {
+    assert!(lo <= hi, "empty range {lo}..={hi}");
+    lo + rng.below((hi - lo) as u64 + 1) as i64
 }
 
 #[cfg(test)]
@@ -281,10 +245,10 @@ mod tests {
         let mut r = SplitMix64::new(1);
         let mut seen = [0u32; 4];
         for _ in 0..400 {
-            let v = r.range(3, 6);
+            let v = range(&mut r, 3, 6);
             seen[(v - 3) as usize] += 1;
         }
         assert!(seen.iter().all(|&c| c > 50), "{seen:?}");
-        assert_eq!(r.range(9, 9), 9);
+        assert_eq!(range(&mut r, 9, 9), 9);
     }
 }

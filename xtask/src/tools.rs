@@ -36,18 +36,21 @@ pub fn target_dir() -> anyhow::Result<PathBuf> {
 
 /// Builds `bt` with `cargo build --profile <profile> -p bt-cli [extra...]` and returns the
 /// binary's path.
-pub fn build_bt(profile: &str, extra: &[&str]) -> anyhow::Result<PathBuf> {
-    eprintln!(
-        "building bt ({profile} profile{}) ...",
-        if extra.is_empty() { String::new() } else { format!(", {}", extra.join(" ")) }
-    );
+pub fn build_bt(profile: &str) -> anyhow::Result<PathBuf> {
+    build_binary(profile, "bt-cli", "bt")
+}
+
+/// Builds binary `bin` of `package` with a cargo profile and returns its path.
+pub fn build_binary(profile: &str, package: &str, bin: &str) -> anyhow::Result<PathBuf> {
+    eprintln!("building {bin} ({profile} profile) ...");
     let status = cargo()
-        .args(["build", "--profile", profile, "-p", "bt-cli"])
-        .args(extra)
+        .args(["build", "--profile", profile, "-p", package, "--bin", bin])
         .status()
         .context("running `cargo build`: is cargo on PATH?")?;
     if !status.success() {
-        bail!("`cargo build --profile {profile} -p bt-cli` failed ({status}): fix the build first");
+        bail!(
+            "`cargo build --profile {profile} -p {package}` failed ({status}): fix the build first"
+        );
     }
     // `dev` and `test` build into `debug`, `bench` into `release`, a custom profile into its name.
     let dir = match profile {
@@ -55,7 +58,7 @@ pub fn build_bt(profile: &str, extra: &[&str]) -> anyhow::Result<PathBuf> {
         "bench" => "release",
         other => other,
     };
-    let bin = target_dir()?.join(dir).join(format!("bt{}", std::env::consts::EXE_SUFFIX));
+    let bin = target_dir()?.join(dir).join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
     if !bin.is_file() {
         bail!("the build succeeded but {} does not exist", bin.display());
     }

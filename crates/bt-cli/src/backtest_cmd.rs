@@ -1,14 +1,14 @@
 //! `bt backtest`: one strategy on one data file.
 
-use std::{io::Write, path::PathBuf};
+use std::{io::Write, path::PathBuf, process::ExitCode};
 
-use bt_domain::{BacktestConfig, ParamValue, Params, SimSpec, Trade, time};
-use serde_json::{Value, json};
-
-use crate::{
-    BadInput,
-    sim::{Backtester, Prepared},
+use bt::{
+    Dataset, Workbench,
+    domain::{BacktestConfig, Params, Trade, time},
+    queue::parse_param_arg,
 };
+
+use crate::BadInput;
 
 /// Broker settings shared by `bt backtest` (and mirrored by `bt gen-queue`).
 #[derive(Debug, Clone, clap::Args)]
@@ -85,91 +85,44 @@ pub struct BacktestArgs {
     pub plot: Option<PathBuf>,
 }
 
-/// Parses `KEY=VALUE`: integers, then numbers, then true/false, else text.
-pub fn parse_param(arg: &str) -> Result<(String, ParamValue), BadInput> {
-    let (k, v) = arg
-        .split_once('=')
-        .ok_or_else(|| BadInput(format!("--param {arg:?}: expected KEY=VALUE, e.g. fast=10")))?;
-    let (k, v) = (k.trim(), v.trim());
-    if k.is_empty() {
-        return Err(BadInput(format!("--param {arg:?}: the name is empty")));
-    }
-    let value = if let Ok(i) = v.parse::<i64>() {
-        ParamValue::Int(i)
-    } else if let Ok(x) = v.parse::<f64>() {
-        ParamValue::Float(x)
-    } else if v == "true" || v == "false" {
-        ParamValue::Bool(v == "true")
-    } else {
-        ParamValue::Str(v.to_owned())
-    };
-    Ok((k.to_owned(), value))
-}
-
-pub fn run(args: BacktestArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(wb: &Workbench, args: BacktestArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let config = args.config.config()?;
     let mut params = Params::new();
     for p in &args.params {
-        let (k, v) = parse_param(p)?;
+        let (k, v) = parse_param_arg(p).map_err(bt::Error::from)?;
         params.insert(k, v);
     }
-    let registry = crate::test_strategies::registry();
     // Validate the strategy before paying for the data load.
-    registry.check(&args.strategy, &params)?;
-    let bars = bt_data::load(&args.data)?;
-    let data = Prepared::new(bars, args.data.display().to_string());
-    let spec = SimSpec {
-        id: args.strategy.clone(),
-        dataset: data.source.clone(),
-        strategy: args.strategy.clone(),
-        params,
-        config,
-    };
-    let bt = Backtester { registry: &registry };
-    let d = bt.run(&spec, &data, args.plot.is_some())?;
-    if let (Some(path), Some(equity)) = (&args.plot, &d.equity) {
-        let trades = crate::sim::all_trades(&d.result);
-        crate::report_run::plot_equity(path, &spec.id, data.bars.timestamps(), equity, &trades)?;
+    wb.registry().check(&args.strategy, &params).map_err(bt::Error::from)?;
+    let data = Dataset::load(&args.data)?;
+    let b = wb.backtest(&data, &args.strategy, &params, &config, args.plot.is_some())?;
+    if let (Some(path), Some(equity)) = (&args.plot, &b.equity) {
+        let curve = bt::report::CurveData {
+            id: &args.strategy,
+            timestamps: data.bars.timestamps(),
+            equity,
+            trades: &b.all_trades(),
+        };
+        bt::report::equity_chart_to(&curve, path).map_err(bt::Error::from)?;
     }
     if args.json {
-        let v = json!({
-            "stats": Value::Object(bt_executor::stats_json(&d.stats)),
-            "trades": d.result.trades.iter().map(trade_json).collect::<Vec<_>>(),
-            "open_trades": d.result.open_trades.iter().map(trade_json).collect::<Vec<_>>(),
-        });
-        writeln!(out, "{v}")?;
-        return Ok(());
+        writeln!(out, "{}", bt::json::backtest_json(&b))?;
+        return Ok(ExitCode::SUCCESS);
     }
-    writeln!(out, "{} {} on {}", spec.strategy, format_params(&d.params), data.source)?;
+    writeln!(out, "{} {} on {}", args.strategy, format_params(&b.params), data.source)?;
     writeln!(out)?;
-    write!(out, "{}", bt_stats::format_table(&d.stats))?;
+    write!(out, "{}", bt::stats::format_table(&b.stats))?;
     writeln!(out)?;
-    write_trades_summary(out, &d.result.trades, &d.result.open_trades)?;
+    write_trades_summary(out, &b.result.trades, &b.result.open_trades)?;
     if let Some(path) = &args.plot {
         writeln!(out, "\nchart: {}", path.display())?;
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn format_params(params: &Params) -> String {
     let inner: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
     format!("({})", inner.join(", "))
-}
-
-/// One trade as JSON (the `--json` schema, docs/json-output.md).
-pub fn trade_json(t: &Trade) -> Value {
-    json!({
-        "size": t.size,
-        "entry_bar": t.entry_bar,
-        "exit_bar": t.exit_bar,
-        "entry_price": t.entry_price,
-        "exit_price": t.exit_price,
-        "pnl": t.pnl,
-        "commission": t.commission,
-        "return_pct": t.return_frac * 100.0,
-        "entry_time": time::format_iso(t.entry_time),
-        "exit_time": t.exit_time.map(time::format_iso),
-    })
 }
 
 fn write_trades_summary(

@@ -1,14 +1,15 @@
 //! `bt data`: inspect, validate, generate and convert market data files.
 //!
-//! Errors from bt-data are returned as the root of the anyhow chain (plain `?`), so `main` can
-//! recognise a [`bt_data::DataError`] and exit with code 2.
+//! Errors from bt-data are returned as [`bt::Error`]s, whose kind decides the exit code.
 
 use std::{io::Write, path::PathBuf, process::ExitCode};
 
-use bt_data::{Loaded, synthetic::GbmSpec};
-use bt_domain::{
-    Interval,
-    time::{NANOS_PER_SEC, format_iso, format_timedelta, parse_iso},
+use bt::{
+    data::{Loaded, synthetic::GbmSpec},
+    domain::{
+        Interval,
+        time::{NANOS_PER_SEC, format_iso, format_timedelta, parse_iso},
+    },
 };
 
 /// The `bt data` subcommands.
@@ -80,11 +81,11 @@ fn parse_start(s: &str) -> Result<i64, String> {
 pub fn run(cmd: DataCommand, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match cmd {
         DataCommand::Inspect { file } => {
-            let loaded = bt_data::load_detailed(&file)?;
+            let loaded = bt::data::load_detailed(&file).map_err(bt::Error::from)?;
             write_inspection(&file.display().to_string(), &loaded, out)?;
         }
         DataCommand::Validate { file } => {
-            let bars = bt_data::load(&file)?;
+            let bars = bt::data::load(&file).map_err(bt::Error::from)?;
             writeln!(
                 out,
                 "OK: {}: {} bars, {} .. {}",
@@ -114,8 +115,8 @@ pub fn run(cmd: DataCommand, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 drift,
                 volatility,
             };
-            let generated = bt_data::synthetic::generate(&spec)?;
-            bt_data::save(&generated, &output)?;
+            let generated = bt::data::synthetic::generate(&spec).map_err(bt::Error::from)?;
+            bt::data::save(&generated, &output).map_err(bt::Error::from)?;
             writeln!(
                 out,
                 "wrote {} bars ({} .. {}) to {}",
@@ -126,8 +127,8 @@ pub fn run(cmd: DataCommand, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             )?;
         }
         DataCommand::Convert { input, output } => {
-            let bars = bt_data::load(&input)?;
-            bt_data::save(&bars, &output)?;
+            let bars = bt::data::load(&input).map_err(bt::Error::from)?;
+            bt::data::save(&bars, &output).map_err(bt::Error::from)?;
             writeln!(
                 out,
                 "converted {} bars: {} -> {}",

@@ -1,24 +1,24 @@
-//! `bt report DIR`: render the report of a finished run directory.
-//!
-//! This module only maps arguments to [`bt_report::ReportOptions`] and calls
-//! [`bt_report::write_report`]; reading the run directory (run.json, results.jsonl) and
-//! re-running the top K simulations to record their equity curves is the caller's job.
+//! `bt report DIR`: the report of a run directory, written into it (or into `--out`).
 
-use std::path::{Path, PathBuf};
+use std::{io::Write, path::PathBuf, process::ExitCode};
 
-use anyhow::Context as _;
-use bt_domain::{RunInfo, SimRecord};
-use bt_report::{CurveData, Format, ReportOptions};
+use bt::{ReportOptions, Workbench, report::Format};
+
+use crate::{BadInput, run_cmd::write_leaderboard};
 
 /// Arguments of `bt report`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  bt report runs/grid                                   # report.html, leaderboard.md, summary.csv
+  bt report runs/grid --top 20 --by sortino_ratio --format html,parquet
+  bt report runs/grid --out /tmp/grid-report            # leave the run directory untouched")]
 pub struct ReportArgs {
-    /// Run directory written by `bt run` (the report goes there too).
+    /// Run directory written by `bt run` or `bt merge`.
     pub dir: PathBuf,
     /// Rows of the leaderboard (and equity curves charted).
     #[arg(long = "top", value_name = "K", default_value_t = 10)]
     pub top: usize,
-    /// Statistic to rank by (any key of `bt backtest --json`, e.g. return_pct, sqn).
+    /// Statistic to rank by (any key of `bt backtest --json` but start/end, e.g. return_pct).
     #[arg(long = "by", value_name = "METRIC", default_value = "sharpe_ratio")]
     pub by: String,
     /// Outputs to write, comma separated: html, md, csv, json, parquet.
@@ -29,35 +29,32 @@ pub struct ReportArgs {
         default_value = "html,md,csv"
     )]
     pub format: Vec<Format>,
+    /// Write the report into this directory instead of the run directory.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
 }
 
-/// Writes the report of a run into `dir` as `args` ask.
-///
-/// `curves` are the equity curves of the simulations to chart (normally the top K re-run
-/// with curve recording); pass an empty slice to skip the equity section.
-pub fn render(
-    dir: &Path,
-    info: &RunInfo,
-    records: &[SimRecord],
-    curves: &[CurveData<'_>],
-    args: &ReportArgs,
-) -> anyhow::Result<()> {
-    let mut formats = args.format.clone();
-    formats.sort_unstable();
-    formats.dedup();
+/// `bt report DIR`: writes the files, prints the leaderboard and what was written.
+pub fn run(wb: &Workbench, args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    bt::domain::ranking::rank_metric(&args.by).map_err(|e| BadInput(format!("--by {e}")))?;
     let opts = ReportOptions {
-        top_k: args.top,
-        metric: args.by.clone(),
-        formats: formats.clone(),
-        ..ReportOptions::default()
+        top: args.top,
+        by: args.by.clone(),
+        formats: args.format.clone(),
+        out: args.out.clone(),
     };
-    let files = bt_report::write_report(dir, info, records, curves, &opts)
-        .with_context(|| format!("writing the report into {}", dir.display()))?;
-    // summary.parquet is written by the caller (crate::report_run), through bt-data.
-    for path in files.html.iter().chain(&files.tables).chain(&files.charts) {
-        tracing::info!(path = %path.display(), "wrote");
+    let files = wb.report(&args.dir, &opts)?;
+    let top = wb.leaderboard(&args.dir, &args.by, args.top)?;
+    write_leaderboard(out, &top, &args.by)?;
+    writeln!(out)?;
+    for path in files.html.iter().chain(&files.tables) {
+        writeln!(out, "wrote {}", path.display())?;
     }
-    Ok(())
+    if !files.charts.is_empty() {
+        let dir = files.charts[0].parent().map(|p| p.display().to_string()).unwrap_or_default();
+        writeln!(out, "wrote {} chart files in {dir}", files.charts.len())?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]
@@ -93,24 +90,5 @@ mod tests {
         assert_eq!(cli.args.format, [Format::Json, Format::Parquet]);
         let err = Cli::try_parse_from(["bt", "d", "--format", "xlsx"]).unwrap_err().to_string();
         assert!(err.contains("unknown output format `xlsx`"), "{err}");
-    }
-
-    #[test]
-    fn render_writes_the_requested_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let args = ReportArgs {
-            dir: dir.path().to_path_buf(),
-            top: 5,
-            by: "return_pct".into(),
-            format: vec![Format::Csv, Format::Html],
-        };
-        render(dir.path(), &RunInfo::default(), &[], &[], &args).unwrap();
-        assert!(dir.path().join("report.html").is_file());
-        assert!(dir.path().join("summary.csv").is_file());
-        assert!(!dir.path().join("summary.md").exists());
-        let bad = ReportArgs { by: "nope".into(), ..args };
-        let err =
-            format!("{:#}", render(dir.path(), &RunInfo::default(), &[], &[], &bad).unwrap_err());
-        assert!(err.contains("unknown metric `nope`"), "{err}");
     }
 }

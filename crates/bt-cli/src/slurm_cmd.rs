@@ -16,9 +16,9 @@ use std::{
 };
 
 use anyhow::Context as _;
-use bt_queue::Queue;
+use bt::Workbench;
 
-use crate::{BadInput, sim::Catalog};
+use crate::{BadInput, shell::shell_word};
 
 /// Slurm's default `MaxArraySize` (slurm.conf): array indices must be below it, so at most this
 /// many tasks in an array `0-(N-1)`.
@@ -65,10 +65,10 @@ pub struct ScriptArgs {
 }
 
 /// Runs a `bt slurm` subcommand, writing to `out`.
-pub fn run(cmd: SlurmCommand, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(wb: &Workbench, cmd: SlurmCommand, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match cmd {
         SlurmCommand::Script(args) => {
-            let plan = Plan::from_args(&args)?;
+            let plan = Plan::from_args(wb, &args)?;
             out.write_all(plan.render().as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
@@ -90,7 +90,7 @@ struct Plan {
 }
 
 impl Plan {
-    fn from_args(args: &ScriptArgs) -> anyhow::Result<Plan> {
+    fn from_args(wb: &Workbench, args: &ScriptArgs) -> anyhow::Result<Plan> {
         if args.shards == 0 || args.shards > MAX_ARRAY_SIZE {
             return Err(BadInput(format!(
                 "--shards {} is out of range: use 1..={MAX_ARRAY_SIZE} (Slurm's default \
@@ -125,8 +125,7 @@ impl Plan {
         let queue_path = std::fs::canonicalize(&args.queue).map_err(|e| {
             BadInput(format!("{}: cannot read the queue file: {e}", args.queue.display()))
         })?;
-        let queue = Queue::from_path(&queue_path)?;
-        queue.validate(&Catalog(&crate::test_strategies::registry()))?;
+        let queue = wb.read_queue(&queue_path)?;
         let stem = queue_path.file_stem().and_then(|s| s.to_str()).unwrap_or("run").to_owned();
         let out = match &args.out {
             Some(out) => absolute(out)?,
@@ -154,8 +153,8 @@ impl Plan {
         let n = self.shards;
         let last = n - 1;
         let out = self.out.display();
-        let bt = shell_quote(&self.bt.display().to_string());
-        let queue = shell_quote(&self.queue.display().to_string());
+        let bt = shell_word(&self.bt.display().to_string());
+        let queue = shell_word(&self.queue.display().to_string());
         let queue_name = self.queue.file_name().map(|s| s.to_string_lossy()).unwrap_or_default();
         let sims = self.simulations;
         let per_task = sims.div_ceil(n);
@@ -287,15 +286,6 @@ fn check_plain(flag: &str, path: &Path) -> Result<(), BadInput> {
     )))
 }
 
-/// `s` as one shell word: unchanged when it is plain, else in single quotes.
-fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(is_plain_char) {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
 /// A job name from a file stem: characters other than letters, digits, `_.-` become `_`.
 fn job_name_part(stem: &str) -> String {
     stem.chars()
@@ -345,14 +335,6 @@ mod tests {
         for bad in ["", "G", "4GB", "4 G", "-1", "4G\n"] {
             assert!(!is_slurm_mem(bad), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn shell_quote_keeps_plain_words_and_quotes_the_rest() {
-        assert_eq!(shell_quote("/opt/bt/bin/bt"), "/opt/bt/bin/bt");
-        assert_eq!(shell_quote("/home/a b/bt"), "'/home/a b/bt'");
-        assert_eq!(shell_quote("/x/it's"), r"'/x/it'\''s'");
-        assert_eq!(shell_quote("/x/$HOME"), "'/x/$HOME'");
     }
 
     #[test]

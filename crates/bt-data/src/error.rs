@@ -1,6 +1,6 @@
 use std::{fmt, path::PathBuf};
 
-use bt_domain::time::format_iso;
+use bt_domain::{ErrorKind, time::format_iso};
 
 /// Where a value sits in its file, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -422,6 +422,17 @@ impl DataError {
             | DataError::UnsupportedType { column, .. } => Some(column),
             DataError::MissingColumn { column, .. } => Some(column),
             _ => None,
+        }
+    }
+
+    /// [`ErrorKind::Input`] for input that cannot be read or used and for an output path
+    /// that cannot be used; [`ErrorKind::Io`] for a write that failed for space (a Parquet
+    /// writer's failure carries no OS error: most often a full disk).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            DataError::Io { source, action: "write", .. } => ErrorKind::of_write(source.kind()),
+            DataError::ParquetWrite { .. } => ErrorKind::Io,
+            _ => ErrorKind::Input,
         }
     }
 

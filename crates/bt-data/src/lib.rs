@@ -36,9 +36,8 @@ mod validate;
 
 use std::{
     fs::File,
-    io::{BufWriter, Read, Write},
-    path::{Path, PathBuf},
-    sync::atomic::{AtomicU64, Ordering},
+    io::{Read, Write},
+    path::Path,
 };
 
 use bt_domain::Bars;
@@ -191,39 +190,19 @@ pub fn write_table_parquet(
     atomic_write(path, |w| parquet::write_table(columns, w, path))
 }
 
-/// Distinguishes temporary files of concurrent writes from one process.
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Writes through `body` into a temporary file next to `path`, then renames it over `path`, so
-/// readers see the old file or the complete new one, never a partial one. The temporary file
-/// is removed on failure.
+/// Writes through `body` into an [`bt_fs::AtomicFile`]: readers see the old file or the
+/// complete new one, never a partial one, and a crash leaves no half-written file.
 fn atomic_write(
     path: &Path,
     body: impl FnOnce(&mut dyn Write) -> Result<(), DataError>,
 ) -> Result<(), DataError> {
-    let name =
-        path.file_name().ok_or_else(|| DataError::UnknownFormat { path: path.to_path_buf() })?;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp: PathBuf = dir.join(format!(
-        ".{}.{}-{}.tmp",
-        name.to_string_lossy(),
-        std::process::id(),
-        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let io = |e| DataError::io(path, "write", e);
-    let result = (|| {
-        let file = File::create(&tmp).map_err(io)?;
-        let mut w = BufWriter::new(file);
-        body(&mut w)?;
-        let file = w.into_inner().map_err(|e| io(e.into_error()))?;
-        file.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
-    })();
-    if result.is_err() {
-        // Best effort: the error being returned matters more than a failed cleanup.
-        let _ = std::fs::remove_file(&tmp);
+    if path.file_name().is_none() {
+        return Err(DataError::UnknownFormat { path: path.to_path_buf() });
     }
-    result
+    let io = |e| DataError::io(path, "write", e);
+    let mut file = bt_fs::AtomicFile::create(path).map_err(io)?;
+    body(&mut file)?;
+    file.commit().map_err(io)
 }
 
 #[cfg(test)]

@@ -10,6 +10,11 @@
 //!   it to the executor.
 //! - [`SimRecord`], [`SummaryTable`], [`RunInfo`]: a run's results, as every output format sees
 //!   them (one table shape for CSV, Markdown, JSON, Parquet and the report).
+//! - [`StrategyCatalog`], [`ParamSpec`], [`StrategyError`]: what strategies accept, so queues are
+//!   validated without knowing the strategies.
+//! - [`ranking`]: the one top-K selection of every leaderboard; [`hash`] and [`rng`]: the stable
+//!   hashes and the seeded generator behind ids, shards and random sweeps.
+//! - [`ErrorKind`]: input, I/O or internal, answered by every library error's `kind()`.
 //! - [`EquityObserver`]: how the engine streams the equity curve to whoever needs it (statistics,
 //!   a recorded curve), so that nobody has to keep a curve they do not want.
 //! - [`time`]: UTC calendar arithmetic on i64 nanosecond timestamps (no wall clock).
@@ -32,11 +37,17 @@
 //! ```
 
 mod bars;
+mod catalog;
 mod config;
 mod error;
+mod error_kind;
+pub mod hash;
 mod interval;
 mod observer;
+pub mod ranking;
 mod record;
+pub mod rng;
+mod run_info;
 mod sim;
 mod stats;
 mod synthetic;
@@ -45,14 +56,17 @@ mod trade;
 
 pub use crate::{
     bars::{Bars, Column},
+    catalog::{Limit, ParamKind, ParamSpec, StrategyCatalog, StrategyError, list_params},
     config::BacktestConfig,
     error::{BarsError, BarsErrorKind, ConfigError},
+    error_kind::{ErrorKind, unusable_output},
     interval::Interval,
     observer::{EquityCurve, EquityObserver},
     record::{
-        Cell, RunInfo, SimOutcome, SimRecord, SimSummary, SummaryLayout, SummaryTable,
-        push_csv_line, stat_cell,
+        Cell, SimOutcome, SimRecord, SimSummary, SummaryLayout, SummaryTable, push_csv_line,
+        stat_cell,
     },
+    run_info::{Attempt, DatasetInfo, RunInfo, RunMode, RunStatus},
     sim::{ParamValue, Params, SimSpec, Symbol},
     stats::{STAT_KEYS, STAT_LABELS, StatValue, Stats},
     synthetic::SyntheticSpec,

@@ -209,30 +209,3 @@ pub fn stat_cell(v: StatValue) -> Cell {
         StatValue::Count(n) => Cell::Int(n as i64),
     }
 }
-
-/// Metadata of a run directory (`run.json`).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RunInfo {
-    /// bt version that produced the run.
-    pub bt_version: String,
-    /// The queue file as given on the command line.
-    pub queue: String,
-    /// The queue's content hash.
-    pub queue_hash: String,
-    /// `sequential` or `parallel`.
-    pub mode: String,
-    /// Worker threads.
-    pub threads: u64,
-    /// Wall time of the run (of the last session when resumed), seconds.
-    pub wall_time_s: f64,
-    /// Simulations in the queue (or in this shard).
-    pub total: u64,
-    /// Succeeded.
-    pub ok: u64,
-    /// Failed.
-    pub failed: u64,
-    /// `K/N` when the run is one shard of a queue.
-    pub shard: Option<String>,
-    /// Data sets: (name, description, bars).
-    pub datasets: Vec<(String, String, u64)>,
-}

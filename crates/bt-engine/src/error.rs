@@ -1,3 +1,4 @@
+use bt_domain::ErrorKind;
 use thiserror::Error;
 
 /// Why a backtest could not run or a strategy action was refused.
@@ -89,4 +90,11 @@ pub enum EngineError {
         /// What went wrong.
         message: String,
     },
+}
+
+impl EngineError {
+    /// Always [`ErrorKind::Input`]: the strategy, its settings or the data caused it.
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::Input
+    }
 }

@@ -1,24 +1,7 @@
-use std::{io::ErrorKind, path::PathBuf};
+use std::path::PathBuf;
 
+use bt_domain::{ErrorKind, unusable_output};
 use thiserror::Error;
-
-/// Whether a failed create, open, write or rename with this kind means the output path itself
-/// cannot be used (no permission, a path under a regular file, a directory in the way, a
-/// read-only file system, a missing parent): the user must choose another path or fix it.
-/// Any other kind (a full disk, a quota, a file size limit, an I/O error) is a runtime failure
-/// of a usable path: freeing space and retrying the same command helps.
-pub fn unusable_output(kind: ErrorKind) -> bool {
-    matches!(
-        kind,
-        ErrorKind::PermissionDenied
-            | ErrorKind::NotADirectory
-            | ErrorKind::IsADirectory
-            | ErrorKind::ReadOnlyFilesystem
-            | ErrorKind::AlreadyExists
-            | ErrorKind::NotFound
-            | ErrorKind::InvalidFilename
-    )
-}
 
 /// Why a run could not start, continue or finish.
 #[derive(Debug, Error)]
@@ -35,7 +18,9 @@ pub enum ExecError {
     /// The run directory cannot be created or written before any simulation ran, and the path
     /// itself is the problem ([`unusable_output`]: no permission, a path under a regular file,
     /// a read-only file system): nothing was done. A full disk is [`ExecError::Write`].
-    #[error("cannot write {path}: {source}: choose another --out, or make it a writable directory")]
+    #[error(
+        "cannot write {path}: {source}: choose another run directory, or make it a writable directory"
+    )]
     OutDir {
         /// The directory or file that could not be created or written.
         path: PathBuf,
@@ -44,10 +29,10 @@ pub enum ExecError {
     },
     /// Writing a file of the run directory failed during the run (disk full, quota, file size
     /// limit), or before it for a reason other than an unusable path (a full disk; on
-    /// `--resume`, any failure to cut a torn last line). The run stopped; `results.jsonl` keeps
+    /// resume, any failure to cut a torn last line). The run stopped; `results.jsonl` keeps
     /// every complete result written so far and `run.json` does not say "complete".
     #[error(
-        "cannot write {path}: {source}: free disk space (or fix the permissions) and finish the run with --resume; the results written so far are kept"
+        "cannot write {path}: {source}: free disk space (or fix the permissions), then resume the run; the results written so far are kept"
     )]
     Write {
         /// The file.
@@ -55,17 +40,15 @@ pub enum ExecError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The output directory already holds results and `--resume` was not given.
-    #[error(
-        "{path} already holds results of a run: pass --resume to finish it, or choose another --out"
-    )]
+    /// The run directory already holds results and the run was not asked to resume.
+    #[error("{path} already holds results of a run: resume it, or choose another run directory")]
     AlreadyHasResults {
         /// The directory.
         path: PathBuf,
     },
-    /// `--resume` on a directory made from a different queue (or data).
+    /// A resume (or merge) with a different queue or data than the directory was made from.
     #[error(
-        "{path} was made from a different queue or different data (hash {found}, now {expected}): resume with the original queue and data files, or use a new --out"
+        "{path} was made from a different queue or different data (hash {found}, now {expected}): resume with the original queue and data files, or use a new run directory"
     )]
     QueueMismatch {
         /// run.json.
@@ -84,6 +67,33 @@ pub enum ExecError {
         line: usize,
         /// What is wrong.
         message: String,
+    },
+    /// Another process (or another part of this one) is writing the run directory.
+    #[error(
+        "{} is in use by another bt process{}: wait for it to finish, or choose another run directory",
+        path.display(),
+        holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+    )]
+    Locked {
+        /// The run directory.
+        path: PathBuf,
+        /// Who holds the lock (pid and command line), if known.
+        holder: Option<String>,
+    },
+    /// The results log holds one simulation twice with different results (written by two
+    /// processes at once, before run directories had a lock): which one is right is unknown.
+    #[error(
+        "{path}: simulation {id:?} has two different results, on lines {first_line} and {second_line}: delete the wrong line (or the run) and resume"
+    )]
+    DuplicateResult {
+        /// results.jsonl.
+        path: PathBuf,
+        /// The simulation id.
+        id: String,
+        /// 1-based line of the first result.
+        first_line: usize,
+        /// 1-based line of the second.
+        second_line: usize,
     },
     /// A `K/N` shard spec is wrong.
     #[error("invalid shard {spec:?}: {reason}")]
@@ -104,6 +114,18 @@ pub enum ExecError {
 }
 
 impl ExecError {
+    /// [`ErrorKind::Io`] for failed reads and writes of a usable directory and a thread pool
+    /// that cannot start; [`ErrorKind::Input`] for everything the caller can fix (an unusable
+    /// directory, a locked one, a wrong queue, a corrupt file, a shard spec).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ExecError::Io { .. } | ExecError::Write { .. } | ExecError::Pool { .. } => {
+                ErrorKind::Io
+            }
+            _ => ErrorKind::Input,
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ExecError {
         let path = path.into();
         move |source| ExecError::Io { path, source }
@@ -140,6 +162,8 @@ impl ExecError {
 
 #[cfg(test)]
 mod tests {
+    use std::io::ErrorKind;
+
     use super::*;
 
     fn before_start(kind: ErrorKind) -> ExecError {
@@ -156,7 +180,7 @@ mod tests {
         ] {
             let err = before_start(kind);
             assert!(matches!(err, ExecError::OutDir { .. }), "{kind:?}: {err:?}");
-            assert!(err.to_string().contains("choose another --out"), "{err}");
+            assert!(err.to_string().contains("choose another run directory"), "{err}");
         }
         for kind in [
             ErrorKind::StorageFull,
@@ -167,7 +191,7 @@ mod tests {
             let err = before_start(kind);
             assert!(matches!(err, ExecError::Write { .. }), "{kind:?}: {err:?}");
             let text = err.to_string();
-            assert!(text.contains("free disk space") && !text.contains("another --out"), "{text}");
+            assert!(text.contains("free disk space") && !text.contains("another run"), "{text}");
         }
     }
 }

@@ -10,13 +10,16 @@ use std::{
     time::Instant,
 };
 
-use bt_domain::{Params, RunInfo, SimOutcome, SimRecord, SimSpec, SimSummary};
+use bt_domain::{
+    Attempt, Params, RunInfo, RunMode, RunStatus, SimOutcome, SimRecord, SimSpec, SimSummary,
+    hash::fnv1a_128,
+};
 
 use crate::{
     error::ExecError,
-    hash::fnv1a_128,
     jsonl::encode_record,
-    rundir::{RunDir, done_ids, finalize},
+    results::{done_ids, finalize},
+    rundir::LockedRunDir,
     shard::Shard,
 };
 
@@ -42,14 +45,16 @@ pub trait Simulator: Sync {
     /// What is prepared once per data set and shared by its simulations (bars, indicator cache,
     /// per-dataset statistics facts).
     type Dataset: Sync;
+    /// Why a simulation failed; its message is recorded with the result.
+    type Error: std::error::Error;
 
     /// Runs one simulation. Returns the canonical parameters (defaults filled in) and the
-    /// summary, or an error message. A panic is caught by the executor and recorded as a failure.
+    /// summary, or why it failed. A panic is caught by the executor and recorded as a failure.
     fn simulate(
         &self,
         spec: &SimSpec,
         data: &Self::Dataset,
-    ) -> Result<(Params, SimSummary), String>;
+    ) -> Result<(Params, SimSummary), Self::Error>;
 }
 
 /// Receives progress as simulations finish (called from worker threads).
@@ -63,15 +68,16 @@ pub trait Progress: Sync {
 /// Options of [`execute`].
 #[derive(Debug)]
 pub struct ExecOptions<'a> {
-    /// The run directory.
-    pub out: RunDir,
+    /// The run directory, locked by this process.
+    pub out: &'a LockedRunDir,
     /// Scheduling.
     pub mode: Mode,
-    /// Skip simulations already in `results.jsonl` (the queue hash must match).
+    /// Skip simulations already in `results.jsonl` (the run hash must match).
     pub resume: bool,
     /// Run only this shard of the queue.
     pub shard: Option<Shard>,
-    /// Metadata recorded in run.json (queue, hash, version, datasets).
+    /// Metadata recorded in run.json (queue, hash, version, datasets); the executor fills in
+    /// mode, threads, status, counts and the attempts.
     pub info: RunInfo,
     /// Total bar-steps the queue will take (for [`Mode::Auto`]).
     pub work_estimate: u64,
@@ -86,7 +92,7 @@ pub struct RunOutcome {
     pub info: RunInfo,
     /// Simulations run in this session.
     pub ran: u64,
-    /// Simulations skipped because `--resume` found them done.
+    /// Simulations skipped because the resume found them done.
     pub resumed: u64,
     /// Whether the run stopped early (stop flag); the directory is resumable.
     pub interrupted: bool,
@@ -120,19 +126,19 @@ pub fn execute<S: Simulator>(
     progress: Option<&dyn Progress>,
 ) -> Result<RunOutcome, ExecError> {
     let started = Instant::now();
-    let dir = &opts.out;
-    fs::create_dir_all(&dir.path).map_err(ExecError::setup(&dir.path))?;
+    let dir = opts.out;
     let results_path = dir.results();
+    let mut attempts = Vec::new();
     let done = if opts.resume {
-        if let Some(previous) = dir.read_run_json()? {
-            let found = previous.get("queue_hash").and_then(|v| v.as_str()).unwrap_or_default();
-            if found != opts.info.queue_hash {
+        if let Some(previous) = dir.read_info()? {
+            if previous.queue_hash != opts.info.queue_hash {
                 return Err(ExecError::QueueMismatch {
                     path: dir.run_json(),
-                    found: found.to_owned(),
+                    found: previous.queue_hash,
                     expected: opts.info.queue_hash.clone(),
                 });
             }
+            attempts = previous.attempts;
         }
         // Not `before_start`: a torn line that cannot be cut is a failed write of a run with
         // results to keep; another --out would not help.
@@ -153,10 +159,13 @@ pub fn execute<S: Simulator>(
     };
     let parallel = !matches!(opts.mode, Mode::Sequential) && threads > 1;
     let mut info = opts.info.clone();
-    info.mode = if parallel { "parallel" } else { "sequential" }.into();
+    info.mode = if parallel { RunMode::Parallel } else { RunMode::Sequential };
     info.threads = threads as u64;
     info.shard = opts.shard.map(|s| s.to_string());
-    dir.write_run_json(&info, "running").map_err(ExecError::before_start)?;
+    info.status = RunStatus::Running;
+    info.attempts = attempts;
+    info.wall_time_s = info.attempts.iter().map(|a| a.wall_time_s).sum();
+    dir.write_info(&info).map_err(ExecError::before_start)?;
     // A summary.csv left by an interrupted run describes fewer results than the file will hold
     // once this run appends: remove it before the first append, so any summary.csv on disk
     // matches results.jsonl (run.json already says "running", so a kill here is resumable).
@@ -214,7 +223,7 @@ pub fn execute<S: Simulator>(
             None => Err(format!("unknown dataset {:?}", spec.dataset)),
             Some(data) => {
                 match catch_unwind(AssertUnwindSafe(|| simulator.simulate(&spec, data))) {
-                    Ok(result) => result,
+                    Ok(result) => result.map_err(|e| e.to_string()),
                     Err(payload) => Err(format!("panicked: {}", panic_message(&payload))),
                 }
             }
@@ -299,13 +308,21 @@ pub fn execute<S: Simulator>(
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "simulations done");
     let counts = finalize(dir)?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "summary written");
-    info.wall_time_s = started.elapsed().as_secs_f64();
+    let ran = ran.into_inner();
+    info.attempts.push(Attempt {
+        mode: info.mode,
+        threads: info.threads,
+        wall_time_s: started.elapsed().as_secs_f64(),
+        ran,
+    });
+    info.wall_time_s = info.attempts.iter().map(|a| a.wall_time_s).sum();
     info.total = if shard.is_some() { in_shard } else { total };
     info.ok = counts.ok;
     info.failed = counts.failed;
     let complete = !interrupted && counts.total >= info.total;
-    dir.write_run_json(&info, if complete { "complete" } else { "interrupted" })?;
-    Ok(RunOutcome { info, ran: ran.into_inner(), resumed, interrupted })
+    info.status = if complete { RunStatus::Complete } else { RunStatus::Interrupted };
+    dir.write_info(&info)?;
+    Ok(RunOutcome { info, ran, resumed, interrupted })
 }
 
 struct ResultsWriter {
@@ -358,15 +375,30 @@ mod tests {
     use bt_domain::{BacktestConfig, Params};
 
     use super::*;
+    use crate::rundir::RunDir;
+
+    /// The error of the fake simulators: every simulation fails (a failure is recorded like a
+    /// success).
+    #[derive(Debug)]
+    struct NoEngine;
+
+    impl std::fmt::Display for NoEngine {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("no engine here")
+        }
+    }
+
+    impl std::error::Error for NoEngine {}
 
     /// Fails every simulation (a failure is recorded like a success) and counts the calls.
     struct Counting(AtomicU64);
 
     impl Simulator for Counting {
         type Dataset = ();
-        fn simulate(&self, _: &SimSpec, _: &()) -> Result<(Params, SimSummary), String> {
+        type Error = NoEngine;
+        fn simulate(&self, _: &SimSpec, _: &()) -> Result<(Params, SimSummary), NoEngine> {
             self.0.fetch_add(1, Ordering::SeqCst);
-            Err("no engine here".into())
+            Err(NoEngine)
         }
     }
 
@@ -389,8 +421,9 @@ mod tests {
             let dir = RunDir::new(tmp.path().join("out"));
             fs::create_dir_all(&dir.path).unwrap();
             std::os::unix::fs::symlink("/dev/full", dir.results()).unwrap();
+            let locked = dir.lock("test").unwrap();
             let opts = ExecOptions {
-                out: dir.clone(),
+                out: &locked,
                 mode,
                 resume: false,
                 shard: None,
@@ -404,13 +437,13 @@ mod tests {
             let ExecError::Write { path, source } = &err else { panic!("{mode:?}: {err:?}") };
             assert_eq!(path, &dir.results());
             assert_eq!(source.kind(), std::io::ErrorKind::StorageFull, "{mode:?}");
-            assert!(err.to_string().contains("--resume"), "{err}");
+            assert!(err.to_string().contains("resume the run"), "{err}");
             // Stopped after the simulations in flight, not after the whole queue.
             let calls = sim.0.load(Ordering::SeqCst);
             assert!((1..=max_calls).contains(&calls), "{mode:?}: {calls} simulations ran");
             assert!(!dir.summary().exists(), "{mode:?}: no summary of a failed run");
-            let status = dir.read_run_json().unwrap().unwrap()["status"].clone();
-            assert_eq!(status, "running", "{mode:?}");
+            let status = dir.read_info().unwrap().unwrap().status;
+            assert_eq!(status, RunStatus::Running, "{mode:?}");
         }
     }
 
@@ -425,18 +458,23 @@ mod tests {
         for (out, named) in
             [(file.join("out"), file.join("out")), (blocked.clone(), blocked.join("run.json"))]
         {
-            let opts = ExecOptions {
-                out: RunDir::new(&out),
-                mode: Mode::Sequential,
-                resume: false,
-                shard: None,
-                info: RunInfo::default(),
-                work_estimate: 0,
-                stop: None,
-            };
             let sim = Counting(AtomicU64::new(0));
             let datasets = BTreeMap::from([("d".to_string(), ())]);
-            let err = execute(specs(3), 3, &datasets, &sim, &opts, None).unwrap_err();
+            let err = RunDir::new(&out)
+                .lock("test")
+                .and_then(|locked| {
+                    let opts = ExecOptions {
+                        out: &locked,
+                        mode: Mode::Sequential,
+                        resume: false,
+                        shard: None,
+                        info: RunInfo::default(),
+                        work_estimate: 0,
+                        stop: None,
+                    };
+                    execute(specs(3), 3, &datasets, &sim, &opts, None)
+                })
+                .unwrap_err();
             let ExecError::OutDir { path, .. } = &err else { panic!("{out:?}: {err:?}") };
             assert_eq!(path, &named);
             assert_eq!(sim.0.load(Ordering::SeqCst), 0);
@@ -444,7 +482,7 @@ mod tests {
         let mut left: Vec<_> =
             fs::read_dir(&blocked).unwrap().map(|e| e.unwrap().file_name()).collect();
         left.sort();
-        assert_eq!(left, ["run.json"], "no temporary file is left behind");
+        assert_eq!(left, [".bt.lock", "run.json"], "no temporary file is left behind");
     }
 
     /// Runs `hook` at every simulation (which then fails: a failure is recorded like a success).
@@ -452,15 +490,20 @@ mod tests {
 
     impl<F: Fn() + Sync> Simulator for Hook<F> {
         type Dataset = ();
-        fn simulate(&self, _: &SimSpec, _: &()) -> Result<(Params, SimSummary), String> {
+        type Error = NoEngine;
+        fn simulate(&self, _: &SimSpec, _: &()) -> Result<(Params, SimSummary), NoEngine> {
             (self.0)();
-            Err("no engine here".into())
+            Err(NoEngine)
         }
     }
 
-    fn options<'a>(dir: &RunDir, resume: bool, stop: Option<&'a AtomicBool>) -> ExecOptions<'a> {
+    fn options<'a>(
+        dir: &'a LockedRunDir,
+        resume: bool,
+        stop: Option<&'a AtomicBool>,
+    ) -> ExecOptions<'a> {
         ExecOptions {
-            out: dir.clone(),
+            out: dir,
             mode: Mode::Sequential,
             resume,
             shard: None,
@@ -480,12 +523,19 @@ mod tests {
         std::os::unix::fs::symlink("/dev/full", dir.path.join("run.json.tmp")).unwrap();
         let sim = Counting(AtomicU64::new(0));
         let datasets = BTreeMap::from([("d".to_string(), ())]);
-        let err =
-            execute(specs(3), 3, &datasets, &sim, &options(&dir, false, None), None).unwrap_err();
+        let err = execute(
+            specs(3),
+            3,
+            &datasets,
+            &sim,
+            &options(&dir.lock("test").unwrap(), false, None),
+            None,
+        )
+        .unwrap_err();
         let ExecError::Write { path, source } = &err else { panic!("{err:?}") };
         assert_eq!((path, source.kind()), (&dir.run_json(), std::io::ErrorKind::StorageFull));
         let text = err.to_string();
-        assert!(text.contains("free disk space") && !text.contains("another --out"), "{text}");
+        assert!(text.contains("free disk space") && !text.contains("another run"), "{text}");
         assert_eq!(sim.0.load(Ordering::SeqCst), 0);
     }
 
@@ -533,7 +583,15 @@ mod tests {
         let dir = RunDir::new(tmp.path().join("out"));
         let datasets = BTreeMap::from([("d".to_string(), ())]);
         let sim = Counting(AtomicU64::new(0));
-        execute(specs(3), 3, &datasets, &sim, &options(&dir, false, None), None).unwrap();
+        execute(
+            specs(3),
+            3,
+            &datasets,
+            &sim,
+            &options(&dir.lock("test").unwrap(), false, None),
+            None,
+        )
+        .unwrap();
         let mut f = OpenOptions::new().append(true).open(dir.results()).unwrap();
         f.write_all(br#"{"index":3,"id":"s"#).unwrap();
         drop(f);
@@ -541,11 +599,18 @@ mod tests {
             eprintln!("skipped: results.jsonl cannot be made unwritable here");
             return;
         };
-        let err =
-            execute(specs(5), 5, &datasets, &sim, &options(&dir, true, None), None).unwrap_err();
+        let err = execute(
+            specs(5),
+            5,
+            &datasets,
+            &sim,
+            &options(&dir.lock("test").unwrap(), true, None),
+            None,
+        )
+        .unwrap_err();
         let ExecError::Write { path, .. } = &err else { panic!("{err:?}") };
         assert_eq!(path, &dir.results());
-        assert!(!err.to_string().contains("another --out"), "{err}");
+        assert!(!err.to_string().contains("another run"), "{err}");
         assert_eq!(sim.0.load(Ordering::SeqCst), 3, "nothing ran on the resume");
     }
 
@@ -563,9 +628,15 @@ mod tests {
                 stop.store(true, Ordering::SeqCst);
             }
         });
-        let first =
-            execute(specs(6), 6, &datasets, &ctrl_c, &options(&dir, false, Some(&stop)), None)
-                .unwrap();
+        let first = execute(
+            specs(6),
+            6,
+            &datasets,
+            &ctrl_c,
+            &options(&dir.lock("test").unwrap(), false, Some(&stop)),
+            None,
+        )
+        .unwrap();
         assert!(first.interrupted && first.ran == 2, "{first:?}");
         assert!(dir.summary().exists(), "an interrupted run writes its summary");
 
@@ -575,8 +646,15 @@ mod tests {
                 stale_seen.fetch_add(1, Ordering::SeqCst);
             }
         });
-        let second =
-            execute(specs(6), 6, &datasets, &probe, &options(&dir, true, None), None).unwrap();
+        let second = execute(
+            specs(6),
+            6,
+            &datasets,
+            &probe,
+            &options(&dir.lock("test").unwrap(), true, None),
+            None,
+        )
+        .unwrap();
         assert_eq!((second.ran, second.resumed), (4, 2));
         assert_eq!(stale_seen.load(Ordering::SeqCst), 0, "summary.csv existed during the resume");
         let rows = fs::read_to_string(dir.summary()).unwrap().lines().count();

@@ -27,9 +27,14 @@ fn num(x: f64) -> Value {
     }
 }
 
-/// The statistics as a JSON object, keys in [`STAT_KEYS`] order (the `bt backtest --json`
-/// schema): timestamps ISO 8601, durations in seconds, NaN as null.
-pub fn stats_json(stats: &Stats) -> Map<String, Value> {
+/// The statistics as the text of a JSON object, keys in [`STAT_KEYS`] order (the
+/// `bt backtest --json` schema, docs/json-output.md): timestamps ISO 8601, durations in
+/// seconds, NaN as null, infinities `"inf"`/`"-inf"`.
+pub fn stats_json(stats: &Stats) -> String {
+    Value::Object(stats_map(stats)).to_string()
+}
+
+fn stats_map(stats: &Stats) -> Map<String, Value> {
     let mut m = Map::new();
     for (key, v) in stats.values() {
         let v = match v {
@@ -73,7 +78,7 @@ pub fn encode_record(r: &SimRecord) -> String {
     match &r.outcome {
         SimOutcome::Ok(s) => {
             m.insert("status".into(), "ok".into());
-            m.insert("stats".into(), Value::Object(stats_json(&s.stats)));
+            m.insert("stats".into(), Value::Object(stats_map(&s.stats)));
             m.insert("n_bars".into(), s.n_bars.into());
             m.insert("bar_steps".into(), s.bar_steps.into());
             m.insert("open_trades".into(), s.open_trades.into());

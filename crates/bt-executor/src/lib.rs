@@ -5,7 +5,8 @@
 //! - [`execute`] runs an iterator of [`bt_domain::SimSpec`] through a [`Simulator`] into a run
 //!   directory ([`RunDir`]): `results.jsonl` (one line per finished simulation, appended and
 //!   flushed at once), then `summary.csv` (queue order) and `run.json` at the end, each
-//!   through [`write_atomic`] (temporary file, fsync, rename).
+//!   through `bt_fs::write_atomic` (temporary file, fsync, rename). Only a [`LockedRunDir`]
+//!   can be written: one writer per run directory.
 //! - [`Simulator`] is how the caller plugs in strategies, the engine and statistics: the
 //!   executor does not know the built-in strategies or how statistics are computed.
 //! - [`Shard`] picks a deterministic 1/N of a queue by a hash of each simulation id.
@@ -16,18 +17,16 @@
 
 mod error;
 mod execute;
-mod hash;
 mod jsonl;
+mod results;
 mod rundir;
 mod shard;
 
 pub use crate::{
-    error::{ExecError, unusable_output},
+    error::ExecError,
     execute::{AUTO_MIN_BAR_STEPS, ExecOptions, Mode, Progress, RunOutcome, Simulator, execute},
-    hash::{fnv1a_64, fnv1a_128},
     jsonl::{decode_record, encode_record, stats_json},
-    rundir::{
-        Counts, RunDir, finalize, read_results, run_info_from_json, top_k, top_k_file, write_atomic,
-    },
+    results::{Counts, finalize, read_results, top_k, top_k_file},
+    rundir::{LockedRunDir, RunDir},
     shard::Shard,
 };

@@ -1,20 +1,18 @@
-//! The run directory: `results.jsonl` (streamed), `summary.csv` and `run.json` (written at the
-//! end, atomically).
+//! The run directory: its files, its one-writer lock and its metadata (`run.json`).
 
 use std::{
-    cmp::Ordering,
-    collections::BinaryHeap,
-    fs::{self, File, OpenOptions},
-    io::{BufRead, BufReader, Read, Seek, SeekFrom, Write},
+    fs,
+    ops::Deref,
     path::{Path, PathBuf},
 };
 
-use bt_domain::{RunInfo, SimRecord, SummaryLayout, push_csv_line};
+use bt_domain::{Attempt, DatasetInfo, RunInfo, RunMode, RunStatus};
 use serde_json::{Value, json};
 
-use crate::{error::ExecError, hash::fnv1a_128, jsonl::decode_record};
+use crate::error::ExecError;
 
-/// Paths of a run directory.
+/// Paths of a run directory; reading needs nothing more. Writing needs the lock:
+/// [`RunDir::lock`] gives a [`LockedRunDir`], which every writer of the executor takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunDir {
     /// The directory.
@@ -39,315 +37,198 @@ impl RunDir {
         self.path.join("run.json")
     }
 
-    /// Reads `run.json`.
-    pub fn read_run_json(&self) -> Result<Option<Value>, ExecError> {
-        let path = self.run_json();
-        match fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| ExecError::Corrupt {
-                path,
-                line: e.line(),
-                message: format!("run.json is not valid JSON: {e}"),
+    /// Creates the directory if needed and takes its writer lock, recording `holder` (pid and
+    /// command line) for whoever tries next. A second writer, in this process or another,
+    /// gets [`ExecError::Locked`] at once; the kernel releases the lock when the holder exits
+    /// or dies.
+    pub fn lock(&self, holder: &str) -> Result<LockedRunDir, ExecError> {
+        fs::create_dir_all(&self.path).map_err(ExecError::setup(&self.path))?;
+        match bt_fs::DirLock::acquire(&self.path, holder) {
+            Ok(lock) => Ok(LockedRunDir { dir: self.clone(), _lock: lock }),
+            Err(bt_fs::LockError::Held { dir, holder }) => {
+                Err(ExecError::Locked { path: dir, holder })
+            }
+            Err(bt_fs::LockError::Io { path, source }) => Err(ExecError::setup(path)(source)),
+            Err(e) => Err(ExecError::Io {
+                path: self.path.clone(),
+                source: std::io::Error::other(e.to_string()),
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(ExecError::Io { path, source: e }),
         }
     }
 
+    /// Reads `run.json`: `None` when there is none (not a run directory, or a run that never
+    /// started).
+    pub fn read_info(&self) -> Result<Option<RunInfo>, ExecError> {
+        let path = self.run_json();
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(ExecError::Io { path, source: e }),
+        };
+        let v: Value = serde_json::from_str(&text).map_err(|e| ExecError::Corrupt {
+            path: path.clone(),
+            line: e.line(),
+            message: format!("run.json is not valid JSON: {e}"),
+        })?;
+        info_from_json(&v).map(Some).map_err(|message| ExecError::Corrupt {
+            path,
+            line: 1,
+            message,
+        })
+    }
+}
+
+/// A run directory whose writer lock this process holds (see [`RunDir::lock`]): the only way
+/// to write one, so two writers can never interleave. Dropping it releases the lock.
+#[derive(Debug)]
+pub struct LockedRunDir {
+    dir: RunDir,
+    _lock: bt_fs::DirLock,
+}
+
+impl Deref for LockedRunDir {
+    type Target = RunDir;
+    fn deref(&self) -> &RunDir {
+        &self.dir
+    }
+}
+
+impl LockedRunDir {
     /// Writes `run.json` atomically.
-    pub fn write_run_json(&self, info: &RunInfo, status: &str) -> Result<(), ExecError> {
-        let datasets: Vec<Value> = info
-            .datasets
-            .iter()
-            .map(|(name, source, bars)| json!({"name": name, "source": source, "bars": bars}))
-            .collect();
-        let v = json!({
-            "bt_version": info.bt_version,
-            "status": status,
-            "queue": info.queue,
-            "queue_hash": info.queue_hash,
-            "shard": info.shard,
-            "mode": info.mode,
-            "threads": info.threads,
-            "wall_time_s": info.wall_time_s,
-            "total": info.total,
-            "ok": info.ok,
-            "failed": info.failed,
-            "datasets": datasets,
-        });
-        let text = serde_json::to_string_pretty(&v).expect("json values serialize") + "\n";
+    pub fn write_info(&self, info: &RunInfo) -> Result<(), ExecError> {
+        let text = serde_json::to_string_pretty(&info_to_json(info))
+            .expect("json values serialize")
+            + "\n";
         write_run_file(&self.run_json(), text.as_bytes())
     }
 }
 
-/// Parses `run.json` back into a [`RunInfo`] (missing fields default).
-pub fn run_info_from_json(v: &Value) -> RunInfo {
-    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let u = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or_default();
-    RunInfo {
-        bt_version: s("bt_version"),
-        queue: s("queue"),
-        queue_hash: s("queue_hash"),
-        mode: s("mode"),
-        threads: u("threads"),
-        wall_time_s: v.get("wall_time_s").and_then(Value::as_f64).unwrap_or_default(),
-        total: u("total"),
-        ok: u("ok"),
-        failed: u("failed"),
-        shard: v.get("shard").and_then(Value::as_str).map(str::to_owned),
-        datasets: v
-            .get("datasets")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .map(|d| {
-                        let s = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or_default();
-                        (
-                            s("name").to_owned(),
-                            s("source").to_owned(),
-                            d.get("bars").and_then(Value::as_u64).unwrap_or_default(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-    }
+/// [`bt_fs::write_atomic`] for a file of the run directory; the error names `path`, the file
+/// the user knows.
+pub(crate) fn write_run_file(path: &Path, bytes: &[u8]) -> Result<(), ExecError> {
+    bt_fs::write_atomic(path, bytes).map_err(ExecError::write(path))
 }
 
-/// Writes `bytes` to `path` through a temporary file `NAME.tmp` in the same directory, synced
-/// to disk, then a rename (and a best-effort sync of the directory), so a reader never sees a
-/// half-written file and a crash or power cut leaves the old file or the new one. On failure
-/// (disk full...) the temporary file is removed; a stale one from a killed process is simply
-/// overwritten by the next write.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!("{name}.tmp"));
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        // Best effort: the write error matters more than a failed cleanup.
-        let _ = fs::remove_file(&tmp);
-        return result;
-    }
-    // Makes the rename itself durable. Best effort: some file systems cannot sync a directory,
-    // and the file's content is already on disk.
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        && let Ok(d) = File::open(dir)
-    {
-        let _ = d.sync_all();
-    }
-    Ok(())
+fn info_to_json(info: &RunInfo) -> Value {
+    let datasets: Vec<Value> = info
+        .datasets
+        .iter()
+        .map(|d| json!({"name": d.name, "source": d.source, "bars": d.bars}))
+        .collect();
+    let attempts: Vec<Value> = info
+        .attempts
+        .iter()
+        .map(|a| {
+            json!({"mode": a.mode.name(), "threads": a.threads, "wall_time_s": a.wall_time_s, "ran": a.ran})
+        })
+        .collect();
+    json!({
+        "bt_version": info.bt_version,
+        "status": info.status.name(),
+        "queue": info.queue,
+        "queue_hash": info.queue_hash,
+        "shard": info.shard,
+        "mode": info.mode.name(),
+        "threads": info.threads,
+        "wall_time_s": info.wall_time_s,
+        "attempts": attempts,
+        "total": info.total,
+        "ok": info.ok,
+        "failed": info.failed,
+        "datasets": datasets,
+    })
 }
 
-/// [`write_atomic`] for a file of the run directory; the error names `path`, the file the user
-/// knows.
-fn write_run_file(path: &Path, bytes: &[u8]) -> Result<(), ExecError> {
-    write_atomic(path, bytes).map_err(ExecError::write(path))
-}
-
-/// Scans `results.jsonl`: calls `f(byte offset, line length, record)` for every complete line.
-///
-/// A final line without its newline (a write torn by a crash) is ignored and its length
-/// returned, so the caller can truncate it away. A bad line elsewhere is an error.
-fn scan(
-    path: &Path,
-    mut f: impl FnMut(u64, usize, SimRecord) -> Result<(), ExecError>,
-) -> Result<u64, ExecError> {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(ExecError::Io { path: path.into(), source: e }),
+/// Parses run.json; fields missing in files of older versions take their defaults.
+fn info_from_json(v: &Value) -> Result<RunInfo, String> {
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let u = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or_default();
+    let f = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).unwrap_or_default();
+    let mode = |v: &Value| {
+        let name = s(v, "mode");
+        RunMode::parse(&name).ok_or_else(|| format!("unknown mode {name:?}"))
     };
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut line = String::new();
-    let mut offset = 0u64;
-    let mut line_no = 0;
-    loop {
-        line.clear();
-        let n = reader.read_line(&mut line).map_err(ExecError::io(path))?;
-        if n == 0 {
-            return Ok(0);
-        }
-        line_no += 1;
-        if !line.ends_with('\n') {
-            // Torn last line: the process died mid-write.
-            return Ok(n as u64);
-        }
-        match decode_record(line.trim_end()) {
-            Ok(record) => f(offset, n, record)?,
-            Err(message) => {
-                // A torn line followed by nothing else can also end in a newline only if a later
-                // write completed; anything unparsable before the end is corruption.
-                return Err(ExecError::Corrupt { path: path.into(), line: line_no, message });
-            }
-        }
-        offset += n as u64;
-    }
+    let status = s(v, "status");
+    let status = RunStatus::parse(&status).ok_or_else(|| format!("unknown status {status:?}"))?;
+    let attempts = match v.get("attempts").and_then(Value::as_array) {
+        Some(list) => list
+            .iter()
+            .map(|a| {
+                Ok(Attempt {
+                    mode: mode(a)?,
+                    threads: u(a, "threads"),
+                    wall_time_s: f(a, "wall_time_s"),
+                    ran: u(a, "ran"),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?,
+        None => Vec::new(),
+    };
+    let datasets = v
+        .get("datasets")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|d| DatasetInfo {
+                    name: s(d, "name"),
+                    source: s(d, "source"),
+                    bars: u(d, "bars"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(RunInfo {
+        bt_version: s(v, "bt_version"),
+        queue: s(v, "queue"),
+        queue_hash: s(v, "queue_hash"),
+        status,
+        mode: mode(v)?,
+        threads: u(v, "threads"),
+        wall_time_s: f(v, "wall_time_s"),
+        attempts,
+        total: u(v, "total"),
+        ok: u(v, "ok"),
+        failed: u(v, "failed"),
+        shard: v.get("shard").and_then(Value::as_str).map(str::to_owned),
+        datasets,
+    })
 }
 
-/// Reads every record of a `results.jsonl` (ignoring a torn last line), in file order.
-pub fn read_results(path: &Path) -> Result<Vec<SimRecord>, ExecError> {
-    let mut out = Vec::new();
-    scan(path, |_, _, r| {
-        out.push(r);
-        Ok(())
-    })?;
-    Ok(out)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Ids already in `results.jsonl`, as sorted 128-bit hashes, after truncating a torn last line.
-pub(crate) fn done_ids(path: &Path) -> Result<Vec<u128>, ExecError> {
-    let mut ids = Vec::new();
-    let mut valid = 0u64;
-    let torn = scan(path, |offset, len, r| {
-        ids.push(fnv1a_128(r.id.as_bytes()));
-        valid = offset + len as u64;
-        Ok(())
-    })?;
-    if torn > 0 {
-        tracing::warn!("{}: dropping a torn last line ({torn} bytes)", path.display());
-        let f = OpenOptions::new().write(true).open(path).map_err(ExecError::write(path))?;
-        f.set_len(valid).map_err(ExecError::write(path))?;
+    #[test]
+    fn run_json_round_trips_and_the_lock_excludes_a_second_writer() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = RunDir::new(tmp.path().join("run"));
+        assert_eq!(dir.read_info().unwrap(), None);
+        let locked = dir.lock("pid 1: first").unwrap();
+        let err = dir.lock("pid 2: second").unwrap_err();
+        assert!(
+            matches!(&err, ExecError::Locked { holder: Some(h), .. } if h == "pid 1: first"),
+            "{err:?}"
+        );
+        let info = RunInfo {
+            queue: "q.ron".into(),
+            queue_hash: "h".into(),
+            status: RunStatus::Interrupted,
+            mode: RunMode::Parallel,
+            threads: 2,
+            wall_time_s: 3.5,
+            attempts: vec![
+                Attempt { mode: RunMode::Sequential, threads: 1, wall_time_s: 1.5, ran: 3 },
+                Attempt { mode: RunMode::Parallel, threads: 2, wall_time_s: 2.0, ran: 4 },
+            ],
+            shard: Some("1/3".into()),
+            datasets: vec![DatasetInfo { name: "g".into(), source: "g.csv".into(), bars: 9 }],
+            ..RunInfo::default()
+        };
+        locked.write_info(&info).unwrap();
+        assert_eq!(dir.read_info().unwrap(), Some(info));
+        drop(locked);
+        assert!(dir.lock("pid 3").is_ok());
+        fs::write(dir.run_json(), "{\"status\": \"odd\", \"mode\": \"sequential\"}").unwrap();
+        assert!(matches!(dir.read_info(), Err(ExecError::Corrupt { .. })));
     }
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids)
-}
-
-/// Counts of a finished run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    /// Records.
-    pub total: u64,
-    /// Successful.
-    pub ok: u64,
-    /// Failed.
-    pub failed: u64,
-}
-
-/// Writes `summary.csv` (queue order, atomically) from `results.jsonl` without holding the
-/// records in memory: one pass collects (index, offset) pairs and parameter names, a sort, then
-/// each line is read again at its offset. Duplicate ids (a shard that ran twice) keep the first.
-pub fn finalize(dir: &RunDir) -> Result<Counts, ExecError> {
-    let results = dir.results();
-    let mut entries: Vec<(u64, u128, u64, usize)> = Vec::new();
-    let mut params: Vec<String> = Vec::new();
-    let mut counts = Counts::default();
-    scan(&results, |offset, len, r| {
-        for k in r.params.keys() {
-            if !params.contains(k) {
-                params.push(k.clone());
-            }
-        }
-        entries.push((r.index, fnv1a_128(r.id.as_bytes()), offset, len));
-        Ok(())
-    })?;
-    entries.sort_unstable_by_key(|&(index, id, _, _)| (index, id));
-    entries.dedup_by_key(|&mut (_, id, _, _)| id);
-    let layout = SummaryLayout::new(params.iter().map(String::as_str));
-    let mut out = String::new();
-    push_csv_line(&mut out, layout.columns());
-    let mut file = File::open(&results).map_err(ExecError::io(&results))?;
-    let mut buf = Vec::new();
-    for (line_no, &(_, _, offset, len)) in entries.iter().enumerate() {
-        buf.resize(len, 0);
-        file.seek(SeekFrom::Start(offset)).map_err(ExecError::io(&results))?;
-        file.read_exact(&mut buf).map_err(ExecError::io(&results))?;
-        let line = std::str::from_utf8(&buf).map_err(|e| ExecError::Corrupt {
-            path: results.clone(),
-            line: line_no + 1,
-            message: e.to_string(),
-        })?;
-        let r = decode_record(line.trim_end()).map_err(|message| ExecError::Corrupt {
-            path: results.clone(),
-            line: line_no + 1,
-            message,
-        })?;
-        counts.total += 1;
-        if r.stats().is_some() {
-            counts.ok += 1;
-        } else {
-            counts.failed += 1;
-        }
-        push_csv_line(&mut out, layout.row(&r).iter().map(bt_domain::Cell::to_text));
-    }
-    write_run_file(&dir.summary(), out.as_bytes())?;
-    Ok(counts)
-}
-
-struct Ranked {
-    score: f64,
-    index: u64,
-    record: SimRecord,
-}
-
-impl Ranked {
-    /// Better first: higher score, NaN last, then lower queue index.
-    fn better(&self, other: &Ranked) -> Ordering {
-        let (a, b) = (self.score, other.score);
-        match (a.is_nan(), b.is_nan()) {
-            (true, true) => other.index.cmp(&self.index),
-            (true, false) => Ordering::Less,
-            (false, true) => Ordering::Greater,
-            (false, false) => a.total_cmp(&b).then_with(|| other.index.cmp(&self.index)),
-        }
-    }
-}
-
-impl PartialEq for Ranked {
-    fn eq(&self, other: &Self) -> bool {
-        self.better(other) == Ordering::Equal
-    }
-}
-impl Eq for Ranked {}
-impl PartialOrd for Ranked {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Ranked {
-    // Reversed, so the max-heap's top is the worst kept record.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.better(self)
-    }
-}
-
-/// The best `k` successful records by `metric` (a `bt_domain::STAT_KEYS` key), best first; NaN
-/// last; ties by queue index. A bounded heap: O(n log k) time, O(k) memory.
-pub fn top_k(
-    records: impl IntoIterator<Item = SimRecord>,
-    metric: &str,
-    k: usize,
-) -> Vec<SimRecord> {
-    let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k + 1);
-    if k == 0 {
-        return Vec::new();
-    }
-    for record in records {
-        let Some(score) = record.stats().and_then(|s| s.metric(metric)) else { continue };
-        heap.push(Ranked { score, index: record.index, record });
-        if heap.len() > k {
-            heap.pop();
-        }
-    }
-    let mut best: Vec<Ranked> = heap.into_vec();
-    best.sort_by(|a, b| b.better(a));
-    best.into_iter().map(|r| r.record).collect()
-}
-
-/// [`top_k`] over a `results.jsonl` file, streaming.
-pub fn top_k_file(path: &Path, metric: &str, k: usize) -> Result<Vec<SimRecord>, ExecError> {
-    let mut records = Vec::new();
-    let mut heap_input = Vec::new();
-    scan(path, |_, _, r| {
-        heap_input.push(r);
-        if heap_input.len() >= 4096 {
-            records = top_k(records.drain(..).chain(heap_input.drain(..)), metric, k);
-        }
-        Ok(())
-    })?;
-    Ok(top_k(records.into_iter().chain(heap_input), metric, k))
 }

@@ -1,6 +1,8 @@
 use std::{fmt, str::FromStr};
 
-use crate::{error::ExecError, hash::fnv1a_64};
+use bt_domain::hash::fnv1a_64;
+
+use crate::error::ExecError;
 
 /// One of `count` deterministic parts of a queue: simulation `id` belongs to shard
 /// `fnv1a_64(id) % count`, whatever the machine, thread count or queue order.

@@ -1,5 +1,7 @@
 use std::{fmt, path::PathBuf};
 
+use bt_domain::ErrorKind;
+
 /// Everything that can be wrong with a queue file or a queue specification.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -70,6 +72,17 @@ pub enum QueueError {
         /// What is wrong and what a valid spec looks like.
         reason: String,
     },
+}
+
+impl QueueError {
+    /// [`ErrorKind::Input`], except a queue file that could not be written, which is an
+    /// [`ErrorKind::Io`] failure when the path itself was usable (a full disk).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            QueueError::Write { source, .. } => ErrorKind::of_write(source.kind()),
+            _ => ErrorKind::Input,
+        }
+    }
 }
 
 /// What a [`Problem`] is about.

@@ -17,7 +17,7 @@
 //! use bt_queue::{Queue, StrategyCatalog};
 //! struct AnyStrategy;
 //! impl StrategyCatalog for AnyStrategy {
-//!     fn check(&self, _: &str, _: &bt_domain::Params) -> Result<(), String> {
+//!     fn check(&self, _: &str, _: &bt_domain::Params) -> Result<(), bt_queue::StrategyError> {
 //!         Ok(())
 //!     }
 //! }
@@ -42,9 +42,10 @@ mod error;
 mod expr;
 mod file;
 mod queue;
-mod rng;
 mod sweep;
 mod value;
+
+pub use bt_domain::{StrategyCatalog, StrategyError};
 
 pub use crate::{
     axis::{Axis, parse_grid_arg, parse_param_arg},
@@ -53,6 +54,6 @@ pub use crate::{
         write_expanded,
     },
     error::{Problem, QueueError, Subject},
-    queue::{DatasetSource, Queue, StrategyCatalog, SyntheticSpec},
+    queue::{DatasetSource, Queue, SyntheticSpec},
     value::ConfigOverrides,
 };

@@ -5,7 +5,11 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use bt_domain::{BacktestConfig, Interval, Params, SimSpec, time};
+use bt_domain::{
+    BacktestConfig, Interval, Params, SimSpec, StrategyCatalog,
+    hash::{FNV64_OFFSET, fnv1a_64_from},
+    time,
+};
 
 use crate::{
     axis::Axis,
@@ -14,13 +18,6 @@ use crate::{
     sweep::{Cursor, Plan, Sweep},
     value::{ConfigOverrides, push_id_value},
 };
-
-/// Validates strategy names and parameters for [`Queue::validate`], so that this crate need
-/// not know the strategies.
-pub trait StrategyCatalog {
-    /// Ok if `strategy` exists and `params` are valid for it; Err(message listing what is valid).
-    fn check(&self, strategy: &str, params: &bt_domain::Params) -> Result<(), String>;
-}
 
 /// Where a data set's bars come from.
 #[derive(Debug, Clone, PartialEq)]
@@ -259,7 +256,7 @@ impl Queue {
                 problems.push(Problem::new(subject(), format!("config: {e}")));
             }
             if let Err(e) = catalog.check(&spec.strategy, &spec.params) {
-                problems.push(Problem::new(subject(), e));
+                problems.push(Problem::new(subject(), e.to_string()));
             }
         }
     }
@@ -533,21 +530,14 @@ fn sweep(s: SweepRepr, defaults: BacktestConfig) -> Sweep {
     }
 }
 
-/// FNV-1a 64, written here so that the hash never changes with a dependency.
-pub(crate) fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
-    bytes.iter().fold(hash, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3))
-}
-
-const FNV_OFFSET: u64 = 0xCBF2_9CE4_8422_2325;
-
 fn content_hash(text: &str, datasets: &BTreeMap<String, DatasetSource>) -> String {
-    let mut h = fnv1a(FNV_OFFSET, text.as_bytes());
+    let mut h = fnv1a_64_from(FNV64_OFFSET, text.as_bytes());
     for source in datasets.values() {
         if let DatasetSource::File(path) = source {
             // The same queue text pointing at other data must not resume old results.
             let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
-            h = fnv1a(h, &[0]);
-            h = fnv1a(h, path.as_os_str().as_encoded_bytes());
+            h = fnv1a_64_from(h, &[0]);
+            h = fnv1a_64_from(h, path.as_os_str().as_encoded_bytes());
         }
     }
     format!("{h:016x}")
@@ -561,14 +551,6 @@ mod tests {
     fn queue_can_be_shared_between_executor_threads() {
         fn shareable<T: Send + Sync>() {}
         shareable::<Queue>();
-    }
-
-    #[test]
-    fn fnv1a_matches_reference_vectors() {
-        // From the FNV reference test suite (draft-eastlake-fnv).
-        assert_eq!(fnv1a(FNV_OFFSET, b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(FNV_OFFSET, b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a(FNV_OFFSET, b"foobar"), 0x8594_4171_f739_67e8);
     }
 
     #[test]

@@ -2,12 +2,11 @@
 
 use std::{collections::BTreeSet, sync::OnceLock};
 
-use bt_domain::{BacktestConfig, Params, SimSpec};
+use bt_domain::{BacktestConfig, Params, SimSpec, rng::SplitMix64};
 
 use crate::{
     axis::Axis,
     expr::{Binding, Expr, Ty},
-    rng::SplitMix64,
     value::{ConfigOverrides, push_id_value},
 };
 

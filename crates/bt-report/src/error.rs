@@ -1,11 +1,21 @@
 use std::path::PathBuf;
 
+use bt_domain::ErrorKind;
+
 /// Everything that can go wrong while rendering tables, charts or the report.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReportError {
     /// Reading or writing a file failed.
-    #[error("cannot write {path}: {source}; check that the directory exists and is writable")]
+    #[error(
+        "cannot write {}: {source}; {}",
+        path.display(),
+        if bt_domain::unusable_output(source.kind()) {
+            "check that the directory exists and is writable"
+        } else {
+            "free disk space, then write the report again"
+        }
+    )]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -99,6 +109,19 @@ pub enum ReportError {
 }
 
 impl ReportError {
+    /// [`ErrorKind::Io`] for a write that failed for space, [`ErrorKind::Input`] for an
+    /// unusable output path and for wrong options; [`ErrorKind::Internal`] for a drawing,
+    /// encoding or font failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ReportError::Io { source, .. } => ErrorKind::of_write(source.kind()),
+            ReportError::Font { .. } | ReportError::Draw { .. } | ReportError::Png { .. } => {
+                ErrorKind::Internal
+            }
+            _ => ErrorKind::Input,
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> ReportError {
         ReportError::Io { path: path.into(), source }
     }

@@ -262,6 +262,14 @@ fn display_queue(queue: &str) -> String {
     }
 }
 
+/// The run's wall time: the sum of its sessions, with the count when it was resumed.
+fn wall_time(info: &RunInfo) -> String {
+    match info.attempts.len() {
+        0 | 1 => format!("{:.3} s", info.wall_time_s),
+        n => format!("{:.3} s over {n} sessions (a run and {} resumes)", info.wall_time_s, n - 1),
+    }
+}
+
 fn render_html(
     info: &RunInfo,
     records: &[SimRecord],
@@ -294,9 +302,10 @@ fn render_html(
     kv("Queue", queue.clone());
     kv("Queue hash", info.queue_hash.clone());
     kv("bt version", info.bt_version.clone());
-    kv("Mode", info.mode.clone());
+    kv("Mode", info.mode.to_string());
     kv("Threads", info.threads.to_string());
-    kv("Wall time", format!("{:.3} s", info.wall_time_s));
+    kv("Status", info.status.to_string());
+    kv("Wall time", wall_time(info));
     kv("Simulations", format!("{} total, {} ok, {} failed", info.total, info.ok, info.failed));
     if let Some(shard) = &info.shard {
         kv("Shard", shard.clone());
@@ -308,12 +317,13 @@ fn render_html(
             "<table id=\"datasets\">\n<thead><tr><th>Data set</th><th>Description</th>\
              <th>Bars</th></tr></thead>\n<tbody>"
         );
-        for (name, desc, bars) in &info.datasets {
+        for d in &info.datasets {
             let _ = writeln!(
                 w,
-                "<tr><td>{}</td><td>{}</td><td class=\"num\">{bars}</td></tr>",
-                esc(name),
-                esc(desc)
+                "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+                esc(&d.name),
+                esc(&d.source),
+                d.bars
             );
         }
         let _ = writeln!(w, "</tbody>\n</table>");

@@ -1,37 +1,12 @@
 //! Atomic file writes and safe file names.
 
-use std::{
-    fs,
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::{fs, path::Path};
 
 use crate::error::ReportError;
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
-/// reader never sees a half-written file and an interrupted run leaves the old file intact.
+/// Writes `bytes` to `path` atomically and durably ([`bt_fs::write_atomic`]).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        // No fsync: the rename already hides half-written files from readers and survives an
-        // interrupted run; surviving a power cut is not worth ~40 ms per file here (measured:
-        // a 10k-simulation report took 2.2 s with fsync, 1.0 s without), and a report can be
-        // re-rendered from the run.
-        drop(f);
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(ReportError::io(path, e));
-    }
-    Ok(())
+    bt_fs::write_atomic(path, bytes).map_err(|e| ReportError::io(path, e))
 }
 
 /// Creates a directory and its parents.
@@ -65,19 +40,5 @@ mod tests {
         assert_eq!(slug("../../etc/passwd"), "etc_passwd");
         assert_eq!(slug("é"), "sim");
         assert_eq!(slug("sma-10-20"), "sma-10-20");
-    }
-
-    #[test]
-    fn atomic_write_replaces_and_leaves_no_temp_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.txt");
-        write_atomic(&p, b"one").unwrap();
-        write_atomic(&p, b"two").unwrap();
-        assert_eq!(fs::read(&p).unwrap(), b"two");
-        let names: Vec<_> =
-            fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names.len(), 1);
-        let err = write_atomic(&dir.path().join("missing/x.txt"), b"x").unwrap_err();
-        assert!(err.to_string().contains("missing/x.txt"), "{err}");
     }
 }

@@ -1,9 +1,11 @@
 //! Tables: the leaderboard (top K by a metric), the summary exports and the failed list.
 
-use std::{cmp::Ordering, collections::BinaryHeap, fmt::Write as _};
+use std::fmt::Write as _;
 
 use bt_domain::{
-    Cell, ParamValue, STAT_KEYS, SimOutcome, SimRecord, StatValue, Stats, SummaryTable, time,
+    Cell, ParamValue, SimOutcome, SimRecord, StatValue, Stats, SummaryTable,
+    ranking::{TopK, rank_metric, rankable},
+    time,
 };
 
 use crate::{error::ReportError, html::esc};
@@ -19,12 +21,10 @@ pub const LEADERBOARD_STATS: [&str; 7] = [
     "equity_final",
 ];
 
-/// Position of a metric in [`STAT_KEYS`], or the error that lists the valid names.
+/// Position of a rankable metric in [`STAT_KEYS`], or the error that lists the valid names.
 pub(crate) fn metric_pos(metric: &str) -> Result<usize, ReportError> {
-    STAT_KEYS.iter().position(|k| *k == metric).ok_or_else(|| ReportError::UnknownMetric {
-        metric: metric.to_string(),
-        known: STAT_KEYS.join(", "),
-    })
+    rank_metric(metric)
+        .map_err(|e| ReportError::UnknownMetric { metric: e.metric, known: rankable().join(", ") })
 }
 
 /// A metric's value for ranking and charts (durations in seconds, NaT as NaN).
@@ -32,74 +32,27 @@ pub(crate) fn metric_value(stats: &Stats, pos: usize) -> f64 {
     stats.values()[pos].1.as_f64()
 }
 
-/// Ranking key: `Less` means better. Larger values first, NaN last, then queue index, then the
-/// position in the input (so equal indices still give one order).
-#[derive(Debug, Clone, Copy)]
-struct RankKey {
-    value: f64,
-    index: u64,
-    pos: usize,
-}
-
-impl Ord for RankKey {
-    fn cmp(&self, other: &Self) -> Ordering {
-        let by_value = match (self.value.is_nan(), other.value.is_nan()) {
-            (false, true) => Ordering::Less,
-            (true, false) => Ordering::Greater,
-            (true, true) => Ordering::Equal,
-            (false, false) => other.value.partial_cmp(&self.value).unwrap_or(Ordering::Equal),
-        };
-        by_value.then(self.index.cmp(&other.index)).then(self.pos.cmp(&other.pos))
-    }
-}
-
-impl PartialOrd for RankKey {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for RankKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for RankKey {}
-
-/// The best `k` successful simulations by `metric` (any of [`STAT_KEYS`]), best first.
+/// The best `k` successful simulations by `metric` (a rankable statistic, see
+/// [`bt_domain::ranking`]), best first: larger first, NaN last, ties to the lower queue index.
 ///
-/// Always descending: the largest value ranks first. That is "best first" for every statistic
-/// where higher is better, and also for `max_drawdown_pct` / `avg_drawdown_pct`, which are
-/// negative percentages (-5 beats -30). For metrics where smaller is better (durations,
-/// `volatility_ann_pct`) the list shows the largest, as backtesting.py's `optimize(maximize=)`
-/// would. NaN ranks last; ties go to the lower queue index. Failed simulations are left out.
-///
-/// Selection keeps a heap of `k` entries: O(n log k) time and O(k) memory, so a 10M-row run
-/// never sorts everything.
+/// That is "best first" for every statistic where higher is better, and also for
+/// `max_drawdown_pct` / `avg_drawdown_pct`, which are negative percentages (-5 beats -30). For
+/// metrics where smaller is better (durations, `volatility_ann_pct`) the list shows the largest,
+/// as backtesting.py's `optimize(maximize=)` would. Failed simulations are left out. O(n log k)
+/// time, O(k) memory.
 pub fn top_k<'a>(
     records: &'a [SimRecord],
     metric: &str,
     k: usize,
 ) -> Result<Vec<&'a SimRecord>, ReportError> {
     let pos = metric_pos(metric)?;
-    if k == 0 {
-        return Ok(Vec::new());
-    }
-    // Max-heap whose top is the worst entry kept so far.
-    let mut heap: BinaryHeap<RankKey> = BinaryHeap::with_capacity(k + 1);
-    for (i, r) in records.iter().enumerate() {
-        let Some(stats) = r.stats() else { continue };
-        let key = RankKey { value: metric_value(stats, pos), index: r.index, pos: i };
-        if heap.len() < k {
-            heap.push(key);
-        } else if let Some(mut worst) = heap.peek_mut()
-            && key < *worst
-        {
-            *worst = key;
+    let mut top = TopK::new(k);
+    for r in records {
+        if let Some(stats) = r.stats() {
+            top.push(metric_value(stats, pos), r.index, r);
         }
     }
-    Ok(heap.into_sorted_vec().into_iter().map(|key| &records[key.pos]).collect())
+    Ok(top.into_sorted())
 }
 
 /// The top-K table of a run, ready to render as Markdown or HTML.
@@ -162,6 +115,42 @@ impl<'a> Leaderboard<'a> {
     /// A GitHub-flavoured Markdown table (header, alignment row, one line per row).
     pub fn to_markdown(&self) -> String {
         markdown_table(&self.columns, self.rows.iter().map(|r| r.as_slice()))
+    }
+
+    /// A plain-text table for a terminal: one header line and one line per row, columns
+    /// padded to their widest cell, text left-aligned and numbers right-aligned.
+    pub fn to_text(&self) -> String {
+        let text_column = |c: &str| matches!(c, "id" | "dataset" | "strategy");
+        let widths: Vec<usize> = (0..self.columns.len())
+            .map(|j| {
+                let cells = self.rows.iter().map(|r| r[j].chars().count());
+                cells.chain([self.columns[j].chars().count()]).max().unwrap_or(0)
+            })
+            .collect();
+        let mut out = String::new();
+        let mut line = |cells: &mut dyn Iterator<Item = &String>| {
+            let mut l = String::new();
+            for (j, cell) in cells.enumerate() {
+                if j > 0 {
+                    l.push_str("  ");
+                }
+                let pad = widths[j].saturating_sub(cell.chars().count());
+                if text_column(&self.columns[j]) {
+                    l.push_str(cell);
+                    l.extend(std::iter::repeat_n(' ', pad));
+                } else {
+                    l.extend(std::iter::repeat_n(' ', pad));
+                    l.push_str(cell);
+                }
+            }
+            out.push_str(l.trim_end());
+            out.push('\n');
+        };
+        line(&mut self.columns.iter());
+        for row in &self.rows {
+            line(&mut row.iter());
+        }
+        out
     }
 
     /// An HTML `<table id="leaderboard-table">` fragment (escaped, no styles).
@@ -333,18 +322,6 @@ pub fn failed_markdown(records: &[SimRecord]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn key(value: f64, index: u64) -> RankKey {
-        RankKey { value, index, pos: index as usize }
-    }
-
-    #[test]
-    fn rank_order_is_descending_with_nan_last_and_index_ties() {
-        let mut v = [key(1.0, 3), key(f64::NAN, 0), key(2.0, 5), key(1.0, 1), key(-1.0, 2)];
-        v.sort();
-        let got: Vec<u64> = v.iter().map(|k| k.index).collect();
-        assert_eq!(got, [5, 1, 3, 2, 0]);
-    }
 
     #[test]
     fn unknown_metric_lists_the_valid_keys() {

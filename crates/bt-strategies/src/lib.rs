@@ -46,13 +46,13 @@
 #![warn(missing_docs)]
 
 pub mod builtin;
-mod error;
 pub mod indicators;
 mod params;
 mod registry;
 
+pub use bt_domain::{Limit, ParamKind, ParamSpec, StrategyCatalog, StrategyError};
+
 pub use crate::{
-    error::StrategyError,
-    params::{Args, Limit, ParamKind, ParamSpec},
-    registry::{BuildFn, Registry, StrategyEntry, canonical_params},
+    params::Args,
+    registry::{BoxedStrategy, BuildFn, Registry, StrategyEntry, WarmupFn, canonical_params},
 };

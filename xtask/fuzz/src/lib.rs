@@ -32,7 +32,7 @@ use std::{
 use arbitrary::{Arbitrary, Unstructured};
 use bt_domain::{BacktestConfig, Bars, EquityCurve, ParamValue, Params, SimSpec};
 use bt_engine::IndicatorCache;
-use bt_queue::{Queue, StrategyCatalog};
+use bt_queue::Queue;
 use bt_stats::{DatasetStats, RunFacts, StatsAccumulator};
 use bt_strategies::{ParamKind, Registry};
 
@@ -97,15 +97,6 @@ fn scratch_file(name: &str, data: &[u8]) -> PathBuf {
     path
 }
 
-/// The built-in registry as the queue validator sees it.
-struct Catalog<'r>(&'r Registry);
-
-impl StrategyCatalog for Catalog<'_> {
-    fn check(&self, strategy: &str, params: &Params) -> Result<(), String> {
-        self.0.check(strategy, params).map_err(|e| e.to_string())
-    }
-}
-
 fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(Registry::builtin)
@@ -116,9 +107,9 @@ pub fn queue(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let base = scratch();
     let Ok(queue) = Queue::from_str(text, &base, "fuzz.ron") else { return };
-    let catalog = Catalog(registry());
+    let catalog = registry();
     // Messages are rendered too: formatting must not panic either.
-    if let Err(e) = queue.validate(&catalog) {
+    if let Err(e) = queue.validate(catalog) {
         let _ = e.to_string();
         return;
     }
@@ -137,7 +128,7 @@ pub fn queue(data: &[u8]) {
     let expanded = bt_queue::expand(&queue, &base, &[]);
     let again = Queue::from_str(&expanded, &base, "expanded.ron")
         .unwrap_or_else(|e| panic!("the expanded queue does not parse: {e}\n{expanded}"));
-    if let Err(e) = again.validate(&catalog) {
+    if let Err(e) = again.validate(catalog) {
         panic!("the expanded queue does not validate: {e}\n{expanded}");
     }
     let specs_again: Vec<SimSpec> = again.iter().collect();
@@ -507,10 +498,10 @@ pub fn backtest(data: &[u8]) {
         match choice {
             ParamChoice::Omit => {}
             ParamChoice::Typed(v) => {
-                params.insert(spec.name.to_owned(), v.typed(spec.kind));
+                params.insert(spec.name.to_string(), v.typed(spec.kind));
             }
             ParamChoice::Any(v) => {
-                params.insert(spec.name.to_owned(), v.value());
+                params.insert(spec.name.to_string(), v.value());
             }
         }
     }

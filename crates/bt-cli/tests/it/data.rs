@@ -62,8 +62,8 @@ fn validate_missing_file_exits_2() {
     assert!(stderr(&o).contains("no_such_file.csv: file not found"), "{}", stderr(&o));
 }
 
-fn load(p: &Path) -> bt_domain::Bars {
-    bt_data::load(p).unwrap_or_else(|e| panic!("{e}"))
+fn load(p: &Path) -> bt::domain::Bars {
+    bt::data::load(p).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]

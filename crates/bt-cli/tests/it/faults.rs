@@ -119,9 +119,15 @@ fn status(out: &Path) -> String {
 }
 
 /// Files of a run directory (flat), sorted by name.
+/// The entries of `out`, sorted, without the writer lock's file (which stays, empty or naming
+/// the last holder, and holds no data).
 fn listing(out: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(out)
-        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n != ".bt.lock")
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     names
@@ -519,7 +525,8 @@ fn a_merge_that_fails_after_writing_results_is_undone_and_runs_again() {
     assert_eq!(o.status.code(), Some(1), "a full disk is exit 1: {err}");
     let summary = full.join("summary.csv").display().to_string();
     assert!(err.starts_with(&format!("error: cannot write {summary}: No space left")), "{err}");
-    assert!(err.contains("free disk space, then run `bt merge` again"), "{err}");
+    assert!(err.contains("free disk space, then merge again"), "{err}");
+    assert!(err.contains("hint: run the same `bt merge` again"), "{err}");
     assert!(!err.contains("--resume"), "merge has no --resume: {err}");
     assert_eq!(listing(&full), Vec::<String>::new(), "the failed merge left files");
     again(&full, &["--no-report"], "merged again after a full disk at summary.csv");
@@ -533,7 +540,10 @@ fn a_merge_that_fails_after_writing_results_is_undone_and_runs_again() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     let run_json = blocked.join("run.json").display().to_string();
     assert!(err.starts_with(&format!("error: cannot write {run_json}: ")), "{err}");
-    assert!(err.contains("choose another --out"), "{err}");
+    assert!(
+        err.contains("merge into another directory") && err.contains("hint: pass another --out"),
+        "{err}"
+    );
     assert_eq!(listing(&blocked), ["run.json"], "only the blocking directory is left");
     fs::remove_dir(blocked.join("run.json")).unwrap();
     again(&blocked, &["--no-report"], "merged again after run.json was unblocked");
@@ -545,7 +555,7 @@ fn a_merge_that_fails_after_writing_results_is_undone_and_runs_again() {
     let o = merge_into(bt_limited_to(120), &shards, &late, &[]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("undone") && err.contains("run `bt merge` again"), "{err}");
+    assert!(err.contains("undone") && err.contains("hint: run the same `bt merge` again"), "{err}");
     assert!(err.contains("File too large") && !err.contains("panicked"), "{err}");
     assert!(!late.exists(), "the directory the merge created is removed: {:?}", listing(&late));
     again(&late, &[], "merged again after a full disk in the report");
@@ -602,7 +612,10 @@ fn an_output_path_that_cannot_be_used_is_exit_2_for_every_writer() {
         err.starts_with(&format!("error: cannot write {}: ", g(&merged.join("results.jsonl")))),
         "{err}"
     );
-    assert!(err.contains("choose another --out"), "{err}");
+    assert!(
+        err.contains("merge into another directory") && err.contains("hint: pass another --out"),
+        "{err}"
+    );
     assert_eq!(listing(&merged), ["results.jsonl.tmp"]);
     fs::remove_dir(merged.join("results.jsonl.tmp")).unwrap();
     ok(&merge_into(bt(), &shards, &merged, &["--no-report"]));

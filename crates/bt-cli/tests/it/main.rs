@@ -3,6 +3,7 @@
 mod bad_inputs;
 mod data;
 mod faults;
+mod in_process;
 mod numeric;
 mod run;
 mod shard_props;

@@ -6,7 +6,7 @@
 
 use std::{fmt::Write as _, fs, path::Path, process::Output};
 
-use bt_domain::{
+use bt::domain::{
     STAT_KEYS,
     time::{civil_from_days, days_from_civil, weekday},
 };

@@ -216,7 +216,7 @@ fn backtest_json_has_the_documented_schema() {
     ok(&o);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let keys: Vec<&str> = v["stats"].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, bt_domain::STAT_KEYS);
+    assert_eq!(keys, bt::domain::STAT_KEYS);
     assert_eq!(v["stats"]["equity_final"].as_f64(), Some(56263.51934000004));
     assert_eq!(v["stats"]["n_trades"].as_u64(), Some(93));
     assert_eq!(v["stats"]["start"].as_str(), Some("2004-08-19T00:00:00"));
@@ -274,27 +274,17 @@ fn a_panicking_and_a_misconfigured_simulation_do_not_stop_the_rest() {
     )"#;
     let (tmp, q) = workspace(queue);
     let out = tmp.path().join("out");
-    let o = bt()
-        .env("BT_TEST_STRATEGIES", "1")
-        .arg("run")
-        .arg(&q)
-        .arg("--out")
-        .arg(&out)
-        .arg("--no-report")
-        .args(["--threads", "2"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(3),
-        "exit 3 says some simulations failed: {}",
-        text(&o.stderr)
-    );
-    assert!(
-        !text(&o.stderr).contains("panicked at"),
-        "no panic message leaks: {}",
-        text(&o.stderr)
-    );
+    let o = crate::in_process::bt_test([
+        "run".as_ref(),
+        q.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--no-report".as_ref(),
+        "--threads".as_ref(),
+        "2".as_ref(),
+    ]);
+    assert_eq!(o.code, 3, "exit 3 says some simulations failed: {}", o.stderr);
+    assert!(!o.stderr.contains("panicked at"), "no panic message leaks: {}", o.stderr);
     let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
     let rows: Vec<&str> = summary.lines().skip(1).collect();
     assert_eq!(rows.len(), 3);
@@ -303,7 +293,7 @@ fn a_panicking_and_a_misconfigured_simulation_do_not_stop_the_rest() {
     assert!(rows[1].contains("deliberate panic at bar 100"), "{}", rows[1]);
     assert!(rows[2].starts_with("after,goog,buy_and_hold,ok,"), "{}", rows[2]);
 
-    // Without the test hook the strategy does not exist: rejected before anything runs.
+    // The shipped binary has no test strategy: rejected before anything runs.
     let o = bt().arg("run").arg(&q).arg("--out").arg(tmp.path().join("o2")).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("boom"), "{}", text(&o.stderr));

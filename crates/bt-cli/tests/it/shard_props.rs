@@ -12,21 +12,18 @@ use std::{
     collections::BTreeMap,
     fs,
     path::{Path, PathBuf},
-    process::Output,
 };
 
-use crate::{bt, text};
+use bt::domain::rng::SplitMix64;
 
-/// splitmix64: the test's own deterministic generator (no proptest in this crate).
-struct Rng(u64);
+use crate::in_process::{Output, bt_test};
+
+/// bt's seeded generator, with the draws this test needs.
+struct Rng(SplitMix64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     /// Uniform in `lo..=hi`.
     fn int(&mut self, lo: u64, hi: u64) -> u64 {
@@ -137,28 +134,21 @@ fn random_queue(r: &mut Rng) -> String {
 
 /// Exit 0 (all ok) or 3 (some simulations failed); anything else fails the test.
 fn finished(o: &Output, what: &str) -> i32 {
-    let code = o.status.code().unwrap_or(-1);
+    let code = i32::from(o.code);
     assert!(
         code == 0 || code == 3,
         "{what}: exit {code}\nstdout:\n{}\nstderr:\n{}",
-        text(&o.stdout),
-        text(&o.stderr)
+        o.stdout,
+        o.stderr
     );
     code
 }
 
 fn run(q: &Path, out: &Path, extra: &[String]) -> i32 {
-    let o = bt()
-        .env("BT_TEST_STRATEGIES", "1")
-        .arg("run")
-        .arg(q)
-        .arg("--out")
-        .arg(out)
-        .arg("--no-report")
-        .args(extra)
-        .output()
-        .unwrap();
-    finished(&o, &format!("bt run {extra:?}"))
+    let mut args: Vec<std::ffi::OsString> =
+        vec!["run".into(), q.into(), "--out".into(), out.into(), "--no-report".into()];
+    args.extend(extra.iter().map(Into::into));
+    finished(&bt_test(args), &format!("bt run {extra:?}"))
 }
 
 /// `results.jsonl` lines by id; panics on an id seen twice.
@@ -174,7 +164,7 @@ fn lines_by_id(dir: &Path) -> BTreeMap<String, String> {
 
 /// One seed: a queue, then every way of running it.
 fn check_seed(seed: u64) {
-    let mut r = Rng(seed);
+    let mut r = Rng(SplitMix64::new(seed));
     let queue = random_queue(&mut r);
     let (tmp, q) = crate::run::workspace(&queue);
     let dir = |name: &str| tmp.path().join(name);
@@ -199,15 +189,10 @@ fn check_seed(seed: u64) {
     }
     let rotate = r.next() as usize % shards.len();
     shards.rotate_left(rotate);
-    let o = bt()
-        .env("BT_TEST_STRATEGIES", "1")
-        .arg("merge")
-        .args(&shards)
-        .arg("--out")
-        .arg(dir("merged"))
-        .arg("--no-report")
-        .output()
-        .unwrap();
+    let mut args: Vec<std::ffi::OsString> = vec!["merge".into()];
+    args.extend(shards.iter().map(Into::into));
+    args.extend(["--out".into(), dir("merged").into(), "--no-report".into()]);
+    let o = bt_test(args);
     assert_eq!(finished(&o, "bt merge"), code, "{context}");
 
     let reference = fs::read(dir("seq").join("summary.csv")).unwrap();
@@ -225,7 +210,11 @@ fn check_seed(seed: u64) {
     for d in &shards {
         let k: u64 = d.file_name().unwrap().to_str().unwrap()["shard-".len()..].parse().unwrap();
         for id in lines_by_id(d).into_keys() {
-            assert_eq!(bt_executor::fnv1a_64(id.as_bytes()) % shard_count, k, "{id:?}, {context}");
+            assert_eq!(
+                bt::domain::hash::fnv1a_64(id.as_bytes()) % shard_count,
+                k,
+                "{id:?}, {context}"
+            );
             assert!(seen.insert(id.clone(), k).is_none(), "{id:?} in two shards, {context}");
         }
     }

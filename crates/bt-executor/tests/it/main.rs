@@ -12,6 +12,18 @@ use std::{
 use bt_domain::{BacktestConfig, ParamValue, Params, RunInfo, SimSpec, SimSummary, Stats};
 use bt_executor::{ExecOptions, Mode, RunDir, Shard, Simulator, execute, read_results};
 
+/// Why a fake simulation failed.
+#[derive(Debug)]
+pub struct Failed(pub String);
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failed {}
+
 /// Computes fake but deterministic statistics from the params; panics or fails on request.
 struct Fake {
     calls: AtomicU64,
@@ -58,7 +70,8 @@ fn fake_stats(x: i64, bars: u64) -> Stats {
 
 impl Simulator for Fake {
     type Dataset = u64;
-    fn simulate(&self, spec: &SimSpec, bars: &u64) -> Result<(Params, SimSummary), String> {
+    type Error = Failed;
+    fn simulate(&self, spec: &SimSpec, bars: &u64) -> Result<(Params, SimSummary), Failed> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some((after, flag)) = self.stop_after
             && n >= after
@@ -67,7 +80,7 @@ impl Simulator for Fake {
         }
         let x = match spec.params.get("x") {
             Some(ParamValue::Int(x)) => *x,
-            _ => return Err("x must be an integer".into()),
+            _ => return Err(Failed("x must be an integer".into())),
         };
         if x == 13 {
             panic!("unlucky thirteen");
@@ -123,8 +136,9 @@ fn run(
 ) -> bt_executor::RunOutcome {
     let datasets = BTreeMap::from([("d".to_string(), 500u64)]);
     let specs = specs(60);
+    let locked = RunDir::new(dir).lock("test").unwrap();
     let opts = ExecOptions {
-        out: RunDir::new(dir),
+        out: &locked,
         mode,
         resume,
         shard,
@@ -177,8 +191,9 @@ fn refuses_to_overwrite_and_resumes_after_a_torn_line() {
 
     // A second run into the same directory must not clobber results.
     let datasets = BTreeMap::from([("d".to_string(), 500u64)]);
+    let locked = RunDir::new(&clean).lock("test").unwrap();
     let opts = ExecOptions {
-        out: RunDir::new(&clean),
+        out: &locked,
         mode: Mode::Sequential,
         resume: false,
         shard: None,
@@ -187,7 +202,7 @@ fn refuses_to_overwrite_and_resumes_after_a_torn_line() {
         stop: None,
     };
     let err = execute(specs(60).into_iter(), 60, &datasets, &fake(), &opts, None).unwrap_err();
-    assert!(err.to_string().contains("--resume"), "{err}");
+    assert!(err.to_string().contains("resume it"), "{err}");
     // Resuming with another queue is refused.
     let other = ExecOptions {
         resume: true,

@@ -16,11 +16,12 @@ use std::{
 };
 
 use bt_domain::{
-    BacktestConfig, ParamValue, Params, RunInfo, SimSpec, SimSummary, Stats, push_csv_line,
+    BacktestConfig, ParamValue, Params, RunInfo, SimSpec, SimSummary, Stats, hash::fnv1a_64,
+    push_csv_line,
 };
 use bt_executor::{
     ExecOptions, Mode, RunDir, RunOutcome, Shard, Simulator, decode_record, encode_record, execute,
-    finalize, fnv1a_64, read_results,
+    finalize, read_results,
 };
 use proptest::{
     prelude::*,
@@ -202,7 +203,9 @@ impl Simulator for PropSim {
     /// Number of bars.
     type Dataset = u64;
 
-    fn simulate(&self, spec: &SimSpec, bars: &u64) -> Result<(Params, SimSummary), String> {
+    type Error = crate::Failed;
+
+    fn simulate(&self, spec: &SimSpec, bars: &u64) -> Result<(Params, SimSummary), crate::Failed> {
         let int = |k: &str| match spec.params.get(k) {
             Some(ParamValue::Int(i)) => *i,
             _ => 0,
@@ -214,7 +217,7 @@ impl Simulator for PropSim {
         std::hint::black_box(acc);
         match spec.params.get("do") {
             Some(ParamValue::Str(s)) if s == "err" => {
-                return Err(format!("refused \"{}\",\nsee line two", spec.id));
+                return Err(crate::Failed(format!("refused \"{}\",\nsee line two", spec.id)));
             }
             Some(ParamValue::Str(s)) if s == "panic" => panic!("{PANIC_MARK} in {}", spec.id),
             _ => {}
@@ -267,8 +270,9 @@ fn run(
     work_estimate: u64,
 ) -> RunOutcome {
     let datasets = BTreeMap::from([("d".to_string(), 50u64), ("e".to_string(), 7u64)]);
+    let locked = RunDir::new(dir).lock("test").expect("lock");
     let opts = ExecOptions {
-        out: RunDir::new(dir),
+        out: &locked,
         mode,
         resume: false,
         shard,
@@ -301,7 +305,7 @@ fn merge_raw(shards: &[PathBuf], order: &[usize], out: &Path) {
         all.extend(fs::read(shards[k].join("results.jsonl")).unwrap());
     }
     fs::write(out.join("results.jsonl"), all).unwrap();
-    finalize(&RunDir::new(out)).unwrap();
+    finalize(&RunDir::new(out).lock("test").unwrap()).unwrap();
 }
 
 /// What `bt merge` does: union by id of decoded and re-encoded records, written in queue
@@ -322,7 +326,7 @@ fn merge_reencoded(shards: &[PathBuf], specs: &[SimSpec], out: &Path) {
     }
     fs::create_dir_all(out).unwrap();
     fs::write(out.join("results.jsonl"), lines).unwrap();
-    finalize(&RunDir::new(out)).unwrap();
+    finalize(&RunDir::new(out).lock("test").unwrap()).unwrap();
 }
 
 /// The id of a `results.jsonl` line (a full decode of every line of every run directory took

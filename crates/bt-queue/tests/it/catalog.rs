@@ -1,7 +1,7 @@
 //! A strategy catalog for tests, standing in for bt-strategies.
 
 use bt_domain::{ParamValue, Params};
-use bt_queue::StrategyCatalog;
+use bt_queue::{StrategyCatalog, StrategyError};
 
 /// Knows `sma_cross {fast, slow, long_only}`, `rsi_reversion {period, lower, upper}` and
 /// `buy_and_hold {}`.
@@ -15,7 +15,7 @@ enum Kind {
 }
 
 impl StrategyCatalog for TestCatalog {
-    fn check(&self, strategy: &str, params: &Params) -> Result<(), String> {
+    fn check(&self, strategy: &str, params: &Params) -> Result<(), StrategyError> {
         let spec: &[(&str, Kind, bool)] = match strategy {
             "sma_cross" => &[
                 ("fast", Kind::Int, true),
@@ -29,9 +29,10 @@ impl StrategyCatalog for TestCatalog {
             ],
             "buy_and_hold" => &[],
             other => {
-                return Err(format!(
-                    "unknown strategy `{other}`; known strategies: buy_and_hold, rsi_reversion, sma_cross"
-                ));
+                return Err(StrategyError::UnknownStrategy {
+                    name: other.to_owned(),
+                    valid: "buy_and_hold, rsi_reversion, sma_cross".into(),
+                });
             }
         };
         let valid = || match spec.iter().map(|(n, ..)| *n).collect::<Vec<_>>().join(", ") {
@@ -40,10 +41,11 @@ impl StrategyCatalog for TestCatalog {
         };
         for (name, value) in params {
             let Some((_, kind, _)) = spec.iter().find(|(n, ..)| n == name) else {
-                return Err(format!(
-                    "unknown parameter `{name}` for {strategy}; valid parameters: {}",
-                    valid()
-                ));
+                return Err(StrategyError::UnknownParam {
+                    strategy: strategy.to_owned(),
+                    param: name.clone(),
+                    valid: valid(),
+                });
             };
             let ok = matches!(
                 (kind, value),
@@ -52,24 +54,39 @@ impl StrategyCatalog for TestCatalog {
                     | (Kind::Bool, ParamValue::Bool(_))
             );
             if !ok {
-                return Err(format!(
-                    "parameter `{name}` of {strategy} cannot be {} {value}",
-                    value.type_name()
-                ));
+                return Err(StrategyError::WrongType {
+                    strategy: strategy.to_owned(),
+                    param: name.clone(),
+                    expected: match kind {
+                        Kind::Int => "an integer",
+                        Kind::Num => "a number",
+                        Kind::Bool => "true or false",
+                    }
+                    .into(),
+                    got: format!("{} {value}", value.type_name()),
+                });
             }
         }
         for (name, _, required) in spec {
             if *required && !params.contains_key(*name) {
-                return Err(format!("{strategy} needs parameter `{name}`"));
+                return Err(StrategyError::MissingParam {
+                    strategy: strategy.to_owned(),
+                    param: (*name).to_owned(),
+                    expected: "a value".into(),
+                });
             }
         }
         if strategy == "sma_cross" {
             let (fast, slow) = (params["fast"].as_f64(), params["slow"].as_f64());
             if fast >= slow {
-                return Err(format!(
-                    "fast ({}) must be below slow ({})",
-                    params["fast"], params["slow"]
-                ));
+                return Err(StrategyError::InvalidCombination {
+                    strategy: strategy.to_owned(),
+                    problem: format!(
+                        "fast ({}) must be below slow ({})",
+                        params["fast"], params["slow"]
+                    ),
+                    fix: "use fast < slow".into(),
+                });
             }
         }
         Ok(())

@@ -1,7 +1,8 @@
 //! Synthetic runs: a fast/slow SMA grid with made-up but plausible statistics.
 
 use bt_domain::{
-    ParamValue, Params, RunInfo, SimOutcome, SimRecord, SimSummary, Stats, Trade, time,
+    Attempt, DatasetInfo, ParamValue, Params, RunInfo, RunMode, RunStatus, SimOutcome, SimRecord,
+    SimSummary, Stats, Trade, time,
 };
 use bt_report::{CurveData, PerfPoint};
 
@@ -148,14 +149,25 @@ pub fn info(records: &[SimRecord]) -> RunInfo {
         bt_version: "0.1.0".into(),
         queue: "queues/sma_grid.ron".into(),
         queue_hash: "3f2a9c01d5e7b864".into(),
-        mode: "parallel".into(),
+        status: RunStatus::Complete,
+        mode: RunMode::Parallel,
         threads: 2,
         wall_time_s: 1.234,
+        attempts: vec![Attempt {
+            mode: RunMode::Parallel,
+            threads: 2,
+            wall_time_s: 1.234,
+            ran: records.len() as u64,
+        }],
         total: records.len() as u64,
         ok: records.len() as u64 - failed,
         failed,
         shard: None,
-        datasets: vec![("goog".into(), "GOOG daily 2004-2013 (data/GOOG.csv)".into(), 2148)],
+        datasets: vec![DatasetInfo {
+            name: "goog".into(),
+            source: "GOOG daily 2004-2013 (data/GOOG.csv)".into(),
+            bars: 2148,
+        }],
     }
 }
 

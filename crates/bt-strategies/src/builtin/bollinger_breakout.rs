@@ -1,13 +1,14 @@
 //! Breakouts through Bollinger bands.
 
-use bt_domain::ParamValue;
+use std::borrow::Cow;
+
+use bt_domain::{Limit, ParamKind, ParamSpec, ParamValue, StrategyError};
 use bt_engine::{Ctx, EngineError, Ind, Init, Strategy};
 
 use crate::{
     builtin::{LONG_ONLY, check_period, go_long, go_short, indicator, not_initialised, period},
-    error::StrategyError,
     indicators::{rolling_std, sma},
-    params::{Args, Limit, ParamKind, ParamSpec},
+    params::Args,
     registry::StrategyEntry,
 };
 
@@ -16,26 +17,26 @@ const NAME: &str = "bollinger_breakout";
 static PARAMS: [ParamSpec; 3] = [
     period("period", 20, 2.0, "window of the moving average and standard deviation of closes"),
     ParamSpec {
-        name: "k",
+        name: Cow::Borrowed("k"),
         kind: ParamKind::Float,
         default: Some(ParamValue::Float(2.0)),
         min: Some(Limit::Exclusive(0.0)),
         max: None,
-        doc: "band width in standard deviations",
+        doc: Cow::Borrowed("band width in standard deviations"),
     },
     LONG_ONLY,
 ];
 
-pub(crate) const ENTRY: StrategyEntry = StrategyEntry {
-    name: NAME,
-    doc: "breakout through Bollinger bands of closes (mid = SMA(period), bands = mid +- k * \
+pub(crate) fn entry() -> StrategyEntry {
+    StrategyEntry::new(NAME, |args| Ok(Box::new(BollingerBreakout::from_args(args)?)))
+        .with_doc(
+            "breakout through Bollinger bands of closes (mid = SMA(period), bands = mid +- k * \
           population std): when the close crosses above the upper band, close any short and \
           buy; when it crosses below the lower band, close any long and sell short (long_only: \
           close and stay flat)",
-    params: &PARAMS,
-    rules: &[],
-    build: |args| Ok(Box::new(BollingerBreakout::from_args(args)?)),
-};
+        )
+        .with_params(&PARAMS[..])
+}
 
 /// Parameters of [`BollingerBreakout`].
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,21 +1,22 @@
 //! Buy once, hold to the end.
 
+use bt_domain::ParamSpec;
 use bt_engine::{Ctx, EngineError, Init, OrderSpec, Strategy};
 
-use crate::{params::ParamSpec, registry::StrategyEntry};
+use crate::registry::StrategyEntry;
 
 const NAME: &str = "buy_and_hold";
 
 static PARAMS: [ParamSpec; 0] = [];
 
-pub(crate) const ENTRY: StrategyEntry = StrategyEntry {
-    name: NAME,
-    doc: "buys with all available cash on the first bar it can (no indicators, so the order is \
+pub(crate) fn entry() -> StrategyEntry {
+    StrategyEntry::new(NAME, |_| Ok(Box::new(BuyAndHold::new())))
+        .with_doc(
+            "buys with all available cash on the first bar it can (no indicators, so the order is \
           placed on bar 1 and filled at bar 2's open) and holds to the end",
-    params: &PARAMS,
-    rules: &[],
-    build: |_| Ok(Box::new(BuyAndHold::new())),
-};
+        )
+        .with_params(&PARAMS[..])
+}
 
 /// Buys with all available margin on the first bar `next` runs (bar 1: no indicators, no
 /// warm-up) and holds. If the broker cancels the order for lack of cash (one unit costs more

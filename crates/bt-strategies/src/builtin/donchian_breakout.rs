@@ -1,12 +1,12 @@
 //! Breakouts through the Donchian channel.
 
+use bt_domain::{ParamSpec, StrategyError};
 use bt_engine::{Ctx, EngineError, Ind, Init, Strategy};
 
 use crate::{
     builtin::{LONG_ONLY, check_period, go_long, go_short, indicator, not_initialised, period},
-    error::StrategyError,
     indicators::{rolling_max, rolling_min},
-    params::{Args, ParamSpec},
+    params::Args,
     registry::StrategyEntry,
 };
 
@@ -17,15 +17,15 @@ static PARAMS: [ParamSpec; 2] = [
     LONG_ONLY,
 ];
 
-pub(crate) const ENTRY: StrategyEntry = StrategyEntry {
-    name: NAME,
-    doc: "Donchian channel breakout: when the close rises above the highest high of the \
+pub(crate) fn entry() -> StrategyEntry {
+    StrategyEntry::new(NAME, |args| Ok(Box::new(DonchianBreakout::from_args(args)?)))
+        .with_doc(
+            "Donchian channel breakout: when the close rises above the highest high of the \
           `period` bars before it, close any short and buy; when it falls below their lowest \
           low, close any long and sell short (long_only: close and stay flat)",
-    params: &PARAMS,
-    rules: &[],
-    build: |args| Ok(Box::new(DonchianBreakout::from_args(args)?)),
-};
+        )
+        .with_params(&PARAMS[..])
+}
 
 /// Parameters of [`DonchianBreakout`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,12 +1,12 @@
 //! MACD line crossing its signal line.
 
+use bt_domain::{ParamSpec, StrategyError};
 use bt_engine::{Ctx, EngineError, Ind, Init, Strategy};
 
 use crate::{
     builtin::{LONG_ONLY, check_period, go_long, go_short, indicator, not_initialised, period},
-    error::StrategyError,
     indicators::{crossover, macd},
-    params::{Args, ParamSpec},
+    params::Args,
     registry::StrategyEntry,
 };
 
@@ -19,15 +19,16 @@ static PARAMS: [ParamSpec; 4] = [
     LONG_ONLY,
 ];
 
-pub(crate) const ENTRY: StrategyEntry = StrategyEntry {
-    name: NAME,
-    doc: "MACD crossover (MACD = EMA(fast) - EMA(slow) of closes, signal = EMA(signal) of \
+pub(crate) fn entry() -> StrategyEntry {
+    StrategyEntry::new(NAME, |args| Ok(Box::new(MacdCross::from_args(args)?)))
+        .with_doc(
+            "MACD crossover (MACD = EMA(fast) - EMA(slow) of closes, signal = EMA(signal) of \
           MACD): when MACD crosses above its signal line, close any short and buy; when it \
           crosses below, close any long and sell short (long_only: close and stay flat)",
-    params: &PARAMS,
-    rules: &["fast < slow"],
-    build: |args| Ok(Box::new(MacdCross::from_args(args)?)),
-};
+        )
+        .with_params(&PARAMS[..])
+        .with_rule("fast < slow")
+}
 
 /// Parameters of [`MacdCross`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,9 @@ mod macd_cross;
 mod rsi_reversion;
 mod sma_cross;
 
-use bt_domain::{Bars, ParamValue};
+use std::borrow::Cow;
+
+use bt_domain::{Bars, Limit, ParamKind, ParamSpec, ParamValue, StrategyError};
 use bt_engine::{Ctx, EngineError, Ind, Init, OrderSpec};
 
 pub use self::{
@@ -19,44 +21,40 @@ pub use self::{
     rsi_reversion::{RsiReversion, RsiReversionParams},
     sma_cross::{SmaCross, SmaCrossParams},
 };
-use crate::{
-    error::StrategyError,
-    params::{Limit, ParamKind, ParamSpec},
-    registry::StrategyEntry,
-};
+use crate::registry::StrategyEntry;
 
 /// Every built-in strategy's registry entry.
 pub(crate) fn entries() -> [StrategyEntry; 6] {
     [
-        bollinger_breakout::ENTRY,
-        buy_and_hold::ENTRY,
-        donchian_breakout::ENTRY,
-        macd_cross::ENTRY,
-        rsi_reversion::ENTRY,
-        sma_cross::ENTRY,
+        bollinger_breakout::entry(),
+        buy_and_hold::entry(),
+        donchian_breakout::entry(),
+        macd_cross::entry(),
+        rsi_reversion::entry(),
+        sma_cross::entry(),
     ]
 }
 
 /// A period parameter: an integer >= `min`.
 const fn period(name: &'static str, default: i64, min: f64, doc: &'static str) -> ParamSpec {
     ParamSpec {
-        name,
+        name: Cow::Borrowed(name),
         kind: ParamKind::Int,
         default: Some(ParamValue::Int(default)),
         min: Some(Limit::Inclusive(min)),
         max: None,
-        doc,
+        doc: Cow::Borrowed(doc),
     }
 }
 
 /// The `long_only` flag every directional strategy takes.
 const LONG_ONLY: ParamSpec = ParamSpec {
-    name: "long_only",
+    name: Cow::Borrowed("long_only"),
     kind: ParamKind::Bool,
     default: Some(ParamValue::Bool(false)),
     min: None,
     max: None,
-    doc: "never sell short: a short signal only closes a long position",
+    doc: Cow::Borrowed("never sell short: a short signal only closes a long position"),
 };
 
 /// Checks a period given directly in Rust against its spec.

@@ -1,27 +1,20 @@
 //! Mean reversion on Wilder's RSI.
 
-use bt_domain::ParamValue;
+use bt_domain::{Limit, ParamSpec, StrategyError};
 use bt_engine::{Ctx, EngineError, Ind, Init, Strategy};
 
 use crate::{
     builtin::{LONG_ONLY, check_period, go_long, go_short, indicator, not_initialised, period},
-    error::StrategyError,
     indicators::{crossover_level, crossunder_level, rsi},
-    params::{Args, Limit, ParamKind, ParamSpec},
+    params::Args,
     registry::StrategyEntry,
 };
 
 const NAME: &str = "rsi_reversion";
 
 const fn level(name: &'static str, default: f64, doc: &'static str) -> ParamSpec {
-    ParamSpec {
-        name,
-        kind: ParamKind::Float,
-        default: Some(ParamValue::Float(default)),
-        min: Some(Limit::Exclusive(0.0)),
-        max: Some(Limit::Exclusive(100.0)),
-        doc,
-    }
+    ParamSpec::float(name, default, doc)
+        .range(Some(Limit::Exclusive(0.0)), Some(Limit::Exclusive(100.0)))
 }
 
 static PARAMS: [ParamSpec; 4] = [
@@ -31,16 +24,17 @@ static PARAMS: [ParamSpec; 4] = [
     LONG_ONLY,
 ];
 
-pub(crate) const ENTRY: StrategyEntry = StrategyEntry {
-    name: NAME,
-    doc: "mean reversion on Wilder's RSI of closes: when the RSI crosses below `lower`, close \
+pub(crate) fn entry() -> StrategyEntry {
+    StrategyEntry::new(NAME, |args| Ok(Box::new(RsiReversion::from_args(args)?)))
+        .with_doc(
+            "mean reversion on Wilder's RSI of closes: when the RSI crosses below `lower`, close \
           any short and buy; when it crosses above `upper`, close any long and sell short \
           (long_only: close the long and stay flat). Does nothing when already positioned in \
           the signal's direction.",
-    params: &PARAMS,
-    rules: &["lower < upper"],
-    build: |args| Ok(Box::new(RsiReversion::from_args(args)?)),
-};
+        )
+        .with_params(&PARAMS[..])
+        .with_rule("lower < upper")
+}
 
 /// Parameters of [`RsiReversion`].
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,12 +1,12 @@
 //! backtesting.py's `SmaCross`.
 
+use bt_domain::{ParamSpec, StrategyError};
 use bt_engine::{Ctx, EngineError, Ind, Init, OrderSpec, Strategy};
 
 use crate::{
     builtin::{LONG_ONLY, check_period, indicator, not_initialised, period},
-    error::StrategyError,
     indicators::{crossover, sma},
-    params::{Args, ParamSpec},
+    params::Args,
     registry::StrategyEntry,
 };
 
@@ -18,15 +18,16 @@ static PARAMS: [ParamSpec; 3] = [
     LONG_ONLY,
 ];
 
-pub(crate) const ENTRY: StrategyEntry = StrategyEntry {
-    name: NAME,
-    doc: "backtesting.py's SmaCross: when the fast SMA of closes crosses above the slow one, \
+pub(crate) fn entry() -> StrategyEntry {
+    StrategyEntry::new(NAME, |args| Ok(Box::new(SmaCross::from_args(args)?)))
+        .with_doc(
+            "backtesting.py's SmaCross: when the fast SMA of closes crosses above the slow one, \
           close any position and buy; when it crosses below, close and sell short (long_only: \
           close and stay flat). Crosses are strict, as backtesting.py's crossover.",
-    params: &PARAMS,
-    rules: &["fast < slow"],
-    build: |args| Ok(Box::new(SmaCross::from_args(args)?)),
-};
+        )
+        .with_params(&PARAMS[..])
+        .with_rule("fast < slow")
+}
 
 /// Parameters of [`SmaCross`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,13 @@
 //! The registry: names, parameter specs, coercion, defaults, and errors that list what is valid.
 
+use std::{
+    borrow::Cow,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
 use bt_domain::{ParamValue, Params};
 use bt_engine::{Ctx, EngineError, Init, Strategy};
 use bt_strategies::{
@@ -32,12 +40,13 @@ fn builtin_names_are_sorted_and_all_build_with_defaults() {
     for name in BUILTIN {
         assert!(registry.build(name, &Params::new()).is_ok(), "{name}");
         let canonical = registry.canonical_params(name, &Params::new()).expect("defaults valid");
-        let declared: Vec<&str> = registry.describe(name).unwrap().iter().map(|s| s.name).collect();
+        let declared: Vec<&str> =
+            registry.describe(name).unwrap().iter().map(|s| s.name.as_ref()).collect();
         let filled: Vec<&str> = canonical.keys().map(String::as_str).collect();
         let mut declared_sorted = declared.clone();
         declared_sorted.sort_unstable();
         assert_eq!(filled, declared_sorted, "{name}: every parameter gets a value");
-        assert!(!registry.entry(name).unwrap().doc.is_empty());
+        assert!(!registry.entry(name).unwrap().doc().is_empty());
     }
 }
 
@@ -141,12 +150,12 @@ impl Strategy for Noop {
 }
 
 static NOOP_PARAMS: [ParamSpec; 1] = [ParamSpec {
-    name: "threshold",
+    name: Cow::Borrowed("threshold"),
     kind: ParamKind::Float,
     default: None,
     min: None,
     max: None,
-    doc: "a required number",
+    doc: Cow::Borrowed("a required number"),
 }];
 
 fn build_noop(args: &Args<'_>) -> Result<Box<dyn Strategy + Send>, StrategyError> {
@@ -154,23 +163,19 @@ fn build_noop(args: &Args<'_>) -> Result<Box<dyn Strategy + Send>, StrategyError
     Ok(Box::new(Noop))
 }
 
-const NOOP: StrategyEntry = StrategyEntry {
-    name: "noop",
-    doc: "does nothing",
-    params: &NOOP_PARAMS,
-    rules: &[],
-    build: build_noop,
-};
+fn noop() -> StrategyEntry {
+    StrategyEntry::new("noop", build_noop).with_doc("does nothing").with_params(&NOOP_PARAMS[..])
+}
 
 #[test]
 fn user_strategies_register_with_required_parameters() {
     let mut registry = Registry::builtin();
-    registry.register(NOOP).expect("new name");
+    registry.register(noop()).expect("new name");
     assert_eq!(registry.names().len(), 7);
     assert!(registry.build("noop", &params(&[("threshold", int(2))])).is_ok());
 
     let missing = registry.build("noop", &Params::new()).err().unwrap();
-    let duplicate = registry.register(NOOP).unwrap_err();
+    let duplicate = registry.register(noop()).unwrap_err();
     let unknown = registry.build("nope", &Params::new()).err().unwrap();
     insta::assert_snapshot!(format!("{missing}\n{duplicate}\n{unknown}"));
 }
@@ -182,10 +187,35 @@ fn param_specs_describe_their_rules() {
         .iter()
         .flat_map(|name| {
             let entry = registry.entry(name).unwrap();
-            let params = entry.params.iter().map(move |s| format!("{name}: {}", s.summary()));
-            let rules = entry.rules.iter().map(move |r| format!("{name}: rule {r}"));
+            let params = entry.params().iter().map(move |s| format!("{name}: {}", s.summary()));
+            let rules = entry.rules().map(move |r| format!("{name}: rule {r}"));
             params.chain(rules)
         })
         .collect();
     insta::assert_snapshot!(rules.join("\n"));
+}
+
+/// A strategy whose entry is made at run time and carries state: here a threshold read "from a
+/// file" and a counter of builds, shared with the program that registered it.
+#[test]
+fn entries_built_at_run_time_carry_state() {
+    let builds = Arc::new(AtomicUsize::new(0));
+    let seen = builds.clone();
+    let name = format!("noop_{}", 42);
+    let specs = vec![ParamSpec::int("n", 3, 1, "a period")];
+    let entry = StrategyEntry::new(name.clone(), move |args| {
+        seen.fetch_add(args.usize("n")?, Ordering::SeqCst);
+        Ok(Box::new(Noop))
+    })
+    .with_params(specs)
+    .with_warmup(|args| args.usize("n").unwrap_or(0) * 2);
+    let registry = Registry::builtin().with(entry);
+    registry.build(&name, &params(&[("n", int(5))])).unwrap();
+    registry.build(&name, &Params::new()).unwrap();
+    assert_eq!(builds.load(Ordering::SeqCst), 8);
+    assert_eq!(registry.warmup(&name, &params(&[("n", int(7))])), Some(14));
+    assert_eq!(registry.warmup(&name, &params(&[("n", int(0))])), None, "invalid params");
+    let clone = registry.clone();
+    clone.build(&name, &Params::new()).unwrap();
+    assert_eq!(builds.load(Ordering::SeqCst), 11, "clones share the builder and its state");
 }

@@ -1,4 +1,4 @@
-//! Self-profiling for `cargo xtask profile` (cargo feature `profile`): when `BT_PROFILE_DIR` is
+//! Self-profiling for `cargo xtask profile`: when `BT_PROFILE_DIR` is
 //! set, a pprof CPU profiler samples the whole process and a tracing layer times the phases
 //! (spans such as `load_data`, `simulate`, `report`). At the end, the directory receives:
 //!

@@ -1,0 +1,78 @@
+use std::collections::BTreeMap;
+
+use bt_domain::{Bars, DatasetInfo};
+use bt_engine::IndicatorCache;
+use bt_queue::{DatasetSource, Queue};
+use bt_stats::DatasetStats;
+
+use crate::error::{Error, Result};
+
+/// One data set, prepared once and shared by all its simulations: the bars, the indicators
+/// computed so far, and the per-dataset facts statistics need.
+#[derive(Debug)]
+pub struct Dataset {
+    /// The bars.
+    pub bars: Bars,
+    /// Indicators computed once per data set and shared by every simulation on it.
+    pub cache: IndicatorCache,
+    /// What statistics need of the data set (buy and hold, annualisation).
+    pub stats: DatasetStats,
+    /// Where the bars came from: a path or a synthetic spec, for run.json and reports.
+    pub source: String,
+}
+
+impl Dataset {
+    /// Prepares `bars` (from `source`, a description for run.json and reports).
+    pub fn new(bars: Bars, source: impl Into<String>) -> Dataset {
+        Dataset {
+            stats: DatasetStats::new(&bars),
+            cache: IndicatorCache::new(),
+            bars,
+            source: source.into(),
+        }
+    }
+
+    /// Loads a CSV or Parquet file.
+    pub fn load(path: &std::path::Path) -> Result<Dataset> {
+        Ok(Dataset::new(bt_data::load(path)?, path.display().to_string()))
+    }
+}
+
+/// A queue's data sets by name.
+pub type Datasets = BTreeMap<String, Dataset>;
+
+/// Loads (or generates) every data set of a queue, before any simulation starts, so polars'
+/// thread pool and the simulation pool never compete for the cores.
+pub fn load_datasets(queue: &Queue) -> Result<Datasets> {
+    let mut out = BTreeMap::new();
+    for (name, source) in queue.datasets() {
+        let _span = tracing::info_span!("load", dataset = %name).entered();
+        let data = match source {
+            DatasetSource::File(path) => Dataset::load(path)?,
+            DatasetSource::Synthetic(s) => {
+                let bars = bt_data::synthetic::generate(s).map_err(|e| {
+                    Error::from(e).context(format!("generating synthetic data set {name:?}"))
+                })?;
+                let source = format!(
+                    "synthetic(bars: {}, seed: {}, interval: {})",
+                    s.bars, s.seed, s.interval
+                );
+                Dataset::new(bars, source)
+            }
+        };
+        out.insert(name.clone(), data);
+    }
+    Ok(out)
+}
+
+/// The data sets as run.json records them.
+pub fn dataset_infos(datasets: &Datasets) -> Vec<DatasetInfo> {
+    datasets
+        .iter()
+        .map(|(name, d)| DatasetInfo {
+            name: name.clone(),
+            source: d.source.clone(),
+            bars: d.bars.len() as u64,
+        })
+        .collect()
+}

@@ -1,0 +1,346 @@
+use std::{
+    collections::BTreeMap,
+    ffi::OsString,
+    path::{Path, PathBuf},
+};
+
+use bt_domain::{ErrorKind, RunInfo, RunMode, RunStatus};
+use bt_executor::{Counts, ExecError, LockedRunDir, RunDir, encode_record, read_results};
+use bt_queue::Queue;
+use bt_report::ReportFiles;
+use bt_strategies::Registry;
+
+use crate::{
+    error::{Error, Result},
+    reporting::{ReportOptions, report_into},
+};
+
+/// How to merge shard run directories.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MergeOptions {
+    /// The queue the shards ran [default: the queue recorded in the shards' run.json].
+    pub queue: Option<PathBuf>,
+    /// Merge what is there and list what is missing, instead of failing.
+    pub allow_partial: bool,
+    /// Write the report of the merged run too.
+    pub report: Option<ReportOptions>,
+    /// Who holds the merged directory's lock, for a second writer's message [default: this
+    /// process's pid and command line].
+    pub holder: Option<String>,
+}
+
+/// What a merge produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeOutcome {
+    /// The merged run directory.
+    pub dir: PathBuf,
+    /// Shards merged.
+    pub shards: usize,
+    /// Results in the merged run.
+    pub counts: Counts,
+    /// Simulations of the queue in no shard (only with `allow_partial`).
+    pub missing: Vec<String>,
+    /// The report's files, when one was asked for.
+    pub report: Option<ReportFiles>,
+}
+
+/// Why shard directories could not be merged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MergeError {
+    /// The shards ran different queues or data.
+    #[error("shards come from different queues:\n{}", list(.mismatched))]
+    DifferentQueues {
+        /// `dir has queue hash X (first shard: Y)` lines.
+        mismatched: Vec<String>,
+    },
+    /// The queue given (or recorded) is not the one the shards ran.
+    #[error(
+        "{} (with its data files) has hash {expected} but the shards ran with hash {found}: use the original queue and the data the shards used",
+        queue.display()
+    )]
+    QueueChanged {
+        /// The queue file.
+        queue: PathBuf,
+        /// Its run hash now.
+        expected: String,
+        /// The shards' run hash.
+        found: String,
+    },
+    /// The same simulation has different results in two shards.
+    #[error("{} simulation(s) appear in several shards with different results:\n{}", .conflicts.len(), list(.conflicts))]
+    Conflicts {
+        /// `id (again in dir)` lines.
+        conflicts: Vec<String>,
+    },
+    /// Results of simulations the queue does not have.
+    #[error("{count} result(s) are not in the queue (first: {first:?})")]
+    NotInQueue {
+        /// How many.
+        count: usize,
+        /// The first ids.
+        first: Vec<String>,
+    },
+    /// Simulations of the queue in no shard.
+    #[error(
+        "{count} simulation(s) of the queue are in no shard (first: {first:?}): resume the missing shards, or allow a partial merge"
+    )]
+    Missing {
+        /// How many.
+        count: usize,
+        /// The first ids.
+        first: Vec<String>,
+    },
+    /// The merged directory already holds results.
+    #[error("{} already holds results: merge into another directory", path.display())]
+    OutHasResults {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// A file of the merged run could not be written (the merge was undone).
+    #[error(
+        "cannot write {}: {source}: {}",
+        path.display(),
+        if bt_domain::unusable_output(source.kind()) {
+            "merge into another directory, or make this one writable"
+        } else {
+            "free disk space, then merge again"
+        }
+    )]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The merge failed after writing began, and was undone.
+    #[error(
+        "the merge failed and was undone ({} holds no merged run): fix the cause, then merge again",
+        out.display()
+    )]
+    Undone {
+        /// The merged directory.
+        out: PathBuf,
+        /// Why it failed.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+impl MergeError {
+    /// [`ErrorKind::Input`] for shards that cannot be merged; the kind of the cause for a
+    /// failed write.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            MergeError::Write { source, .. } => ErrorKind::of_write(source.kind()),
+            MergeError::Undone { source, .. } => source.kind(),
+            _ => ErrorKind::Input,
+        }
+    }
+}
+
+fn list(lines: &[String]) -> String {
+    lines.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+}
+
+/// Combines shard run directories into `out`: the union of their results (the same id twice
+/// must carry the same result), checked against the queue they ran, written in queue order,
+/// so the merged summary.csv is byte-identical to a one-machine run. All or nothing: a merge
+/// that fails after writing began removes what it wrote.
+pub(crate) fn merge(
+    registry: &Registry,
+    dirs: &[PathBuf],
+    out: &Path,
+    opts: &MergeOptions,
+) -> Result<MergeOutcome> {
+    let mut infos: Vec<(PathBuf, RunInfo)> = Vec::new();
+    for dir in dirs {
+        let info =
+            RunDir::new(dir).read_info()?.ok_or_else(|| Error::NotARunDir { path: dir.clone() })?;
+        infos.push((dir.clone(), info));
+    }
+    let Some((_, first)) = infos.first() else {
+        return Err(MergeError::Missing { count: 0, first: Vec::new() }.into());
+    };
+    let hash = first.queue_hash.clone();
+    let mismatched: Vec<String> = infos
+        .iter()
+        .filter(|(_, i)| i.queue_hash != hash)
+        .map(|(d, i)| {
+            format!("{} has queue hash {} (first shard: {hash})", d.display(), i.queue_hash)
+        })
+        .collect();
+    if !mismatched.is_empty() {
+        return Err(MergeError::DifferentQueues { mismatched }.into());
+    }
+    let queue_path = opts.queue.clone().unwrap_or_else(|| PathBuf::from(&first.queue));
+    let queue = Queue::from_path(&queue_path)?;
+    let expected = crate::hash::run_hash(&queue)?;
+    if expected != hash {
+        return Err(MergeError::QueueChanged { queue: queue_path, expected, found: hash }.into());
+    }
+
+    // Union of records by id; the same id twice must carry the same result.
+    let mut by_id: BTreeMap<String, String> = BTreeMap::new();
+    let mut conflicts = Vec::new();
+    for (dir, _) in &infos {
+        for r in read_results(&RunDir::new(dir).results())? {
+            let line = encode_record(&r);
+            match by_id.get(&r.id) {
+                Some(existing) if *existing != line => {
+                    conflicts.push(format!("{} (again in {})", r.id, dir.display()))
+                }
+                Some(_) => {}
+                None => {
+                    by_id.insert(r.id.clone(), line);
+                }
+            }
+        }
+    }
+    if !conflicts.is_empty() {
+        return Err(MergeError::Conflicts { conflicts }.into());
+    }
+    let mut missing = Vec::new();
+    let mut lines = String::new();
+    for spec in queue.iter() {
+        match by_id.remove(&spec.id) {
+            Some(line) => {
+                lines.push_str(&line);
+                lines.push('\n');
+            }
+            None => missing.push(spec.id),
+        }
+    }
+    if !by_id.is_empty() {
+        let first = by_id.keys().take(10).cloned().collect();
+        return Err(MergeError::NotInQueue { count: by_id.len(), first }.into());
+    }
+    if !missing.is_empty() && !opts.allow_partial {
+        let first = missing.iter().take(20).cloned().collect();
+        return Err(MergeError::Missing { count: missing.len(), first }.into());
+    }
+
+    // Read before anything is written: a data error then leaves `out` as it was.
+    let datasets = match &opts.report {
+        Some(_) => Some(crate::dataset::load_datasets(&queue)?),
+        None => None,
+    };
+
+    let created = !out.exists();
+    let holder = opts.holder.clone().unwrap_or_else(bt_fs::this_process);
+    let dir = RunDir::new(out).lock(&holder).map_err(|e| match e {
+        ExecError::OutDir { path, source } | ExecError::Write { path, source } => {
+            Error::from(MergeError::Write { path, source })
+        }
+        e => e.into(),
+    })?;
+    if std::fs::metadata(dir.results()).is_ok_and(|m| m.len() > 0) {
+        return Err(MergeError::OutHasResults { path: out.to_owned() }.into());
+    }
+    let before =
+        entries(out).map_err(|source| MergeError::Write { path: out.to_owned(), source })?;
+    let mut info = RunInfo {
+        bt_version: env!("CARGO_PKG_VERSION").into(),
+        queue: first.queue.clone(),
+        queue_hash: hash,
+        status: if missing.is_empty() { RunStatus::Complete } else { RunStatus::Partial },
+        mode: RunMode::Merged,
+        threads: infos.iter().map(|(_, i)| i.threads).max().unwrap_or(1),
+        wall_time_s: infos.iter().map(|(_, i)| i.wall_time_s).fold(0.0, f64::max),
+        attempts: Vec::new(),
+        total: queue.len(),
+        ok: 0,
+        failed: 0,
+        shard: None,
+        datasets: first.datasets.clone(),
+    };
+    let mut written = Vec::new();
+    let published =
+        publish(registry, &dir, &lines, &mut info, datasets.as_ref(), opts, &mut written);
+    match published {
+        Ok((counts, report)) => {
+            Ok(MergeOutcome { dir: out.to_owned(), shards: infos.len(), counts, missing, report })
+        }
+        Err(err) => {
+            undo(out, &before, &written, created);
+            Err(match err {
+                e @ Error::Merge(MergeError::Write { .. }) => e,
+                e => MergeError::Undone { out: out.to_owned(), source: Box::new(e) }.into(),
+            })
+        }
+    }
+}
+
+/// Writes the merged run into `dir`: results.jsonl, summary.csv, run.json (`info` gets the
+/// counts), then the report when asked. Every file written is pushed to `written`, for
+/// [`undo`].
+fn publish(
+    registry: &Registry,
+    dir: &LockedRunDir,
+    lines: &str,
+    info: &mut RunInfo,
+    datasets: Option<&crate::dataset::Datasets>,
+    opts: &MergeOptions,
+    written: &mut Vec<PathBuf>,
+) -> Result<(Counts, Option<ReportFiles>)> {
+    let results = dir.results();
+    bt_fs::write_atomic(&results, lines.as_bytes())
+        .map_err(|source| MergeError::Write { path: results.clone(), source })?;
+    written.push(results);
+    let counts = bt_executor::finalize(dir).map_err(write_error)?;
+    written.push(dir.summary());
+    info.ok = counts.ok;
+    info.failed = counts.failed;
+    dir.write_info(info).map_err(write_error)?;
+    written.push(dir.run_json());
+    let report = match (&opts.report, datasets) {
+        (Some(report), Some(datasets)) => {
+            Some(report_into(registry, &dir.path, dir, info, datasets, report)?)
+        }
+        _ => None,
+    };
+    Ok((counts, report))
+}
+
+/// The executor's failed writes, as a merge's (its advice is to resume, which a merge is not).
+fn write_error(e: ExecError) -> Error {
+    match e {
+        ExecError::Write { path, source } | ExecError::OutDir { path, source } => {
+            MergeError::Write { path, source }.into()
+        }
+        e => e.into(),
+    }
+}
+
+/// Names in `dir`, sorted.
+fn entries(dir: &Path) -> std::io::Result<Vec<OsString>> {
+    let mut names = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    names.sort();
+    Ok(names)
+}
+
+/// Removes what a failed merge wrote into `dir`, so the same merge can simply run again: the
+/// run files it wrote, every entry that was not there `before` (report files, temporary
+/// files), and `dir` itself if the merge created it. The lock file stays (it is held until the
+/// merge returns). Best effort: the merge's error matters more than a failed cleanup.
+fn undo(dir: &Path, before: &[OsString], written: &[PathBuf], created: bool) {
+    for path in written {
+        let _ = std::fs::remove_file(path);
+    }
+    for name in entries(dir).unwrap_or_default() {
+        if before.binary_search(&name).is_err() && name != bt_fs::LOCK_FILE {
+            let path = dir.join(&name);
+            let _ = if path.is_dir() && !path.is_symlink() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
+    if created {
+        let _ = std::fs::remove_file(dir.join(bt_fs::LOCK_FILE));
+        let _ = std::fs::remove_dir(dir);
+    }
+}

@@ -1,0 +1,177 @@
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
+
+use bt_domain::{RunInfo, SimRecord, SimSpec, Trade};
+use bt_executor::{RunDir, read_results};
+use bt_queue::Queue;
+use bt_report::{CurveData, Format, ReportFiles};
+use bt_strategies::Registry;
+
+use crate::{
+    dataset::{Datasets, load_datasets},
+    error::{Error, Result},
+    simulate::Simulator,
+};
+
+/// What a report holds and where it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportOptions {
+    /// Leaderboard rows, and equity curves charted (the top simulations are re-run to record
+    /// them; a sweep keeps no curve).
+    pub top: usize,
+    /// The statistic to rank by (see [`bt_domain::ranking::rankable`]).
+    pub by: String,
+    /// Outputs to write.
+    pub formats: Vec<Format>,
+    /// Write into this directory instead of the run directory (which is then only read).
+    pub out: Option<PathBuf>,
+}
+
+impl Default for ReportOptions {
+    /// The top 10 by Sharpe ratio, as report.html, Markdown tables and summary.csv.
+    fn default() -> ReportOptions {
+        ReportOptions {
+            top: 10,
+            by: "sharpe_ratio".into(),
+            formats: vec![Format::Html, Format::Md, Format::Csv],
+            out: None,
+        }
+    }
+}
+
+/// An equity curve recorded by re-running one simulation.
+struct Rerun {
+    id: String,
+    timestamps: Vec<i64>,
+    equity: Vec<f64>,
+    trades: Vec<Trade>,
+}
+
+/// Writes the report of the run in `run` into `target` (which the caller has locked): re-runs
+/// the top simulations with curves recorded when their data set is in `datasets`, renders the
+/// tables and charts, and writes summary.parquet when asked.
+pub(crate) fn report_into(
+    registry: &Registry,
+    target: &Path,
+    run: &RunDir,
+    info: &RunInfo,
+    datasets: &Datasets,
+    opts: &ReportOptions,
+) -> Result<ReportFiles> {
+    bt_domain::ranking::rank_metric(&opts.by)?;
+    let records = read_results(&run.results())?;
+    let reruns = rerun_best(registry, info, &records, datasets, opts)?;
+    let curves: Vec<CurveData<'_>> = reruns
+        .iter()
+        .map(|r| CurveData {
+            id: &r.id,
+            timestamps: &r.timestamps,
+            equity: &r.equity,
+            trades: &r.trades,
+        })
+        .collect();
+    let mut formats = opts.formats.clone();
+    formats.sort_unstable();
+    formats.dedup();
+    let report_opts = bt_report::ReportOptions {
+        top_k: opts.top,
+        metric: opts.by.clone(),
+        formats: formats.clone(),
+        ..bt_report::ReportOptions::default()
+    };
+    let mut files = bt_report::write_report(target, info, &records, &curves, &report_opts)
+        .map_err(|e| {
+            Error::from(e).context(format!("writing the report into {}", target.display()))
+        })?;
+    if formats.contains(&Format::Parquet) {
+        let path = target.join("summary.parquet");
+        write_summary_parquet(&path, &records)?;
+        files.tables.push(path);
+    }
+    Ok(files)
+}
+
+/// Re-runs the best simulations (found in the run's queue) with their curves recorded.
+fn rerun_best(
+    registry: &Registry,
+    info: &RunInfo,
+    records: &[SimRecord],
+    datasets: &Datasets,
+    opts: &ReportOptions,
+) -> Result<Vec<Rerun>> {
+    if datasets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Ok(queue) = Queue::from_path(&info.queue) else { return Ok(Vec::new()) };
+    let best = bt_executor::top_k(records.iter().cloned(), &opts.by, opts.top);
+    let wanted: BTreeMap<&str, usize> =
+        best.iter().enumerate().map(|(k, r)| (r.id.as_str(), k)).collect();
+    let mut specs: Vec<Option<SimSpec>> = vec![None; best.len()];
+    for spec in queue.iter() {
+        if let Some(&k) = wanted.get(spec.id.as_str()) {
+            specs[k] = Some(spec);
+        }
+    }
+    let simulator = Simulator::new(registry);
+    let mut out = Vec::new();
+    for spec in specs.into_iter().flatten() {
+        let Some(data) = datasets.get(&spec.dataset) else { continue };
+        let b = simulator
+            .run(&spec, data, true)
+            .map_err(|e| Error::from(e).context(format!("re-running {}", spec.id)))?;
+        out.push(Rerun {
+            id: spec.id.clone(),
+            timestamps: data.bars.timestamps().to_vec(),
+            trades: b.all_trades(),
+            equity: b.equity.unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// The data sets of the run's queue, for re-running the best simulations; none (and a
+/// warning: the report then has every table but no equity chart) when the queue cannot be
+/// read any more.
+pub(crate) fn datasets_for_report(info: &RunInfo) -> Result<Datasets> {
+    match Queue::from_path(&info.queue) {
+        Ok(q) => load_datasets(&q),
+        Err(e) => {
+            tracing::warn!("no equity charts: cannot read the run's queue {}: {e}", info.queue);
+            Ok(Datasets::new())
+        }
+    }
+}
+
+/// summary.parquet: the summary table's columns, typed (polars reads it in one line).
+fn write_summary_parquet(path: &Path, records: &[SimRecord]) -> Result<()> {
+    use bt_data::TableColumn;
+    use bt_domain::Cell;
+    let table = bt_domain::SummaryTable::new(records);
+    let mut columns = Vec::new();
+    for (c, name) in table.columns.iter().enumerate() {
+        let cells = table.rows.iter().map(|r| &r[c]);
+        let is_num =
+            table.rows.iter().all(|r| matches!(r[c], Cell::Float(_) | Cell::Int(_) | Cell::Null));
+        let is_int = table.rows.iter().all(|r| matches!(r[c], Cell::Int(_)));
+        let col = if is_int && !table.rows.is_empty() {
+            TableColumn::I64(cells.map(|x| if let Cell::Int(i) = x { *i } else { 0 }).collect())
+        } else if is_num && !table.rows.is_empty() {
+            TableColumn::F64(
+                cells
+                    .map(|x| match x {
+                        Cell::Int(i) => *i as f64,
+                        Cell::Float(f) => *f,
+                        _ => f64::NAN,
+                    })
+                    .collect(),
+            )
+        } else {
+            TableColumn::Str(cells.map(Cell::to_text).collect())
+        };
+        columns.push((name.clone(), col));
+    }
+    bt_data::write_table_parquet(&columns, path)?;
+    Ok(())
+}

@@ -1,0 +1,126 @@
+use std::{path::PathBuf, sync::atomic::AtomicBool};
+
+use bt_domain::RunInfo;
+use bt_executor::{ExecOptions, Mode, Progress, RunDir, Shard};
+use bt_queue::Queue;
+use bt_report::ReportFiles;
+use bt_strategies::Registry;
+
+use crate::{
+    dataset::{Datasets, dataset_infos},
+    error::Result,
+    reporting::{ReportOptions, report_into},
+    simulate::Simulator,
+};
+
+/// How to run a queue.
+#[derive(Debug, Clone)]
+pub struct RunOptions<'a> {
+    /// The run directory (created if missing).
+    pub out: PathBuf,
+    /// Sequential, on N threads, or auto (parallel unless the queue is too small to profit).
+    pub mode: Mode,
+    /// Skip the simulations already in the directory and run the rest (the queue and data
+    /// must be the ones the directory was made from).
+    pub resume: bool,
+    /// Run only this shard of the queue.
+    pub shard: Option<Shard>,
+    /// Set it to stop after the simulations in flight (the directory stays resumable).
+    pub stop: Option<&'a AtomicBool>,
+    /// Told of every finished simulation (from worker threads).
+    pub progress: Option<&'a dyn Progress>,
+    /// Write the report at the end (not when stopped early).
+    pub report: Option<ReportOptions>,
+    /// How run.json names the queue [default: the queue's display name].
+    pub queue_label: Option<String>,
+    /// Who holds the run directory's lock, for a second writer's message [default: this
+    /// process's pid and command line].
+    pub holder: Option<String>,
+}
+
+impl Default for RunOptions<'_> {
+    /// `runs/run`, auto mode on every core, no resume, no shard, no report.
+    fn default() -> Self {
+        RunOptions {
+            out: PathBuf::from("runs/run"),
+            mode: Mode::Auto(std::thread::available_parallelism().map_or(1, |n| n.get())),
+            resume: false,
+            shard: None,
+            stop: None,
+            progress: None,
+            report: None,
+            queue_label: None,
+            holder: None,
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// Metadata as written to run.json.
+    pub info: RunInfo,
+    /// Simulations run in this session.
+    pub ran: u64,
+    /// Simulations skipped because the resume found them done.
+    pub resumed: u64,
+    /// Whether the run stopped early; the directory is resumable.
+    pub interrupted: bool,
+    /// The report's files, when one was asked for and written.
+    pub report: Option<ReportFiles>,
+}
+
+/// Runs `queue` (validated, datasets loaded) into `opts.out`, holding the directory's lock
+/// from the first write to the end of the report.
+pub(crate) fn run_queue(
+    registry: &Registry,
+    queue: &Queue,
+    datasets: &Datasets,
+    opts: &RunOptions<'_>,
+) -> Result<RunOutcome> {
+    let holder = opts.holder.clone().unwrap_or_else(bt_fs::this_process);
+    let dir = RunDir::new(&opts.out).lock(&holder)?;
+    let work_estimate: u64 = queue
+        .iter()
+        .filter(|s| opts.shard.is_none_or(|sh| sh.contains(&s.id)))
+        .map(|s| datasets.get(&s.dataset).map_or(0, |d| d.bars.len() as u64))
+        .sum();
+    let info = RunInfo {
+        bt_version: env!("CARGO_PKG_VERSION").into(),
+        queue: opts.queue_label.clone().unwrap_or_else(|| queue.name().to_owned()),
+        queue_hash: crate::hash::run_hash(queue)?,
+        datasets: dataset_infos(datasets),
+        ..RunInfo::default()
+    };
+    let exec = ExecOptions {
+        out: &dir,
+        mode: opts.mode,
+        resume: opts.resume,
+        shard: opts.shard,
+        info,
+        work_estimate,
+        stop: opts.stop,
+    };
+    let simulator = Simulator::new(registry);
+    let outcome = {
+        let _span = tracing::info_span!("simulate").entered();
+        bt_executor::execute(queue.iter(), queue.len(), datasets, &simulator, &exec, opts.progress)?
+    };
+    let report = match &opts.report {
+        Some(report) if !outcome.interrupted => {
+            let _span = tracing::info_span!("report").entered();
+            Some(report_into(registry, &dir.path, &dir, &outcome.info, datasets, report)?)
+        }
+        _ => None,
+    };
+    Ok(RunOutcome {
+        dir: opts.out.clone(),
+        info: outcome.info,
+        ran: outcome.ran,
+        resumed: outcome.resumed,
+        interrupted: outcome.interrupted,
+        report,
+    })
+}

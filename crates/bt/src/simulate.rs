@@ -1,0 +1,118 @@
+use bt_domain::{EquityCurve, Params, SimSpec, SimSummary, Stats, StrategyError, Trade};
+use bt_engine::{BacktestResult, EngineError};
+use bt_stats::{RunFacts, StatsAccumulator};
+use bt_strategies::Registry;
+
+use crate::dataset::Dataset;
+
+/// Why one simulation failed: its strategy or parameters, or the backtest itself.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// An unknown strategy or a bad parameter.
+    #[error(transparent)]
+    Strategy(#[from] StrategyError),
+    /// The engine refused a strategy action, or the account overflowed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl SimError {
+    /// Always [`bt_domain::ErrorKind::Input`]: the strategy, its parameters or the data.
+    pub fn kind(&self) -> bt_domain::ErrorKind {
+        bt_domain::ErrorKind::Input
+    }
+}
+
+/// A finished backtest with everything a caller may want to show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backtest {
+    /// The parameters, with the strategy's defaults filled in.
+    pub params: Params,
+    /// Trades, balances and run facts.
+    pub result: BacktestResult,
+    /// The 32 statistics.
+    pub stats: Stats,
+    /// The equity curve, one value per bar, when it was asked for.
+    pub equity: Option<Vec<f64>>,
+}
+
+impl Backtest {
+    /// Closed trades, then the trades still open at the end (for charts).
+    pub fn all_trades(&self) -> Vec<Trade> {
+        self.result.trades.iter().chain(&self.result.open_trades).cloned().collect()
+    }
+
+    /// The run's summary as a results record holds it.
+    pub fn summary(&self) -> SimSummary {
+        SimSummary {
+            stats: self.stats,
+            n_bars: self.result.n_bars as u64,
+            bar_steps: self.result.bar_steps as u64,
+            open_trades: self.result.open_trades.len() as u64,
+            cancelled_orders: self.result.cancelled_orders,
+            bust_bar: self.result.bust_bar.map(|b| b as u64),
+        }
+    }
+}
+
+/// Runs a registry strategy through the engine and computes its statistics: the unit of work
+/// the executor schedules (it implements [`bt_executor::Simulator`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Simulator<'r> {
+    registry: &'r Registry,
+}
+
+impl<'r> Simulator<'r> {
+    /// A simulator building strategies from `registry`.
+    pub fn new(registry: &'r Registry) -> Simulator<'r> {
+        Simulator { registry }
+    }
+
+    /// One backtest; keeps the equity curve when `record_curve`.
+    pub fn run(
+        &self,
+        spec: &SimSpec,
+        data: &Dataset,
+        record_curve: bool,
+    ) -> Result<Backtest, SimError> {
+        let _sim = tracing::debug_span!("sim").entered();
+        let params = self.registry.canonical_params(&spec.strategy, &spec.params)?;
+        let mut strategy = self.registry.build(&spec.strategy, &spec.params)?;
+        let mut acc = StatsAccumulator::new(&data.stats);
+        let engine = tracing::debug_span!("engine").entered();
+        let (result, equity) = if record_curve {
+            let mut pair = (acc, EquityCurve(Vec::with_capacity(data.bars.len())));
+            let result = bt_engine::run(
+                &data.bars,
+                strategy.as_mut(),
+                &spec.config,
+                &data.cache,
+                &mut pair,
+            )?;
+            acc = pair.0;
+            (result, Some(pair.1.0))
+        } else {
+            let result =
+                bt_engine::run(&data.bars, strategy.as_mut(), &spec.config, &data.cache, &mut acc)?;
+            (result, None)
+        };
+        drop(engine);
+        let stats = {
+            let _stats = tracing::debug_span!("stats").entered();
+            acc.finish(&RunFacts { trades: &result.trades, warmup: result.warmup })
+        };
+        Ok(Backtest { params, result, stats, equity })
+    }
+}
+
+impl bt_executor::Simulator for Simulator<'_> {
+    type Dataset = Dataset;
+    type Error = SimError;
+
+    fn simulate(&self, spec: &SimSpec, data: &Dataset) -> Result<(Params, SimSummary), SimError> {
+        let b = self.run(spec, data, false)?;
+        let summary = b.summary();
+        Ok((b.params, summary))
+    }
+}
