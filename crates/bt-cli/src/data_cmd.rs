@@ -152,17 +152,8 @@ fn duration(nanos: i64) -> String {
 fn write_inspection(file: &str, l: &Loaded, out: &mut dyn Write) -> std::io::Result<()> {
     let b = &l.bars;
     let ts = b.timestamps();
-    let mut gaps: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
-    // First largest gap (Bars guarantees at least 2 bars, so there is at least one gap).
-    let (gap_at, gap) = gaps
-        .iter()
-        .copied()
-        .enumerate()
-        .fold((0, i64::MIN), |best, (i, g)| if g > best.1 { (i, g) } else { best });
-    let mid = (gaps.len() - 1) / 2; // lower median: an interval that occurs in the data
-    let median = *gaps.select_nth_unstable(mid).1;
-    let min_low = b.low().iter().copied().fold(f64::INFINITY, f64::min);
-    let max_high = b.high().iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (gap_at, gap) = b.largest_gap();
+    let (min_low, max_high) = b.price_range();
     let name = |c: &str| if c.is_empty() { "(unnamed)".to_string() } else { c.to_string() };
     let columns: Vec<String> = l.columns.iter().map(|c| name(c)).collect();
     let rows: [(&str, String); 11] = [
@@ -171,7 +162,7 @@ fn write_inspection(file: &str, l: &Loaded, out: &mut dyn Write) -> std::io::Res
         ("rows", b.len().to_string()),
         ("first", format_iso(b.first_ts())),
         ("last", format_iso(b.last_ts())),
-        ("median interval", duration(median)),
+        ("median interval", duration(b.median_interval())),
         (
             "largest gap",
             format!(

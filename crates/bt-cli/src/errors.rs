@@ -1,8 +1,6 @@
 //! Failures as the command line reports them: one `error:` line (the cause chain), an optional
 //! `hint:` with the flags to use, and the exit code.
 
-use std::path::PathBuf;
-
 use bt::{MergeError, domain::ErrorKind, executor::ExecError};
 
 /// An error in what the user gave us (a flag value, a metric name...): exit code 2.
@@ -16,54 +14,6 @@ impl std::fmt::Display for BadInput {
 }
 
 impl std::error::Error for BadInput {}
-
-/// A file the user named with a flag (`-o`) could not be written. The OS error decides the
-/// advice and the exit code: a path that cannot be used is 2 (choose another path); a write
-/// that failed for space is 1 (free space and retry).
-#[derive(Debug)]
-pub struct WriteError {
-    /// The file or directory.
-    pub path: PathBuf,
-    /// The OS error.
-    pub source: std::io::Error,
-    /// The option that named the path: `-o`.
-    pub option: &'static str,
-    /// What to do once there is space, e.g. "run `bt gen-queue` again".
-    pub retry: &'static str,
-}
-
-impl WriteError {
-    /// Wraps an I/O error on `path` (for `map_err`).
-    pub fn at(
-        path: impl Into<PathBuf>,
-        option: &'static str,
-        retry: &'static str,
-    ) -> impl FnOnce(std::io::Error) -> WriteError {
-        let path = path.into();
-        move |source| WriteError { path, source, option, retry }
-    }
-}
-
-impl std::fmt::Display for WriteError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "cannot write {}: {}: ", self.path.display(), self.source)?;
-        if bt::domain::unusable_output(self.source.kind()) {
-            write!(
-                f,
-                "choose another {}, or make sure its directory exists and is writable",
-                self.option
-            )
-        } else {
-            write!(f, "free disk space, then {}", self.retry)
-        }
-    }
-}
-
-impl std::error::Error for WriteError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
 
 /// The error chain joined with ": " like `{:#}`, skipping a cause its parent's message already
 /// quotes: thiserror messages embed their `source` ("cannot write X: No space left on device
@@ -104,7 +54,7 @@ pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 /// 2 when the cause is the user's input, 1 for internal and runtime failures: the first link of
-/// the chain that knows its kind decides ([`bt::Error::kind`], [`BadInput`], [`WriteError`]).
+/// the chain that knows its kind decides ([`bt::Error::kind`], [`BadInput`]).
 ///
 /// One rule for every output (run, merge, gen-queue, report, data generate/convert): a path
 /// that cannot be created or opened because of permissions, a regular file or a directory in
@@ -115,8 +65,6 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     for e in err.chain() {
         let kind = if e.is::<BadInput>() {
             ErrorKind::Input
-        } else if let Some(w) = e.downcast_ref::<WriteError>() {
-            ErrorKind::of_write(w.source.kind())
         } else if let Some(b) = e.downcast_ref::<bt::Error>() {
             b.kind()
         } else {
@@ -196,9 +144,13 @@ mod tests {
         assert!(text.starts_with("running q.ron: cannot write out/results.jsonl: "), "{text}");
         let at_end = anyhow::Error::new(Error::other("boom")).context("x: boom");
         assert_eq!(render_error(&at_end), "x: boom");
-        let mine = WriteError::at("q.ron", "-o", "run it again")(full());
+        let mine =
+            bt::Error::from(bt::queue::QueueError::Write { path: "q.ron".into(), source: full() });
         let text = render_error(&anyhow::Error::new(mine));
-        assert_eq!(text, format!("cannot write q.ron: {os}: free disk space, then run it again"));
+        assert_eq!(
+            text,
+            format!("cannot write queue file q.ron: {os}; free disk space, then write it again")
+        );
     }
 
     #[test]
@@ -209,7 +161,11 @@ mod tests {
         for (kinds, want) in [(&unusable[..], 2), (&space[..], 1)] {
             for &kind in kinds {
                 let errors: Vec<anyhow::Error> = vec![
-                    WriteError::at("q.ron", "-o", "retry")(kind.into()).into(),
+                    bt::Error::from(bt::queue::QueueError::Write {
+                        path: "q.ron".into(),
+                        source: kind.into(),
+                    })
+                    .into(),
                     anyhow::Error::new(bt::Error::from(bt::report::ReportError::Io {
                         path: "r/report.html".into(),
                         source: kind.into(),

@@ -15,7 +15,8 @@ use bt::{
     },
 };
 
-use crate::{BadInput, WriteError, shell::shell_word};
+use crate::BadInput;
+use bt::shell::shell_word;
 
 /// Name of the data set `--synthetic-bars` adds.
 const SYNTHETIC: &str = "synthetic";
@@ -129,11 +130,9 @@ pub fn run(
     queue.validate(catalog).map_err(bt::Error::from)?;
     // Through a synced temporary file and a rename: a full disk leaves the old file (or none),
     // never a half-written queue.
-    bt::fs::write_atomic(&args.out, text.as_bytes()).map_err(WriteError::at(
-        &args.out,
-        "-o",
-        "run `bt gen-queue` again",
-    ))?;
+    bt::fs::write_atomic(&args.out, text.as_bytes()).map_err(|source| {
+        bt::Error::from(bt::queue::QueueError::Write { path: args.out.clone(), source })
+    })?;
     writeln!(out, "wrote {} simulations to {display}", queue.len())?;
     Ok(ExitCode::SUCCESS)
 }

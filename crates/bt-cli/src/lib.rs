@@ -28,7 +28,6 @@ mod merge_cmd;
 mod progress;
 mod report_cmd;
 mod run_cmd;
-mod shell;
 mod slurm_cmd;
 
 use std::{ffi::OsString, io::Write, process::ExitCode};
@@ -36,7 +35,7 @@ use std::{ffi::OsString, io::Write, process::ExitCode};
 use bt::{Workbench, strategies::Registry};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-pub use crate::errors::{BadInput, WriteError, exit_code, render_error};
+pub use crate::errors::{BadInput, exit_code, render_error};
 
 /// Exit code when a run finished but some simulations failed.
 pub const EXIT_SOME_FAILED: u8 = 3;

@@ -61,62 +61,13 @@ pub struct RunArgs {
     pub no_report: bool,
 }
 
-/// Worker threads: `--threads`, else `SLURM_CPUS_PER_TASK` (Slurm without cgroups shows every
-/// core to every task), else all cores.
-pub fn default_threads() -> usize {
-    if let Some(n) = std::env::var("SLURM_CPUS_PER_TASK").ok().and_then(|v| v.parse().ok())
-        && n > 0
-    {
-        return n;
-    }
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
 /// Resolves `--shard`: `K/N`, or `auto` from Slurm, Kubernetes or AWS Batch variables.
-pub fn resolve_shard(spec: &str, shards: Option<u64>) -> anyhow::Result<Shard> {
-    if spec != "auto" {
-        return Ok(spec.parse::<Shard>().map_err(bt::Error::from)?);
-    }
-    let var = |k: &str| std::env::var(k).ok();
-    let num = |k: &str, v: String| -> Result<u64, BadInput> {
-        v.trim().parse().map_err(|_| BadInput(format!("{k}={v:?} is not a non-negative integer")))
-    };
-    if let Some(id) = var("SLURM_ARRAY_TASK_ID") {
-        let count = var("SLURM_ARRAY_TASK_COUNT").ok_or_else(|| {
-            BadInput("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: submit with --array=0-(N-1)".into())
-        })?;
-        return Ok(Shard::new(
-            num("SLURM_ARRAY_TASK_ID", id)?,
-            num("SLURM_ARRAY_TASK_COUNT", count)?,
-        )
-        .map_err(bt::Error::from)?);
-    }
-    if let Some(id) = var("JOB_COMPLETION_INDEX") {
-        let count = match shards {
-            Some(n) => n,
-            None => num(
-                "BT_SHARDS",
-                var("BT_SHARDS").ok_or_else(|| {
-                    BadInput("JOB_COMPLETION_INDEX is set: give the shard count with --shards N or BT_SHARDS (the Job's completions)".into())
-                })?,
-            )?,
-        };
-        return Ok(Shard::new(num("JOB_COMPLETION_INDEX", id)?, count).map_err(bt::Error::from)?);
-    }
-    if let Some(id) = var("AWS_BATCH_JOB_ARRAY_INDEX") {
-        let count = var("AWS_BATCH_JOB_ARRAY_SIZE").ok_or_else(|| {
-            BadInput("AWS_BATCH_JOB_ARRAY_INDEX is set but AWS_BATCH_JOB_ARRAY_SIZE is not".into())
-        })?;
-        return Ok(Shard::new(
-            num("AWS_BATCH_JOB_ARRAY_INDEX", id)?,
-            num("AWS_BATCH_JOB_ARRAY_SIZE", count)?,
-        )
-        .map_err(bt::Error::from)?);
-    }
-    Err(BadInput(
-        "--shard auto found no scheduler variables: set SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, JOB_COMPLETION_INDEX with --shards N, or AWS_BATCH_JOB_ARRAY_INDEX/AWS_BATCH_JOB_ARRAY_SIZE; or give --shard K/N".into(),
-    )
-    .into())
+fn resolve_shard(spec: &str, shards: Option<u64>) -> anyhow::Result<Shard> {
+    Ok(if spec == "auto" {
+        bt::cluster::shard_from_env(shards).map_err(|e| BadInput(format!("--shard auto: {e}")))?
+    } else {
+        spec.parse::<Shard>().map_err(bt::Error::from)?
+    })
 }
 
 pub fn run(wb: &Workbench, args: RunArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
@@ -141,7 +92,7 @@ pub fn run(wb: &Workbench, args: RunArgs, io: &mut Io<'_>) -> anyhow::Result<Exi
         let _span = tracing::info_span!("load_data").entered();
         wb.load_datasets(&queue)?
     };
-    let threads = args.threads.unwrap_or_else(default_threads);
+    let threads = args.threads.unwrap_or_else(bt::cluster::default_threads);
     let mode = match (args.sequential, args.threads) {
         (true, _) => Mode::Sequential,
         (false, Some(n)) => Mode::Threads(n),

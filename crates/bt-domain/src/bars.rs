@@ -167,6 +167,29 @@ impl Bars {
     pub fn last_ts(&self) -> i64 {
         self.0.ts[self.len() - 1]
     }
+
+    /// The median spacing of the bars (the lower median: a spacing that occurs in the data).
+    pub fn median_interval(&self) -> i64 {
+        let mut gaps: Vec<i64> = self.timestamps().windows(2).map(|w| w[1] - w[0]).collect();
+        let mid = (gaps.len() - 1) / 2;
+        *gaps.select_nth_unstable(mid).1
+    }
+
+    /// The first largest gap between two bars: `(i, nanos)`, the gap from bar `i` to `i + 1`.
+    pub fn largest_gap(&self) -> (usize, i64) {
+        self.timestamps()
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .enumerate()
+            .fold((0, i64::MIN), |best, (i, g)| if g > best.1 { (i, g) } else { best })
+    }
+
+    /// The lowest low and the highest high.
+    pub fn price_range(&self) -> (f64, f64) {
+        let low = self.low().iter().copied().fold(f64::INFINITY, f64::min);
+        let high = self.high().iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (low, high)
+    }
 }
 
 fn validate_bar(

@@ -80,6 +80,17 @@ pub enum ExecError {
         /// Who holds the lock (pid and command line), if known.
         holder: Option<String>,
     },
+    /// The run directory's file system cannot lock files (`flock`: e.g. Lustre without
+    /// `-o flock`), so one writer per directory cannot be guaranteed.
+    #[error(
+        "cannot lock {path}: {source}: its file system does not support file locks (flock); mount it with lock support (Lustre: -o flock) or use a directory on another file system"
+    )]
+    LockUnsupported {
+        /// The lock file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// The results log holds one simulation twice with different results (written by two
     /// processes at once, before run directories had a lock): which one is right is unknown.
     #[error(

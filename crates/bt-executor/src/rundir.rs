@@ -48,6 +48,13 @@ impl RunDir {
             Err(bt_fs::LockError::Held { dir, holder }) => {
                 Err(ExecError::Locked { path: dir, holder })
             }
+            Err(bt_fs::LockError::Io { path, source })
+                if source.kind() == std::io::ErrorKind::Unsupported
+                    || source.raw_os_error() == Some(38) =>
+            {
+                // ENOSYS (38): flock is not implemented by this file system.
+                Err(ExecError::LockUnsupported { path, source })
+            }
             Err(bt_fs::LockError::Io { path, source }) => Err(ExecError::setup(path)(source)),
             Err(e) => Err(ExecError::Io {
                 path: self.path.clone(),

@@ -15,7 +15,15 @@ pub enum QueueError {
         source: std::io::Error,
     },
     /// The output file could not be written.
-    #[error("cannot write queue file {}: {source}; check that the directory exists and is writable", path.display())]
+    #[error(
+        "cannot write queue file {}: {source}; {}",
+        path.display(),
+        if bt_domain::unusable_output(source.kind()) {
+            "choose another file, or make sure its directory exists and is writable"
+        } else {
+            "free disk space, then write it again"
+        }
+    )]
     Write {
         /// The path as given.
         path: PathBuf,

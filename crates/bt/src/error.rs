@@ -47,6 +47,12 @@ pub enum Error {
     /// A merge that cannot be done as asked.
     #[error(transparent)]
     Merge(#[from] crate::merge::MergeError),
+    /// The scheduler's environment does not name a shard.
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
+    /// A Slurm script that cannot be made as asked.
+    #[error(transparent)]
+    Slurm(#[from] crate::slurm::SlurmError),
     /// An error with what the workbench was doing when it happened.
     #[error("{context}")]
     Context {
@@ -69,6 +75,8 @@ impl Error {
             Error::Exec(e) => e.kind(),
             Error::Report(e) => e.kind(),
             Error::Merge(e) => e.kind(),
+            Error::Slurm(e) => e.kind(),
+            Error::Cluster(e) => e.kind(),
             Error::Metric(_) | Error::NotARunDir { .. } | Error::ReadData { .. } => {
                 ErrorKind::Input
             }

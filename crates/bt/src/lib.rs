@@ -49,6 +49,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cluster;
 mod dataset;
 mod error;
 mod hash;
@@ -56,7 +57,9 @@ pub mod json;
 mod merge;
 mod reporting;
 mod run;
+pub mod shell;
 mod simulate;
+pub mod slurm;
 mod workbench;
 
 pub use bt_data as data;

@@ -255,8 +255,11 @@ pub(crate) fn merge(
         datasets: first.datasets.clone(),
     };
     let mut written = Vec::new();
-    let published =
-        publish(registry, &dir, &lines, &mut info, datasets.as_ref(), opts, &mut written);
+    let report = match (&opts.report, &datasets) {
+        (Some(report), Some(datasets)) => Some((registry, &queue, datasets, report)),
+        _ => None,
+    };
+    let published = publish(&dir, &lines, &mut info, report, &mut written);
     match published {
         Ok((counts, report)) => {
             Ok(MergeOutcome { dir: out.to_owned(), shards: infos.len(), counts, missing, report })
@@ -275,12 +278,10 @@ pub(crate) fn merge(
 /// counts), then the report when asked. Every file written is pushed to `written`, for
 /// [`undo`].
 fn publish(
-    registry: &Registry,
     dir: &LockedRunDir,
     lines: &str,
     info: &mut RunInfo,
-    datasets: Option<&crate::dataset::Datasets>,
-    opts: &MergeOptions,
+    report: Option<(&Registry, &Queue, &crate::dataset::Datasets, &ReportOptions)>,
     written: &mut Vec<PathBuf>,
 ) -> Result<(Counts, Option<ReportFiles>)> {
     let results = dir.results();
@@ -293,13 +294,13 @@ fn publish(
     info.failed = counts.failed;
     dir.write_info(info).map_err(write_error)?;
     written.push(dir.run_json());
-    let report = match (&opts.report, datasets) {
-        (Some(report), Some(datasets)) => {
-            Some(report_into(registry, &dir.path, dir, info, datasets, report)?)
+    let files = match report {
+        Some((registry, queue, datasets, opts)) => {
+            Some(report_into(registry, &dir.path, dir, info, Some(queue), datasets, opts)?)
         }
-        _ => None,
+        None => None,
     };
-    Ok((counts, report))
+    Ok((counts, files))
 }
 
 /// The executor's failed writes, as a merge's (its advice is to resume, which a merge is not).

@@ -57,12 +57,16 @@ pub(crate) fn report_into(
     target: &Path,
     run: &RunDir,
     info: &RunInfo,
+    queue: Option<&Queue>,
     datasets: &Datasets,
     opts: &ReportOptions,
 ) -> Result<ReportFiles> {
     bt_domain::ranking::rank_metric(&opts.by)?;
     let records = read_results(&run.results())?;
-    let reruns = rerun_best(registry, info, &records, datasets, opts)?;
+    let reruns = match queue {
+        Some(queue) => rerun_best(registry, queue, &records, datasets, opts)?,
+        None => Vec::new(),
+    };
     let curves: Vec<CurveData<'_>> = reruns
         .iter()
         .map(|r| CurveData {
@@ -96,7 +100,7 @@ pub(crate) fn report_into(
 /// Re-runs the best simulations (found in the run's queue) with their curves recorded.
 fn rerun_best(
     registry: &Registry,
-    info: &RunInfo,
+    queue: &Queue,
     records: &[SimRecord],
     datasets: &Datasets,
     opts: &ReportOptions,
@@ -104,7 +108,6 @@ fn rerun_best(
     if datasets.is_empty() {
         return Ok(Vec::new());
     }
-    let Ok(queue) = Queue::from_path(&info.queue) else { return Ok(Vec::new()) };
     let best = bt_executor::top_k(records.iter().cloned(), &opts.by, opts.top);
     let wanted: BTreeMap<&str, usize> =
         best.iter().enumerate().map(|(k, r)| (r.id.as_str(), k)).collect();
@@ -131,15 +134,18 @@ fn rerun_best(
     Ok(out)
 }
 
-/// The data sets of the run's queue, for re-running the best simulations; none (and a
+/// The run's queue and its data sets, for re-running the best simulations; none (and a
 /// warning: the report then has every table but no equity chart) when the queue cannot be
 /// read any more.
-pub(crate) fn datasets_for_report(info: &RunInfo) -> Result<Datasets> {
+pub(crate) fn queue_for_report(info: &RunInfo) -> Result<Option<(Queue, Datasets)>> {
     match Queue::from_path(&info.queue) {
-        Ok(q) => load_datasets(&q),
+        Ok(q) => {
+            let datasets = load_datasets(&q)?;
+            Ok(Some((q, datasets)))
+        }
         Err(e) => {
             tracing::warn!("no equity charts: cannot read the run's queue {}: {e}", info.queue);
-            Ok(Datasets::new())
+            Ok(None)
         }
     }
 }

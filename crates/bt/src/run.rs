@@ -111,7 +111,15 @@ pub(crate) fn run_queue(
     let report = match &opts.report {
         Some(report) if !outcome.interrupted => {
             let _span = tracing::info_span!("report").entered();
-            Some(report_into(registry, &dir.path, &dir, &outcome.info, datasets, report)?)
+            Some(report_into(
+                registry,
+                &dir.path,
+                &dir,
+                &outcome.info,
+                Some(queue),
+                datasets,
+                report,
+            )?)
         }
         _ => None,
     };

@@ -10,7 +10,7 @@ use crate::{
     dataset::{Dataset, Datasets, load_datasets},
     error::{Error, Result},
     merge::{MergeOptions, MergeOutcome},
-    reporting::{ReportOptions, datasets_for_report, report_into},
+    reporting::{ReportOptions, queue_for_report, report_into},
     run::{RunOptions, RunOutcome},
     simulate::{Backtest, Simulator},
 };
@@ -100,10 +100,14 @@ impl Workbench {
         let run = RunDir::new(dir);
         let info = run.read_info()?.ok_or_else(|| Error::NotARunDir { path: dir.to_owned() })?;
         bt_domain::ranking::rank_metric(&opts.by)?;
-        let datasets = datasets_for_report(&info)?;
+        let queue = queue_for_report(&info)?;
         let target = opts.out.clone().unwrap_or_else(|| dir.to_owned());
         let _lock = RunDir::new(&target).lock(&bt_fs::this_process())?;
-        report_into(&self.registry, &target, &run, &info, &datasets, opts)
+        let (queue, datasets) = match &queue {
+            Some((q, d)) => (Some(q), d),
+            None => (None, &Datasets::new()),
+        };
+        report_into(&self.registry, &target, &run, &info, queue, datasets, opts)
     }
 
     /// Merges shard run directories into `out` (see [`MergeOptions`]).

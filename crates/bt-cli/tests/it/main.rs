@@ -4,6 +4,7 @@ mod bad_inputs;
 mod data;
 mod faults;
 mod in_process;
+mod lock;
 mod numeric;
 mod run;
 mod shard_props;
@@ -23,6 +24,11 @@ pub fn text(bytes: &[u8]) -> String {
 
 /// Asserts that a command succeeded, showing its exit code and output otherwise.
 pub fn ok(o: &Output) {
+    ok_text(o);
+}
+
+/// [`ok`], returning stdout.
+pub fn ok_text(o: &Output) -> String {
     assert!(
         o.status.success(),
         "exit {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -30,4 +36,5 @@ pub fn ok(o: &Output) {
         text(&o.stdout),
         text(&o.stderr)
     );
+    text(&o.stdout)
 }

@@ -273,3 +273,55 @@ fn shards_cover_the_queue_once() {
     expected.sort();
     assert_eq!(ids, expected);
 }
+
+#[test]
+fn a_log_holding_an_id_twice_is_used_once_when_equal_and_refused_when_not() {
+    // Two writers on one directory (a version without the lock) could leave an id twice.
+    let tmp = tempfile::tempdir().unwrap();
+    let clean = tmp.path().join("clean");
+    run(&clean, Mode::Sequential, false, None, &fake());
+    let reference = fs::read(clean.join("summary.csv")).unwrap();
+    let log = fs::read_to_string(clean.join("results.jsonl")).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+
+    // Equal duplicates: a resume has nothing to run and the summary is the clean one.
+    let twice = tmp.path().join("twice");
+    fs::create_dir_all(&twice).unwrap();
+    fs::copy(clean.join("run.json"), twice.join("run.json")).unwrap();
+    let mut text = log.clone();
+    for l in &lines[3..9] {
+        text.push_str(l);
+        text.push('\n');
+    }
+    fs::write(twice.join("results.jsonl"), &text).unwrap();
+    let f = fake();
+    let out = run(&twice, Mode::Threads(2), true, None, &f);
+    assert_eq!((out.ran, out.resumed), (0, 60));
+    assert_eq!(f.calls.load(Ordering::SeqCst), 0);
+    assert!(fs::read(twice.join("summary.csv")).unwrap() == reference);
+    assert_eq!((out.info.ok, out.info.failed), (57, 3), "counted once");
+
+    // Different results for one id: which is right is unknown, so both lines are named.
+    let differ = tmp.path().join("differ");
+    fs::create_dir_all(&differ).unwrap();
+    fs::copy(clean.join("run.json"), differ.join("run.json")).unwrap();
+    let changed = lines[4].replacen("\"n_bars\":500", "\"n_bars\":501", 1);
+    assert_ne!(changed, lines[4]);
+    fs::write(differ.join("results.jsonl"), format!("{log}{changed}\n")).unwrap();
+    let locked = RunDir::new(&differ).lock("test").unwrap();
+    let opts = ExecOptions {
+        out: &locked,
+        mode: Mode::Sequential,
+        resume: true,
+        shard: None,
+        info: RunInfo { queue: "q.ron".into(), queue_hash: "abc".into(), ..RunInfo::default() },
+        work_estimate: 0,
+        stop: None,
+    };
+    let datasets = BTreeMap::from([("d".to_string(), 500u64)]);
+    let err = execute(specs(60).into_iter(), 60, &datasets, &fake(), &opts, None).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("has two different results, on lines 5 and 61"), "{text}");
+    let err = bt_executor::finalize(&locked).unwrap_err().to_string();
+    assert!(err.contains("on lines 5 and 61"), "{err}");
+}

@@ -1,4 +1,4 @@
-//! Shell quoting, for the command lines bt prints (queue headers, Slurm scripts).
+//! Shell quoting, for the command lines bt writes (queue headers, Slurm scripts).
 
 /// `word` as one POSIX shell word: unchanged when it holds only characters no shell splits or
 /// expands (ASCII letters, digits and `- _ = . , : / + @ %`), else in single quotes.
