@@ -4,61 +4,11 @@ use std::{io::Write, path::PathBuf, process::ExitCode};
 
 use bt::{
     Dataset, Workbench,
-    domain::{BacktestConfig, Params, Trade, time},
+    domain::{Params, Trade, time},
     queue::parse_param_arg,
 };
 
-use crate::BadInput;
-
-/// Broker settings shared by `bt backtest` (and mirrored by `bt gen-queue`).
-#[derive(Debug, Clone, clap::Args)]
-pub struct ConfigArgs {
-    /// Starting cash.
-    #[arg(long, default_value_t = 10_000.0)]
-    pub cash: f64,
-    /// Commission rate per fill, e.g. 0.002 = 0.2 % (backtesting.py: [-0.1, 0.1)).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    pub commission: f64,
-    /// Fixed commission per fill, in cash.
-    #[arg(long, default_value_t = 0.0)]
-    pub commission_fixed: f64,
-    /// Bid-ask spread as a fraction of price.
-    #[arg(long, default_value_t = 0.0)]
-    pub spread: f64,
-    /// Margin requirement in (0, 1]; leverage = 1/margin.
-    #[arg(long, default_value_t = 1.0)]
-    pub margin: f64,
-    /// Fill market orders at the close of the signal bar.
-    #[arg(long)]
-    pub trade_on_close: bool,
-    /// Allow simultaneous long and short trades.
-    #[arg(long)]
-    pub hedging: bool,
-    /// Each new order closes the position first.
-    #[arg(long)]
-    pub exclusive_orders: bool,
-    /// Close open trades at the end of the data.
-    #[arg(long)]
-    pub finalize_trades: bool,
-}
-
-impl ConfigArgs {
-    pub fn config(&self) -> Result<BacktestConfig, BadInput> {
-        let c = BacktestConfig {
-            cash: self.cash,
-            commission: self.commission,
-            commission_fixed: self.commission_fixed,
-            spread: self.spread,
-            margin: self.margin,
-            trade_on_close: self.trade_on_close,
-            hedging: self.hedging,
-            exclusive_orders: self.exclusive_orders,
-            finalize_trades: self.finalize_trades,
-        };
-        c.validate().map_err(|e| BadInput(format!("--{}", e.to_string().replace('_', "-"))))?;
-        Ok(c)
-    }
-}
+use crate::config_flags::ConfigFlags;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
@@ -76,7 +26,7 @@ pub struct BacktestArgs {
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub config: ConfigFlags,
     /// Print one JSON object `{"stats": {...}, "trades": [...]}` instead of the table.
     #[arg(long)]
     pub json: bool,

@@ -21,6 +21,7 @@
 //! failed simulations, 130 interrupted.
 
 mod backtest_cmd;
+mod config_flags;
 mod data_cmd;
 mod errors;
 mod gen_queue_cmd;

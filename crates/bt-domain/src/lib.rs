@@ -67,7 +67,7 @@ pub use crate::{
         stat_cell,
     },
     run_info::{Attempt, DatasetInfo, RunInfo, RunMode, RunStatus},
-    sim::{ParamValue, Params, SimSpec, Symbol},
+    sim::{ParamValue, Params, SimSpec, Symbol, apply_config_params, strategy_params},
     stats::{STAT_KEYS, STAT_LABELS, StatValue, Stats},
     synthetic::SyntheticSpec,
     trade::Trade,

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::sim::ParamValue;
+
 /// How a run's simulations were scheduled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RunMode {
@@ -130,4 +132,7 @@ pub struct RunInfo {
     pub shard: Option<String>,
     /// The data sets.
     pub datasets: Vec<DatasetInfo>,
+    /// The broker settings the queue's defaults set (name, value), in
+    /// [`crate::BacktestConfig::FIELDS`] order; simulations and sweeps may override them.
+    pub config: Vec<(String, ParamValue)>,
 }

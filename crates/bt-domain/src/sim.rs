@@ -61,6 +61,10 @@ impl fmt::Display for ParamValue {
 pub type Params = BTreeMap<String, ParamValue>;
 
 /// One simulation to run: which data, which strategy with which parameters, which broker.
+///
+/// A parameter named after a broker setting ([`BacktestConfig::FIELDS`], e.g. a sweep axis
+/// `trailing_atr`) is that setting: the queue applies it to `config` and keeps it in `params`
+/// so that results show it; [`SimSpec::strategy_params`] leaves it out for the strategy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimSpec {
     /// Unique, stable id within its queue (`sma-10-20`, `grid/goog/fast=5,slow=40`).
@@ -73,4 +77,32 @@ pub struct SimSpec {
     pub params: Params,
     /// Broker settings (queue defaults with this simulation's overrides applied).
     pub config: BacktestConfig,
+}
+
+impl SimSpec {
+    /// The parameters for the strategy: `params` without broker settings.
+    pub fn strategy_params(&self) -> Params {
+        strategy_params(&self.params)
+    }
+}
+
+/// `params` without the entries named after broker settings ([`BacktestConfig::FIELDS`]).
+pub fn strategy_params(params: &Params) -> Params {
+    params
+        .iter()
+        .filter(|(k, _)| !BacktestConfig::is_field(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// `base` with every entry of `params` named after a broker setting applied.
+pub fn apply_config_params(
+    params: &Params,
+    base: BacktestConfig,
+) -> Result<BacktestConfig, crate::ConfigError> {
+    let mut config = base;
+    for (k, v) in params.iter().filter(|(k, _)| BacktestConfig::is_field(k)) {
+        config.set(k, v)?;
+    }
+    Ok(config)
 }

@@ -63,6 +63,13 @@ pub(crate) struct Broker<'a> {
     position_cost: f64,
     /// Orders the broker cancelled for lack of margin.
     pub cancelled_orders: u64,
+    /// Slippage as a fraction of price and as a fixed amount per unit.
+    slippage: f64,
+    slippage_fixed: f64,
+    /// Whether fills slip at all (with 0 they are exactly backtesting.py's).
+    slips: bool,
+    /// A fill that could not be made (a slipped sell price at or below zero).
+    pub failed: Option<EngineError>,
 }
 
 /// CPython's `float.__floordiv__` (`Objects/floatobject.c`, `_float_div_mod`).
@@ -128,7 +135,35 @@ impl<'a> Broker<'a> {
             position_size: 0.0,
             position_cost: 0.0,
             cancelled_orders: 0,
+            slippage: config.slippage,
+            slippage_fixed: config.slippage_fixed,
+            slips: config.slippage != 0.0 || config.slippage_fixed != 0.0,
+            failed: None,
         }
+    }
+
+    /// `price` moved against an order by the slippage: a buy pays more, a sell gets less; a
+    /// limit order (limit and stop-limit entries, take-profits) never fills beyond its limit.
+    fn slipped(&mut self, price: f64, buy: bool, limit: Option<f64>) -> f64 {
+        let p = if buy {
+            price * (1.0 + self.slippage) + self.slippage_fixed
+        } else {
+            price * (1.0 - self.slippage) - self.slippage_fixed
+        };
+        let p = match limit {
+            Some(l) if buy && p > l => l,
+            Some(l) if !buy && p < l => l,
+            _ => p,
+        };
+        if p.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) && self.failed.is_none() {
+            self.failed = Some(EngineError::Slippage {
+                bar: self.i,
+                price,
+                slipped: p,
+                fixed: self.slippage_fixed,
+            });
+        }
+        p
     }
 
     fn new_id(&mut self) -> u64 {
@@ -347,12 +382,30 @@ impl<'a> Broker<'a> {
         }
     }
 
+    /// `trade.sl = price` for the trailing stop: re-creates the SL order at the front of the
+    /// queue, as Python does. When the trade is the only one and its SL order is already first,
+    /// re-creating it would give the same queue: its price is updated in place instead (the
+    /// trailing stop runs on every bar, so this is the common case).
+    #[inline]
+    pub fn trail_stop(&mut self, t: usize, price: f64) {
+        if self.trades.len() == 1
+            && let Some(id) = self.trades[0].sl_order
+            && let Some(first) = self.orders.first_mut()
+            && first.id == id
+        {
+            first.stop = Some(price);
+            self.trades[0].sl = Some(price);
+            return;
+        }
+        self.set_contingent(t, true, Some(price));
+    }
+
     /// `_Broker.next()` up to the out-of-money check. Returns the bar's equity, or `None` when
     /// the account is out of money (all trades were then closed as backtesting.py does).
     #[inline]
     pub fn next(&mut self, i: usize) -> Option<f64> {
         self.i = i;
-        if !self.orders.is_empty() {
+        if !self.orders.is_empty() && !self.only_untouched_stops() {
             self.process_orders();
         }
         let equity = self.equity();
@@ -369,6 +422,18 @@ impl<'a> Broker<'a> {
             return None;
         }
         Some(equity)
+    }
+
+    /// Whether every pending order is a stop (or stop-limit) order whose stop this bar does not
+    /// reach: `_process_orders` would skip each of them (`if not is_stop_hit: continue`) and do
+    /// nothing else. Trailing stops leave such an order pending on most bars.
+    #[inline]
+    fn only_untouched_stops(&self) -> bool {
+        let (high, low) = (self.high[self.i], self.low[self.i]);
+        self.orders.iter().all(|o| match o.stop {
+            Some(stop) => !(if o.is_long() { high >= stop } else { low <= stop }),
+            None => false,
+        })
     }
 
     /// `_Broker._process_orders()`.
@@ -433,6 +498,9 @@ impl<'a> Broker<'a> {
                 }
                 p
             };
+
+            // Slippage moves every fill against the order (limits stay within their limit).
+            let price = if self.slips { self.slipped(price, long, order.limit) } else { price };
 
             let is_market = order.limit.is_none() && stop_price.is_none();
             let time_index =

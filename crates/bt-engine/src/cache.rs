@@ -6,7 +6,23 @@ use std::{
     },
 };
 
+use bt_domain::Bars;
+
 type Slot = Arc<OnceLock<Arc<[f64]>>>;
+
+/// A data set in a fractional unit, made once (or why it cannot be made).
+type ScaledSlot = Arc<OnceLock<Result<Arc<Scaled>, String>>>;
+
+/// A data set in fractional units (backtesting.py's `FractionalBacktest`): prices times the
+/// unit, volumes divided by it, with its own indicator cache (indicators of scaled prices are
+/// not those of the original ones).
+#[derive(Debug)]
+pub struct Scaled {
+    /// The scaled bars.
+    pub bars: Bars,
+    /// Indicators computed on them.
+    pub cache: IndicatorCache,
+}
 
 /// Indicators shared by every simulation of one data set, computed once per key.
 ///
@@ -17,6 +33,8 @@ type Slot = Arc<OnceLock<Arc<[f64]>>>;
 #[derive(Debug)]
 pub struct IndicatorCache {
     slots: Mutex<BTreeMap<String, Slot>>,
+    /// The data set in fractional units, by the unit's bits.
+    scaled: Mutex<BTreeMap<u64, ScaledSlot>>,
     budget_bytes: usize,
     used_bytes: AtomicUsize,
     hits: AtomicU64,
@@ -42,6 +60,7 @@ impl IndicatorCache {
     pub fn with_budget(budget_bytes: usize) -> IndicatorCache {
         IndicatorCache {
             slots: Mutex::new(BTreeMap::new()),
+            scaled: Mutex::new(BTreeMap::new()),
             budget_bytes,
             used_bytes: AtomicUsize::new(0),
             hits: AtomicU64::new(0),
@@ -86,6 +105,32 @@ impl IndicatorCache {
             self.hits.fetch_add(1, Ordering::Relaxed);
         }
         values.clone()
+    }
+
+    /// `bars` (the data set this cache belongs to) in units of `unit`, made once per unit and
+    /// shared: `FractionalBacktest`'s data (`Open/High/Low/Close * unit`, `Volume / unit`).
+    pub fn scaled(&self, unit: f64, bars: &Bars) -> Result<Arc<Scaled>, String> {
+        let slot = {
+            let mut map = self.scaled.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(unit.to_bits()).or_default().clone()
+        };
+        slot.get_or_init(|| {
+            let scale = |x: &[f64]| x.iter().map(|v| v * unit).collect::<Vec<f64>>();
+            let volume = bars.volume().iter().map(|v| v / unit).collect();
+            Bars::new(
+                bars.timestamps().to_vec(),
+                scale(bars.open()),
+                scale(bars.high()),
+                scale(bars.low()),
+                scale(bars.close()),
+                volume,
+            )
+            .map(|bars| {
+                Arc::new(Scaled { bars, cache: IndicatorCache::with_budget(self.budget_bytes) })
+            })
+            .map_err(|e| format!("the data in fractional units of {unit}: {e}"))
+        })
+        .clone()
     }
 
     /// (hits, misses) so far: how much work the cache saved.

@@ -79,6 +79,39 @@ pub enum EngineError {
         /// Margin of the run.
         margin: f64,
     },
+    /// A trailing stop that is not a price: the ATR distance is larger than the price, or the
+    /// ATR is undefined (fewer bars than `atr_periods`). backtesting.py raises here too.
+    #[error(
+        "bar {bar}: the trailing stop of a {side} trade would be {stop} (close {close}, ATR {atr} x {n_atr}): a stop must be a price above 0; trail by fewer ATRs (trailing_atr/trailing_pct) or use fewer atr_periods than the data has bars"
+    )]
+    TrailingStop {
+        /// Bar index.
+        bar: usize,
+        /// "long" or "short".
+        side: &'static str,
+        /// The stop it would set.
+        stop: f64,
+        /// The close it trails.
+        close: f64,
+        /// The ATR at the bar.
+        atr: f64,
+        /// The distance in ATRs.
+        n_atr: f64,
+    },
+    /// A sell fill whose price the fixed slippage takes to zero or below.
+    #[error(
+        "bar {bar}: a sell at {price} less slippage is {slipped}: not a price; lower slippage_fixed ({fixed}) or slippage"
+    )]
+    Slippage {
+        /// Bar index.
+        bar: usize,
+        /// The price before slippage.
+        price: f64,
+        /// After slippage.
+        slipped: f64,
+        /// The fixed slippage per unit.
+        fixed: f64,
+    },
     /// The strategy could not be initialised (e.g. a period longer than the data).
     #[error("strategy init failed: {0}")]
     Init(String),

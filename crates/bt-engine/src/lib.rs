@@ -45,13 +45,16 @@ mod error;
 mod order;
 mod run;
 mod strategy;
+mod trailing;
+pub mod window;
 
 pub use crate::{
-    cache::IndicatorCache,
+    cache::{IndicatorCache, Scaled},
     error::EngineError,
     order::{OrderInfo, OrderSpec, TradeInfo},
     run::{BacktestResult, run},
     strategy::{Ctx, Ind, Init, Strategy},
+    trailing::{numpy_mean, trailing_atr},
 };
 
 /// backtesting.py's default order size: `1 - f64::EPSILON` of available margin.

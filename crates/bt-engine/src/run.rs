@@ -5,6 +5,7 @@ use crate::{
     cache::IndicatorCache,
     error::EngineError,
     strategy::{Ctx, Init, Strategy},
+    trailing::Trailing,
 };
 
 /// What a backtest produced (the equity curve went to the observer).
@@ -31,10 +32,28 @@ pub struct BacktestResult {
     pub bar_steps: usize,
 }
 
+impl BacktestResult {
+    /// Trades of a run in fractional units, as `FractionalBacktest.run` shows them: sizes times
+    /// the unit, prices (entry, exit, SL, TP) divided by it.
+    fn rescale(&mut self, unit: f64) {
+        for t in self.trades.iter_mut().chain(self.open_trades.iter_mut()) {
+            t.size *= unit;
+            t.entry_price /= unit;
+            t.exit_price /= unit;
+            t.sl = t.sl.map(|p| p / unit);
+            t.tp = t.tp.map(|p| p / unit);
+        }
+    }
+}
+
 /// Runs one backtest of `strategy` over `bars`, streaming equity (one value per bar, in order)
 /// to `observer`.
 ///
-/// `cache` must belong to `bars`' data set (see [`IndicatorCache`]).
+/// `cache` must belong to `bars`' data set (see [`IndicatorCache`]). With
+/// `config.fractional_unit`, the run is backtesting.py's `FractionalBacktest`: the strategy,
+/// the broker and the statistics see prices in units of the fraction (made once per data set
+/// and unit by the cache) and whole numbers of those units; the trades come back in the
+/// data's units (sizes times the unit, prices divided by it).
 pub fn run<O: EquityObserver + ?Sized>(
     bars: &Bars,
     strategy: &mut dyn Strategy,
@@ -43,6 +62,25 @@ pub fn run<O: EquityObserver + ?Sized>(
     observer: &mut O,
 ) -> Result<BacktestResult, EngineError> {
     config.validate().map_err(|e| EngineError::Init(e.to_string()))?;
+    match config.fractional_unit {
+        None => run_units(bars, strategy, config, cache, observer),
+        Some(unit) => {
+            let scaled = cache.scaled(unit, bars).map_err(EngineError::Init)?;
+            let mut result = run_units(&scaled.bars, strategy, config, &scaled.cache, observer)?;
+            result.rescale(unit);
+            Ok(result)
+        }
+    }
+}
+
+/// [`run`] in whole units of `bars`.
+fn run_units<O: EquityObserver + ?Sized>(
+    bars: &Bars,
+    strategy: &mut dyn Strategy,
+    config: &BacktestConfig,
+    cache: &IndicatorCache,
+    observer: &mut O,
+) -> Result<BacktestResult, EngineError> {
     let mut init = Init { bars, cache, indicators: Vec::new(), warmup: 0 };
     strategy.init(&mut init)?;
     let Init { indicators, warmup, .. } = init;
@@ -50,6 +88,7 @@ pub fn run<O: EquityObserver + ?Sized>(
     let n = bars.len();
     let start = warmup + 1;
     let mut broker = Broker::new(bars, config);
+    let trailing = Trailing::new(bars, config, cache);
     // Bars before the start are back-filled with the equity at the start, which is the cash: no
     // order can exist before the first `next`.
     for b in 0..start.min(n) {
@@ -59,7 +98,11 @@ pub fn run<O: EquityObserver + ?Sized>(
     let mut final_equity = config.cash;
     let mut bar_steps = 0;
     for i in start..n {
-        let Some(equity) = broker.next(i) else {
+        let next = broker.next(i);
+        if let Some(e) = broker.failed.take() {
+            return Err(e);
+        }
+        let Some(equity) = next else {
             bust_bar = Some(i);
             for b in i..n {
                 observer.on_equity(b, 0.0);
@@ -74,6 +117,9 @@ pub fn run<O: EquityObserver + ?Sized>(
             observer.on_equity(i, equity);
         }
         bar_steps += 1;
+        if let Some(trailing) = &trailing {
+            trailing.apply(&mut broker, i, bars.close()[i])?;
+        }
         strategy.next(&mut Ctx { i, bars, indicators: &indicators, broker: &mut broker })?;
     }
     if bust_bar.is_none() && config.finalize_trades && start < n {
@@ -82,7 +128,11 @@ pub fn run<O: EquityObserver + ?Sized>(
         for t in (0..broker.trades.len()).rev() {
             broker.close_trade_order(t, 1.0);
         }
-        final_equity = match broker.next(n - 1) {
+        let last = broker.next(n - 1);
+        if let Some(e) = broker.failed.take() {
+            return Err(e);
+        }
+        final_equity = match last {
             Some(equity) => {
                 check_finite(n - 1, equity, config)?;
                 equity

@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use bt_domain::{Attempt, DatasetInfo, RunInfo, RunMode, RunStatus};
+use bt_domain::{Attempt, DatasetInfo, ParamValue, RunInfo, RunMode, RunStatus};
 use serde_json::{Value, json};
 
 use crate::error::ExecError;
@@ -143,7 +143,17 @@ fn info_to_json(info: &RunInfo) -> Value {
         "ok": info.ok,
         "failed": info.failed,
         "datasets": datasets,
+        "config": info.config.iter().map(|(k, v)| (k.clone(), param_json(v))).collect::<serde_json::Map<_, _>>(),
     })
+}
+
+fn param_json(v: &ParamValue) -> Value {
+    match v {
+        ParamValue::Int(i) => Value::from(*i),
+        ParamValue::Float(x) => serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number),
+        ParamValue::Bool(b) => Value::from(*b),
+        ParamValue::Str(s) => Value::from(s.clone()),
+    }
 }
 
 /// Parses run.json; fields missing in files of older versions take their defaults.
@@ -198,6 +208,23 @@ fn info_from_json(v: &Value) -> Result<RunInfo, String> {
         failed: u(v, "failed"),
         shard: v.get("shard").and_then(Value::as_str).map(str::to_owned),
         datasets,
+        config: v
+            .get("config")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| {
+                        let value = match v {
+                            Value::Bool(b) => ParamValue::Bool(*b),
+                            Value::Number(n) if n.is_i64() => ParamValue::Int(n.as_i64()?),
+                            Value::Number(n) => ParamValue::Float(n.as_f64()?),
+                            _ => return None,
+                        };
+                        Some((k.clone(), value))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
 
@@ -229,6 +256,11 @@ mod tests {
             ],
             shard: Some("1/3".into()),
             datasets: vec![DatasetInfo { name: "g".into(), source: "g.csv".into(), bars: 9 }],
+            config: vec![
+                ("commission".into(), ParamValue::Float(0.002)),
+                ("hedging".into(), ParamValue::Bool(true)),
+                ("atr_periods".into(), ParamValue::Int(14)),
+            ],
             ..RunInfo::default()
         };
         locked.write_info(&info).unwrap();

@@ -6,9 +6,9 @@ use std::{
 };
 
 use bt_domain::{
-    BacktestConfig, Interval, Params, SimSpec, StrategyCatalog,
+    BacktestConfig, Interval, Params, SimSpec, StrategyCatalog, apply_config_params,
     hash::{FNV64_OFFSET, fnv1a_64_from},
-    time,
+    strategy_params, time,
 };
 
 use crate::{
@@ -35,6 +35,8 @@ pub use bt_domain::SyntheticSpec;
 pub(crate) struct Simulation {
     pub(crate) spec: SimSpec,
     pub(crate) overrides: ConfigOverrides,
+    /// A parameter named after a broker setting whose value has the wrong type.
+    pub(crate) config_problem: Option<String>,
 }
 
 /// A queue of simulations read from a RON file (format: docs/queue-format.md).
@@ -155,7 +157,8 @@ impl Queue {
             .chain(self.sweeps.iter().flat_map(Sweep::iter))
     }
 
-    pub(crate) fn defaults(&self) -> ConfigOverrides {
+    /// The broker settings the queue's `defaults` set (the rest are backtesting.py's).
+    pub fn defaults(&self) -> ConfigOverrides {
         self.defaults
     }
 
@@ -250,12 +253,15 @@ impl Queue {
                     ),
                 ));
             }
-            if !sim.overrides.is_empty()
+            if let Some(p) = &sim.config_problem {
+                problems.push(Problem::new(subject(), format!("config: {p}")));
+            } else if (!sim.overrides.is_empty()
+                || spec.params.len() != spec.strategy_params().len())
                 && let Err(e) = spec.config.validate()
             {
                 problems.push(Problem::new(subject(), format!("config: {e}")));
             }
-            if let Err(e) = catalog.check(&spec.strategy, &spec.params) {
+            if let Err(e) = catalog.check(&spec.strategy, &spec.strategy_params()) {
                 problems.push(Problem::new(subject(), e.to_string()));
             }
         }
@@ -348,7 +354,19 @@ fn check_points(
     while let Some(idx) = cursor.next() {
         total += 1;
         let params = sweep.params(plan, idx);
-        if let Err(e) = catalog.check(&sweep.strategy, &params) {
+        // Broker settings given as parameters: checked per point, unless the sweep's own
+        // config is already reported as invalid.
+        let config = if sweep.sets_config && sweep.config.validate().is_ok() {
+            apply_config_params(&params, sweep.config)
+                .and_then(|c| c.validate())
+                .map_err(|e| format!("config: {e}"))
+        } else {
+            Ok(())
+        };
+        let checked = config.and_then(|()| {
+            catalog.check(&sweep.strategy, &strategy_params(&params)).map_err(|e| e.to_string())
+        });
+        if let Err(e) = checked {
             failed += 1;
             if failed <= LISTED_POINT_FAILURES as u64 {
                 let mut point = String::new();
@@ -455,15 +473,16 @@ fn params(repr: crate::file::UniqueMap<crate::value::ParamRepr>) -> Params {
 }
 
 fn simulation(s: SimRepr, defaults: BacktestConfig) -> Simulation {
+    let params = params(s.params);
+    let base = s.config.apply(defaults);
+    let (config, config_problem) = match apply_config_params(&params, base) {
+        Ok(config) => (config, None),
+        Err(e) => (base, Some(e.to_string())),
+    };
     Simulation {
-        spec: SimSpec {
-            id: s.id,
-            dataset: s.dataset,
-            strategy: s.strategy,
-            params: params(s.params),
-            config: s.config.apply(defaults),
-        },
+        spec: SimSpec { id: s.id, dataset: s.dataset, strategy: s.strategy, params, config },
         overrides: s.config,
+        config_problem,
     }
 }
 
@@ -518,7 +537,12 @@ fn sweep(s: SweepRepr, defaults: BacktestConfig) -> Sweep {
     } else {
         None
     };
+    let sets_config = fixed
+        .keys()
+        .chain(plan.iter().flat_map(|p| p.names.iter()))
+        .any(|k| BacktestConfig::is_field(k));
     Sweep {
+        sets_config,
         id: s.id,
         datasets: s.datasets,
         strategy: s.strategy,

@@ -2,7 +2,7 @@
 
 use std::{collections::BTreeSet, sync::OnceLock};
 
-use bt_domain::{BacktestConfig, Params, SimSpec, rng::SplitMix64};
+use bt_domain::{BacktestConfig, Params, SimSpec, apply_config_params, rng::SplitMix64};
 
 use crate::{
     axis::Axis,
@@ -28,6 +28,8 @@ pub(crate) struct Sweep {
     pub(crate) problems: Vec<String>,
     /// `None` when the sweep is too broken to expand (see `problems`).
     pub(crate) plan: Option<Plan>,
+    /// Whether a fixed or swept parameter is named after a broker setting.
+    pub(crate) sets_config: bool,
 }
 
 /// The swept parameters of a sweep and how its points are chosen.
@@ -293,13 +295,13 @@ impl Sweep {
             push_id_value(&mut id, &v);
             params.insert(name.clone(), v);
         }
-        SimSpec {
-            id,
-            dataset: dataset.to_owned(),
-            strategy: self.strategy.clone(),
-            params,
-            config: self.config,
-        }
+        // Parameters named after broker settings set them (checked by `Queue::validate`).
+        let config = if self.sets_config {
+            apply_config_params(&params, self.config).unwrap_or(self.config)
+        } else {
+            self.config
+        };
+        SimSpec { id, dataset: dataset.to_owned(), strategy: self.strategy.clone(), params, config }
     }
 
     /// The parameters of one point (fixed and swept), without building an id.

@@ -8,44 +8,67 @@ use serde::{Deserialize, Deserializer, de};
 /// Broker settings that a queue's `defaults`, a simulation's or a sweep's `config` override.
 ///
 /// `None` keeps the value from the level below (`BacktestConfig::default()` under `defaults`,
-/// `defaults` under a simulation or sweep).
+/// `defaults` under a simulation or sweep). Each field is the [`BacktestConfig`] field of the
+/// same name.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, rename = "config")]
+#[allow(missing_docs, reason = "each field is the BacktestConfig field of the same name")]
 pub struct ConfigOverrides {
-    /// See [`BacktestConfig::cash`].
     pub cash: Option<f64>,
-    /// See [`BacktestConfig::commission`].
     pub commission: Option<f64>,
-    /// See [`BacktestConfig::commission_fixed`].
     pub commission_fixed: Option<f64>,
-    /// See [`BacktestConfig::spread`].
     pub spread: Option<f64>,
-    /// See [`BacktestConfig::margin`].
     pub margin: Option<f64>,
-    /// See [`BacktestConfig::trade_on_close`].
     pub trade_on_close: Option<bool>,
-    /// See [`BacktestConfig::hedging`].
     pub hedging: Option<bool>,
-    /// See [`BacktestConfig::exclusive_orders`].
     pub exclusive_orders: Option<bool>,
-    /// See [`BacktestConfig::finalize_trades`].
     pub finalize_trades: Option<bool>,
+    pub trailing_atr: Option<f64>,
+    pub trailing_pct: Option<f64>,
+    pub atr_periods: Option<u64>,
+    pub fractional_unit: Option<f64>,
+    pub slippage: Option<f64>,
+    pub slippage_fixed: Option<f64>,
 }
 
 impl ConfigOverrides {
-    /// `base` with every set field replaced.
+    /// The set fields with their values, in [`BacktestConfig::FIELDS`] order.
+    pub fn values(&self) -> Vec<(&'static str, ParamValue)> {
+        let f = |x: Option<f64>| x.map(ParamValue::Float);
+        let b = |x: Option<bool>| x.map(ParamValue::Bool);
+        let all = [
+            ("cash", f(self.cash)),
+            ("commission", f(self.commission)),
+            ("commission_fixed", f(self.commission_fixed)),
+            ("spread", f(self.spread)),
+            ("margin", f(self.margin)),
+            ("trade_on_close", b(self.trade_on_close)),
+            ("hedging", b(self.hedging)),
+            ("exclusive_orders", b(self.exclusive_orders)),
+            ("finalize_trades", b(self.finalize_trades)),
+            ("trailing_atr", f(self.trailing_atr)),
+            ("trailing_pct", f(self.trailing_pct)),
+            (
+                "atr_periods",
+                self.atr_periods.map(|n| ParamValue::Int(n.min(i64::MAX as u64) as i64)),
+            ),
+            ("fractional_unit", f(self.fractional_unit)),
+            ("slippage", f(self.slippage)),
+            ("slippage_fixed", f(self.slippage_fixed)),
+        ];
+        debug_assert!(all.iter().map(|(k, _)| *k).eq(BacktestConfig::FIELDS));
+        all.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect()
+    }
+
+    /// `base` with every set field replaced (values are checked by
+    /// [`BacktestConfig::validate`], not here).
     pub fn apply(&self, base: BacktestConfig) -> BacktestConfig {
-        BacktestConfig {
-            cash: self.cash.unwrap_or(base.cash),
-            commission: self.commission.unwrap_or(base.commission),
-            commission_fixed: self.commission_fixed.unwrap_or(base.commission_fixed),
-            spread: self.spread.unwrap_or(base.spread),
-            margin: self.margin.unwrap_or(base.margin),
-            trade_on_close: self.trade_on_close.unwrap_or(base.trade_on_close),
-            hedging: self.hedging.unwrap_or(base.hedging),
-            exclusive_orders: self.exclusive_orders.unwrap_or(base.exclusive_orders),
-            finalize_trades: self.finalize_trades.unwrap_or(base.finalize_trades),
+        let mut config = base;
+        for (name, value) in self.values() {
+            // Every value has its field's type: set() cannot fail on these.
+            let _ = config.set(name, &value);
         }
+        config
     }
 
     /// Whether no field is set.
@@ -55,23 +78,13 @@ impl ConfigOverrides {
 
     /// The set fields as RON, in [`BacktestConfig::FIELDS`] order: `(cash: 10000.0, hedging: true)`.
     pub(crate) fn to_ron(self) -> String {
-        let floats = [
-            ("cash", self.cash),
-            ("commission", self.commission),
-            ("commission_fixed", self.commission_fixed),
-            ("spread", self.spread),
-            ("margin", self.margin),
-        ];
-        let bools = [
-            ("trade_on_close", self.trade_on_close),
-            ("hedging", self.hedging),
-            ("exclusive_orders", self.exclusive_orders),
-            ("finalize_trades", self.finalize_trades),
-        ];
-        let fields: Vec<String> = floats
-            .iter()
-            .filter_map(|(k, v)| v.map(|v| format!("{k}: {}", ron_float(v))))
-            .chain(bools.iter().filter_map(|(k, v)| v.map(|v| format!("{k}: {v}"))))
+        let fields: Vec<String> = self
+            .values()
+            .into_iter()
+            .map(|(k, v)| match v {
+                ParamValue::Float(x) => format!("{k}: {}", ron_float(x)),
+                other => format!("{k}: {other}"),
+            })
             .collect();
         format!("({})", fields.join(", "))
     }

@@ -310,6 +310,10 @@ fn render_html(
     if let Some(shard) = &info.shard {
         kv("Shard", shard.clone());
     }
+    if !info.config.is_empty() {
+        let settings: Vec<String> = info.config.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        kv("Broker defaults", settings.join(", "));
+    }
     let _ = writeln!(w, "</table>");
     if !info.datasets.is_empty() {
         let _ = writeln!(

@@ -8,7 +8,9 @@
 //!   costs after the first): engine plus strategy only;
 //! - `no_trades`: the same indicators through the cache, but a strategy that never trades: the
 //!   engine's bar loop alone;
-//! - `sma_only`: one SMA over the closes, to split the cost.
+//! - `sma_only`: one SMA over the closes, to split the cost;
+//! - `cached_indicators_trailing`: `cached_indicators` with a 3-ATR trailing stop on every trade
+//!   (the broker setting `trailing_atr`): the cost of re-setting the stop on every bar.
 
 use bt_domain::{BacktestConfig, Bars};
 use bt_engine::{Ctx, EngineError, IndicatorCache, Init, Strategy};
@@ -116,6 +118,21 @@ fn no_trades(bencher: Bencher<'_, '_>) {
     bencher.counter(ItemsCount::new(N_BARS)).bench_local(|| {
         let result =
             bt_engine::run(&bars, &mut NoTrades, &config, &cache, &mut ()).expect("backtest runs");
+        black_box(result.final_equity)
+    });
+}
+
+#[divan::bench(sample_count = 10)]
+fn cached_indicators_trailing(bencher: Bencher<'_, '_>) {
+    let bars = bars();
+    let config = BacktestConfig { trailing_atr: Some(3.0), ..BacktestConfig::default() };
+    let cache = IndicatorCache::new();
+    let mut strategy = sma_cross();
+    bt_engine::run(&bars, &mut strategy, &config, &cache, &mut ()).expect("backtest runs");
+    bencher.counter(ItemsCount::new(N_BARS)).bench_local(|| {
+        let mut strategy = sma_cross();
+        let result =
+            bt_engine::run(&bars, &mut strategy, &config, &cache, &mut ()).expect("backtest runs");
         black_box(result.final_equity)
     });
 }

@@ -253,6 +253,7 @@ pub(crate) fn merge(
         failed: 0,
         shard: None,
         datasets: first.datasets.clone(),
+        config: first.config.clone(),
     };
     let mut written = Vec::new();
     let report = match (&opts.report, &datasets) {

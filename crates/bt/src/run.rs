@@ -92,6 +92,7 @@ pub(crate) fn run_queue(
         queue: opts.queue_label.clone().unwrap_or_else(|| queue.name().to_owned()),
         queue_hash: crate::hash::run_hash(queue)?,
         datasets: dataset_infos(datasets),
+        config: queue.defaults().values().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
         ..RunInfo::default()
     };
     let exec = ExecOptions {

@@ -77,8 +77,16 @@ impl<'r> Simulator<'r> {
         record_curve: bool,
     ) -> Result<Backtest, SimError> {
         let _sim = tracing::debug_span!("sim").entered();
-        let params = self.registry.canonical_params(&spec.strategy, &spec.params)?;
-        let mut strategy = self.registry.build(&spec.strategy, &spec.params)?;
+        // Broker settings given as parameters (a sweep over `trailing_atr`) are in
+        // `spec.config` already; the strategy gets the rest, the record keeps them all.
+        let strategy_params = spec.strategy_params();
+        let mut params = self.registry.canonical_params(&spec.strategy, &strategy_params)?;
+        let mut strategy = self.registry.build(&spec.strategy, &strategy_params)?;
+        if strategy_params.len() != spec.params.len() {
+            for (k, v) in &spec.params {
+                params.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
         let mut acc = StatsAccumulator::new(&data.stats);
         let engine = tracing::debug_span!("engine").entered();
         let (result, equity) = if record_curve {

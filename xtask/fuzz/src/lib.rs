@@ -426,9 +426,41 @@ struct ConfigInput {
     hedging: bool,
     exclusive_orders: bool,
     finalize_trades: bool,
+    /// 0: no trailing stop, 1: `trailing_atr`, 2: `trailing_pct`, 3: both (invalid).
+    trailing: u8,
+    trail: f64,
+    atr_periods: u8,
+    /// `fractional_unit = 10^-(n % 10)` when set.
+    fractional: Option<u8>,
+    slippage: f64,
+    slippage_fixed: f64,
 }
 
 impl ConfigInput {
+    /// The realism settings (trailing stop, fractional units, slippage) on `base`.
+    fn realism(&self, base: BacktestConfig, raw: bool) -> BacktestConfig {
+        let unit = |x: f64| if x.is_finite() { x.abs().fract() } else { 0.0 };
+        let trail = if raw { self.trail } else { 0.5 + unit(self.trail) * 5.0 };
+        let pct = if raw { self.trail } else { 0.01 + unit(self.trail) * 0.2 };
+        BacktestConfig {
+            trailing_atr: matches!(self.trailing % 4, 1 | 3).then_some(trail),
+            trailing_pct: matches!(self.trailing % 4, 2 | 3).then_some(pct),
+            atr_periods: if raw {
+                usize::from(self.atr_periods)
+            } else {
+                1 + usize::from(self.atr_periods % 120)
+            },
+            fractional_unit: self.fractional.map(|n| 10f64.powi(-i32::from(n % 10))),
+            slippage: if raw { self.slippage } else { unit(self.slippage) * 0.01 },
+            slippage_fixed: if raw {
+                self.slippage_fixed
+            } else {
+                unit(self.slippage_fixed) * 0.01
+            },
+            ..base
+        }
+    }
+
     fn config(&self) -> BacktestConfig {
         // Folds any finite value into [0, 1); NaN and infinities to 0.
         let unit = |x: f64| if x.is_finite() { x.abs().fract() } else { 0.0 };
@@ -440,7 +472,7 @@ impl ConfigInput {
             ..BacktestConfig::default()
         };
         if self.raw {
-            return BacktestConfig {
+            let raw = BacktestConfig {
                 cash: self.cash,
                 commission: self.commission,
                 commission_fixed: self.commission_fixed,
@@ -448,15 +480,17 @@ impl ConfigInput {
                 margin: self.margin,
                 ..base
             };
+            return self.realism(raw, true);
         }
-        BacktestConfig {
+        let folded = BacktestConfig {
             cash: 10f64.powf(1.0 + unit(self.cash) * 14.0),
             commission: unit(self.commission) * 0.02 - 0.005,
             commission_fixed: unit(self.commission_fixed) * 5.0,
             spread: unit(self.spread) * 0.01,
             margin: 1.0 - unit(self.margin) * 0.99,
             ..base
-        }
+        };
+        self.realism(folded, false)
     }
 }
 

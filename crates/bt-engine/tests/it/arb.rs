@@ -176,6 +176,7 @@ pub fn backtest_config() -> impl Strategy<Value = BacktestConfig> {
                 hedging: flags[1],
                 exclusive_orders: flags[2],
                 finalize_trades: flags[3],
+                ..BacktestConfig::default()
             }
         })
 }

@@ -9,3 +9,4 @@ mod fills;
 mod findings;
 mod harness;
 mod props;
+mod realism;

@@ -183,3 +183,63 @@ fn datasets_are_resolved_against_the_queue_directory() {
     assert_eq!(q.datasets()["goog"], bt_queue::DatasetSource::File(dir.path().join("GOOG.csv")));
     q.validate(&TestCatalog).unwrap();
 }
+
+/// A sweep axis (or parameter) named after a broker setting sets the setting, stays in the
+/// point's parameters (so results show it) and is not given to the strategy.
+#[test]
+fn axes_named_after_broker_settings_sweep_the_broker() {
+    let q = queue(
+        r#"(
+        version: 1,
+        defaults: (commission: 0.002, atr_periods: 50),
+        datasets: {"syn": (synthetic: (bars: 300, seed: 1, interval: "1d"))},
+        simulations: [(id: "one", dataset: "syn", strategy: "sma_cross",
+                       params: {"fast": 5, "slow": 20, "slippage": 0.001})],
+        sweeps: [(id: "trail", datasets: ["syn"], strategy: "sma_cross", params: {"fast": 5},
+                  grid: {"slow": [20, 30], "trailing_atr": [2.0, 3.0], "hedging": [false, true]},
+                  where: "trailing_atr * 10 >= slow")],
+    )"#,
+    );
+    q.validate(&TestCatalog).unwrap();
+    let specs = all(&q);
+    assert_eq!(specs.len(), 1 + 6);
+    assert_eq!(specs[0].config.slippage, 0.001);
+    assert_eq!(specs[0].strategy_params().len(), 2);
+    let s = &specs[1];
+    assert_eq!(s.id, "trail/syn/hedging=false,slow=20,trailing_atr=2.0");
+    assert_eq!(
+        (s.config.trailing_atr, s.config.hedging, s.config.atr_periods),
+        (Some(2.0), false, 50)
+    );
+    assert_eq!(s.config.commission, 0.002);
+    assert_eq!(s.params["trailing_atr"], ParamValue::Float(2.0));
+    let strategy: Vec<String> = s.strategy_params().into_keys().collect();
+    assert_eq!(strategy, ["fast", "slow"]);
+    assert!(specs.iter().skip(1).any(|s| s.config.hedging));
+}
+
+#[test]
+fn bad_broker_settings_in_axes_are_found_before_anything_runs() {
+    let q = queue(
+        r#"(
+        version: 1,
+        datasets: {"syn": (synthetic: (bars: 300, seed: 1, interval: "1d"))},
+        simulations: [(id: "typed", dataset: "syn", strategy: "sma_cross",
+                       params: {"fast": 5, "slow": 20, "hedging": 1})],
+        sweeps: [(id: "trail", datasets: ["syn"], strategy: "sma_cross", params: {"fast": 5, "slow": 20},
+                  grid: {"trailing_atr": [-1.0, 2.0], "fractional_unit": [0.01, 2.0]})],
+    )"#,
+    );
+    let err = q.validate(&TestCatalog).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "simulation \"typed\": config: hedging = 1 is invalid: expected true or false"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("sweep \"trail\": point fractional_unit=0.01,trailing_atr=-1.0: config: trailing_atr = -1 is invalid"),
+        "{err}"
+    );
+    assert!(err.contains("fractional_unit = 2 is invalid: expected a unit in (0, 1]"), "{err}");
+}

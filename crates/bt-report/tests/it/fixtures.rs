@@ -168,6 +168,7 @@ pub fn info(records: &[SimRecord]) -> RunInfo {
             source: "GOOG daily 2004-2013 (data/GOOG.csv)".into(),
             bars: 2148,
         }],
+        config: vec![("commission".into(), ParamValue::Float(0.002))],
     }
 }
 

@@ -60,6 +60,7 @@ impl Case {
             hedging: b("hedging"),
             exclusive_orders: b("exclusive_orders"),
             finalize_trades: b("finalize_trades"),
+            ..BacktestConfig::default()
         }
     }
 }
@@ -91,11 +92,17 @@ pub fn case_named(name: &str) -> Case {
 }
 
 fn load_case(name: &str, data_cache: &mut BTreeMap<String, Bars>) -> Case {
-    let runs = parity_dir().join("runs");
+    load_case_in(&parity_dir().join("runs"), name, data_cache)
+}
+
+/// One run of `dir` (`runs/` or `realism/`); its data path is relative to the parity directory.
+pub fn load_case_in(runs: &Path, name: &str, data_cache: &mut BTreeMap<String, Bars>) -> Case {
     let json: Value =
         serde_json::from_str(&fs::read_to_string(runs.join(format!("{name}.stats.json"))).unwrap())
             .unwrap();
     let data = json["data"].as_str().expect("data path").to_owned();
+    // Runs of realism/ name the data file relative to the generator's data directory.
+    let data = if data.starts_with("data/") { data } else { format!("data/{data}") };
     let bars = data_cache
         .entry(data.clone())
         .or_insert_with(|| read_bars(&parity_dir().join(&data)))
@@ -242,8 +249,9 @@ pub fn compare_stats(ours: &Stats, reference: &Value, worst: &mut Worst) -> Vec<
 /// no infinity; backtesting.py's Sortino is `inf` when no period return is negative).
 pub fn reference_float(r: &Value) -> f64 {
     match r {
-        Value::String(s) if s == "inf" => f64::INFINITY,
-        Value::String(s) if s == "-inf" => f64::NEG_INFINITY,
+        Value::String(s) if s == "inf" || s == "Infinity" => f64::INFINITY,
+        Value::String(s) if s == "-inf" || s == "-Infinity" => f64::NEG_INFINITY,
+        Value::String(s) if s == "NaN" => f64::NAN,
         Value::Null => f64::NAN,
         v => v.as_f64().unwrap_or_else(|| panic!("not a float statistic: {v}")),
     }

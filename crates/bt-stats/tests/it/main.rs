@@ -8,5 +8,6 @@ mod extremes;
 mod fixtures;
 mod long_curve;
 mod parity;
+mod realism;
 mod stream;
 mod table;
