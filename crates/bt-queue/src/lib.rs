@@ -50,8 +50,8 @@ pub use bt_domain::{StrategyCatalog, StrategyError};
 pub use crate::{
     axis::{Axis, parse_grid_arg, parse_param_arg},
     builder::{
-        QueueBuilder, Sampling, SimulationDef, SweepDef, expand, relative_path, sweep_defs,
-        write_expanded,
+        QueueBuilder, SYNTHETIC, Sampling, SimulationDef, StrategyQueue, SweepDef, expand,
+        relative_path, sweep_defs, write_expanded,
     },
     error::{Problem, QueueError, Subject},
     queue::{DatasetSource, Queue, SyntheticSpec},
