@@ -43,6 +43,7 @@ mod error;
 mod error_kind;
 pub mod hash;
 mod interval;
+pub mod numeric;
 mod observer;
 pub mod ranking;
 mod record;

@@ -54,7 +54,7 @@ pub use crate::{
     order::{OrderInfo, OrderSpec, TradeInfo},
     run::{BacktestResult, run},
     strategy::{Ctx, Ind, Init, Strategy},
-    trailing::{numpy_mean, trailing_atr},
+    trailing::trailing_atr,
 };
 
 /// backtesting.py's default order size: `1 - f64::EPSILON` of available margin.

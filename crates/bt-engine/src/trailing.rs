@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use bt_domain::{BacktestConfig, Bars};
+use bt_domain::{BacktestConfig, Bars, numeric::np_mean};
 
 use crate::{broker::Broker, cache::IndicatorCache, error::EngineError, window::rolling_mean};
 
@@ -35,42 +35,6 @@ pub fn trailing_atr(bars: &Bars, periods: usize) -> Vec<f64> {
         }
     }
     atr
-}
-
-/// numpy's `np.mean` of a float64 array: pairwise summation (numpy's `pairwise_sum`, unrolled by
-/// 8 in blocks of up to 128) divided by the count. A left-to-right sum differs in the last
-/// bits, and `set_trailing_pct`'s distance is this mean.
-pub fn numpy_mean(x: &[f64]) -> f64 {
-    fn pairwise(a: &[f64]) -> f64 {
-        let n = a.len();
-        if n < 8 {
-            let mut res = 0.0;
-            for &v in a {
-                res += v;
-            }
-            res
-        } else if n <= 128 {
-            let mut r = [0.0f64; 8];
-            r.copy_from_slice(&a[..8]);
-            let mut i = 8;
-            while i < n - n % 8 {
-                for j in 0..8 {
-                    r[j] += a[i + j];
-                }
-                i += 8;
-            }
-            let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-            for &v in &a[i..] {
-                res += v;
-            }
-            res
-        } else {
-            let mut n2 = n / 2;
-            n2 -= n2 % 8;
-            pairwise(&a[..n2]) + pairwise(&a[n2..])
-        }
-    }
-    pairwise(x) / x.len() as f64
 }
 
 /// The trailing stop of one run: the ATR it trails with and its distance in ATRs.
@@ -105,7 +69,7 @@ impl Trailing {
         let n = cache.get_or_compute(&key, || {
             let ratios: Vec<f64> =
                 bars.close().iter().zip(atr.iter()).map(|(c, a)| c * pct / a).collect();
-            vec![numpy_mean(&ratios)]
+            vec![np_mean(&ratios)]
         });
         Some(Trailing { atr, n_atr: n[0] })
     }
@@ -148,20 +112,5 @@ impl Trailing {
             broker.trail_stop(t, sl);
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numpy_mean_sums_pairwise() {
-        // Small arrays add left to right; larger ones in 8 lanes, then halves.
-        assert_eq!(numpy_mean(&[1.0, 2.0, 3.0]), 2.0);
-        let x: Vec<f64> = (0..1000).map(|i| 0.1 * i as f64).collect();
-        let naive = x.iter().sum::<f64>() / 1000.0;
-        assert!((numpy_mean(&x) - naive).abs() < 1e-9);
-        assert_eq!(numpy_mean(&vec![0.1; 300]), numpy_mean(&vec![0.1; 300]));
     }
 }

@@ -5,43 +5,7 @@
 //! `np.add.reduce`. Where values arrive one at a time (the equity stream) compensated sums and
 //! Welford's update keep the error at a few ulps instead.
 
-/// numpy's `np.add.reduce` over a contiguous float64 array: `0.0 + pairwise_sum(x)`.
-pub(crate) fn np_sum(x: &[f64]) -> f64 {
-    0.0 + pairwise_sum(x)
-}
-
-/// `DOUBLE_pairwise_sum` of numpy (`loops_utils.h.src`): sequential below 8 elements, 8
-/// interleaved accumulators up to 128, recursive halving (on multiples of 8) above.
-fn pairwise_sum(a: &[f64]) -> f64 {
-    const BLOCK: usize = 128;
-    let n = a.len();
-    if n < 8 {
-        let mut res = -0.0;
-        for &v in a {
-            res += v;
-        }
-        res
-    } else if n <= BLOCK {
-        let mut r = [0.0f64; 8];
-        r.copy_from_slice(&a[..8]);
-        let mut i = 8;
-        while i < n - (n % 8) {
-            for (j, acc) in r.iter_mut().enumerate() {
-                *acc += a[i + j];
-            }
-            i += 8;
-        }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for &v in &a[i..] {
-            res += v;
-        }
-        res
-    } else {
-        let mut n2 = n / 2;
-        n2 -= n2 % 8;
-        pairwise_sum(&a[..n2]) + pairwise_sum(&a[n2..])
-    }
-}
+pub(crate) use bt_domain::numeric::{np_sum, pairwise_sum};
 
 /// `np.add.reduce(x.astype(float64))` for an int64 array, as numpy does it with a cast: the
 /// buffered iterator hands the loop chunks of `np.getbufsize()` = 8192 elements, each summed

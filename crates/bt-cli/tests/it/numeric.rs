@@ -130,19 +130,9 @@ const STRATEGIES: [&str; 6] = [
 /// Cash levels: backtesting.py's default, and enough to buy whole units at 1e12.
 const CASH: [f64; 2] = [10_000.0, 1e15];
 
-/// Trade statistics, NaN (`null`) when no trade was closed.
-const NO_TRADE_NULLS: [&str; 10] = [
-    "win_rate_pct",
-    "best_trade_pct",
-    "worst_trade_pct",
-    "avg_trade_pct",
-    "max_trade_duration",
-    "avg_trade_duration",
-    "profit_factor",
-    "expectancy_pct",
-    "sqn",
-    "kelly_criterion",
-];
+/// Trade statistics, NaN (`null`) when no trade was closed: every key after `n_trades` (the
+/// 22nd; checked in `every_strategy_survives_extreme_prices_through_backtest`).
+const NO_TRADE_NULLS: &[&str] = bt::domain::STAT_KEYS.split_at(22).1;
 
 /// Curve statistics, NaN when the equity never moves (zero volatility, no drawdown).
 const FLAT_EQUITY_NULLS: [&str; 6] = [
@@ -428,7 +418,7 @@ fn check_stats(stats: &Value, cash: f64, what: &str) {
         assert!(m["calmar_ratio"].is_null(), "{what}: Calmar with no drawdown");
     }
     if m["n_trades"] == 0 {
-        for k in NO_TRADE_NULLS {
+        for &k in NO_TRADE_NULLS {
             assert!(m[k].is_null(), "{what}: {k} without a closed trade");
         }
     }
@@ -442,6 +432,7 @@ fn keys_where(stats: &Value, pred: impl Fn(&Value) -> bool) -> Vec<String> {
 /// --json`; sma_cross and buy_and_hold against backtesting.py's outcome on the same files.
 #[test]
 fn every_strategy_survives_extreme_prices_through_backtest() {
+    assert_eq!(bt::domain::STAT_KEYS[21], "n_trades", "NO_TRADE_NULLS follow the trade count");
     let tmp = workspace();
     let (mut runs, mut compared) = (0, 0);
     for (data, _) in data_sets() {

@@ -193,7 +193,7 @@ fn the_trailing_atr_and_its_pct_distance_equal_pandas_and_numpy_bit_for_bit() {
             let pct = t["value"].as_f64().unwrap();
             let ratios: Vec<f64> =
                 bars.close().iter().zip(&atr).map(|(c, a)| c * pct / a).collect();
-            let n = bt_engine::numpy_mean(&ratios);
+            let n = bt_domain::numeric::np_mean(&ratios);
             assert_eq!(
                 n,
                 t["n_atr_effective"].as_f64().unwrap(),
