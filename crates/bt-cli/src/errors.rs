@@ -96,6 +96,9 @@ pub(crate) fn hint(err: &anyhow::Error) -> Option<&'static str> {
             ExecError::Locked { .. } => {
                 "wait for the other bt process to finish, or pass another --out"
             }
+            ExecError::PboBlocksMismatch { .. } => {
+                "pass the --pbo-blocks the run started with, or another --out"
+            }
             ExecError::QueueMismatch { .. } => {
                 "resume with the original queue and data files, or pass another --out"
             }

@@ -45,7 +45,9 @@ pub fn run(wb: &Workbench, args: ReportArgs, out: &mut dyn Write) -> anyhow::Res
     };
     let files = wb.report(&args.dir, &opts)?;
     let top = wb.leaderboard(&args.dir, &args.by, args.top)?;
-    write_leaderboard(out, &top, &args.by)?;
+    let validation = bt::validation::run_validation(&args.dir, bt::cluster::default_threads())?;
+    write_leaderboard(out, &top, &args.by, &validation)?;
+    crate::run_cmd::write_validation(out, &validation)?;
     writeln!(out)?;
     for path in files.html.iter().chain(&files.tables) {
         writeln!(out, "wrote {}", path.display())?;

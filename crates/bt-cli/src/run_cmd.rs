@@ -59,6 +59,11 @@ pub struct RunArgs {
     /// Do not write the report at the end.
     #[arg(long)]
     pub no_report: bool,
+    /// Blocks of returns per simulation for the Probability of Backtest Overfitting: an even
+    /// number up to 20, or 0 for no PBO (docs/validation.md) [default: 16; on --resume, the
+    /// run's].
+    #[arg(long, value_name = "S")]
+    pub pbo_blocks: Option<usize>,
 }
 
 /// Resolves `--shard`: `K/N`, or `auto` from Slurm, Kubernetes or AWS Batch variables.
@@ -98,6 +103,17 @@ pub fn run(wb: &Workbench, args: RunArgs, io: &mut Io<'_>) -> anyhow::Result<Exi
         (false, Some(n)) => Mode::Threads(n),
         (false, None) => Mode::Auto(threads),
     };
+    let pbo_blocks = match args.pbo_blocks {
+        Some(s) => s,
+        None if args.resume => bt::executor::RunDir::new(&out_dir)
+            .read_info()
+            .ok()
+            .flatten()
+            .map_or(bt::DEFAULT_PBO_BLOCKS, |i| i.pbo_blocks as usize),
+        None => bt::DEFAULT_PBO_BLOCKS,
+    };
+    bt::validation::check_pbo_blocks(pbo_blocks)
+        .map_err(|e| BadInput(format!("--pbo-blocks {pbo_blocks}: {e}")))?;
     let progress = StderrProgress::new(io.progress);
     let report = (!args.no_report).then(|| ReportOptions {
         top: args.top,
@@ -114,6 +130,7 @@ pub fn run(wb: &Workbench, args: RunArgs, io: &mut Io<'_>) -> anyhow::Result<Exi
         report,
         queue_label: Some(args.queue.display().to_string()),
         holder: None,
+        pbo_blocks,
     };
     let outcome = wb.run_queue_with(&queue, &datasets, &opts);
     progress.finish();
@@ -134,7 +151,8 @@ pub fn run(wb: &Workbench, args: RunArgs, io: &mut Io<'_>) -> anyhow::Result<Exi
         out_dir.display()
     )?;
     let top = wb.leaderboard(&out_dir, &args.by, args.top)?;
-    write_leaderboard(io.out, &top, &args.by)?;
+    write_leaderboard(io.out, &top, &args.by, &outcome.validation)?;
+    write_validation(io.out, &outcome.validation)?;
     if let Some(files) = &outcome.report
         && let Some(html) = &files.html
     {
@@ -181,17 +199,33 @@ fn install_ctrlc() -> &'static AtomicBool {
     &STOP
 }
 
+/// Prints the overfitting statistics of the groups of trials, when there are some.
+pub fn write_validation(
+    out: &mut dyn Write,
+    groups: &[bt::domain::ValidationGroup],
+) -> anyhow::Result<()> {
+    if !groups.is_empty() {
+        writeln!(
+            out,
+            "\nIs the winner real? (dsr below 0.95 or pbo from 0.5: probably luck; docs/validation.md)"
+        )?;
+        write!(out, "{}", bt::report::validation_text(groups))?;
+    }
+    Ok(())
+}
+
 /// Prints the top simulations by a metric: the leaderboard of every report, as text.
 pub fn write_leaderboard(
     out: &mut dyn Write,
     top: &[bt::domain::SimRecord],
     by: &str,
+    validation: &[bt::domain::ValidationGroup],
 ) -> anyhow::Result<()> {
     if top.is_empty() {
         writeln!(out, "no successful simulation to rank")?;
         return Ok(());
     }
-    let board = bt::report::Leaderboard::new(top, by, top.len())?;
+    let board = bt::report::Leaderboard::new(top, by, top.len())?.with_dsr(validation);
     writeln!(out, "\nTop {} by {by}:", top.len())?;
     write!(out, "{}", board.to_text())?;
     Ok(())

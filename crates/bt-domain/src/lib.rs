@@ -54,6 +54,7 @@ mod stats;
 mod synthetic;
 pub mod time;
 mod trade;
+mod validation;
 
 pub use crate::{
     bars::{Bars, Column},
@@ -64,12 +65,13 @@ pub use crate::{
     interval::Interval,
     observer::{EquityCurve, EquityObserver},
     record::{
-        Cell, SimOutcome, SimRecord, SimSummary, SummaryLayout, SummaryTable, push_csv_line,
-        stat_cell,
+        Cell, RETURN_KEYS, ReturnStats, SimOutcome, SimRecord, SimSummary, SummaryLayout,
+        SummaryTable, push_csv_line, stat_cell,
     },
     run_info::{Attempt, DatasetInfo, RunInfo, RunMode, RunStatus},
     sim::{ParamValue, Params, SimSpec, Symbol, apply_config_params, strategy_params},
     stats::{STAT_KEYS, STAT_LABELS, StatValue, Stats},
     synthetic::SyntheticSpec,
     trade::Trade,
+    validation::{PboSummary, ValidationGroup},
 };

@@ -30,11 +30,54 @@ pub enum SimOutcome {
     Failed(String),
 }
 
+/// The per-bar returns of a simulation's equity curve, summarised for the overfitting
+/// statistics (docs/validation.md): `r_t = E_t / E_{t-1} - 1` for `t = 1..bars`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnStats {
+    /// Number of returns `T` (bars - 1).
+    pub t: u64,
+    /// `mean(r) / std(r, ddof = 1)`, per bar, not annualised.
+    pub sr: f64,
+    /// Skewness, central moments with ddof = 0 (`scipy.stats.skew(bias=True)`).
+    pub skew: f64,
+    /// Kurtosis, not excess (`scipy.stats.kurtosis(fisher=False, bias=True)`).
+    pub kurtosis: f64,
+    /// The Probabilistic Sharpe Ratio of `sr` against 0.
+    pub psr: f64,
+    /// Per contiguous block of returns (the PBO's blocks): `[sum, sum of squares]`; the block
+    /// sizes follow from `t` and the number of blocks.
+    pub blocks: Vec<[f64; 2]>,
+}
+
+/// The statistics columns that follow backtesting.py's 32 in every summary.
+pub const RETURN_KEYS: [&str; 4] = ["sr", "skew", "kurtosis", "psr"];
+
+impl ReturnStats {
+    /// Not computed (a record written before these statistics existed): every value NaN.
+    pub fn missing() -> ReturnStats {
+        ReturnStats {
+            t: 0,
+            sr: f64::NAN,
+            skew: f64::NAN,
+            kurtosis: f64::NAN,
+            psr: f64::NAN,
+            blocks: Vec::new(),
+        }
+    }
+
+    /// `sr`, `skew`, `kurtosis`, `psr`, in [`RETURN_KEYS`] order.
+    pub fn values(&self) -> [f64; 4] {
+        [self.sr, self.skew, self.kurtosis, self.psr]
+    }
+}
+
 /// Statistics and run facts of one successful simulation.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SimSummary {
     /// The 32 statistics.
     pub stats: Stats,
+    /// The per-bar return statistics (overfitting analysis).
+    pub returns: ReturnStats,
     /// Bars in the data set.
     pub n_bars: u64,
     /// Bars the loop stepped through.
@@ -111,6 +154,7 @@ impl SummaryLayout {
             ["id", "dataset", "strategy", "status"].iter().map(|s| s.to_string()).collect();
         columns.extend(self.params.iter().cloned());
         columns.extend(STAT_KEYS.iter().map(|s| s.to_string()));
+        columns.extend(RETURN_KEYS.iter().map(|s| s.to_string()));
         columns.push("error".into());
         columns
     }
@@ -135,10 +179,11 @@ impl SummaryLayout {
         match &r.outcome {
             SimOutcome::Ok(s) => {
                 row.extend(s.stats.values().into_iter().map(|(_, v)| stat_cell(v)));
+                row.extend(s.returns.values().into_iter().map(Cell::Float));
                 row.push(Cell::Null);
             }
             SimOutcome::Failed(msg) => {
-                row.extend(std::iter::repeat_n(Cell::Null, STAT_KEYS.len()));
+                row.extend(std::iter::repeat_n(Cell::Null, STAT_KEYS.len() + RETURN_KEYS.len()));
                 row.push(Cell::Str(msg.clone()));
             }
         }

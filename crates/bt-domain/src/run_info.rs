@@ -135,4 +135,6 @@ pub struct RunInfo {
     /// The broker settings the queue's defaults set (name, value), in
     /// [`crate::BacktestConfig::FIELDS`] order; simulations and sweeps may override them.
     pub config: Vec<(String, ParamValue)>,
+    /// Blocks of returns each simulation keeps for the PBO (docs/validation.md); 0: none.
+    pub pbo_blocks: u64,
 }

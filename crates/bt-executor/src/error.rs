@@ -58,6 +58,18 @@ pub enum ExecError {
         /// Hash of the queue given now.
         expected: String,
     },
+    /// A resume with another number of PBO blocks than the directory was made with.
+    #[error(
+        "{path} was run with {found} PBO blocks per simulation, not {expected}: resume with the same number, or use a new run directory"
+    )]
+    PboBlocksMismatch {
+        /// run.json.
+        path: PathBuf,
+        /// Blocks recorded in the directory.
+        found: u64,
+        /// Blocks asked for now.
+        expected: u64,
+    },
     /// A file of the run directory is not in the expected format.
     #[error("{path}:{line}: {message}")]
     Corrupt {

@@ -138,6 +138,13 @@ pub fn execute<S: Simulator>(
                     expected: opts.info.queue_hash.clone(),
                 });
             }
+            if previous.pbo_blocks != opts.info.pbo_blocks {
+                return Err(ExecError::PboBlocksMismatch {
+                    path: dir.run_json(),
+                    found: previous.pbo_blocks,
+                    expected: opts.info.pbo_blocks,
+                });
+            }
             attempts = previous.attempts;
         }
         // Not `before_start`: a torn line that cannot be cut is a failed write of a run with

@@ -4,7 +4,8 @@
 //! {"index":0,"id":"sma-10-20","dataset":"goog","strategy":"sma_cross",
 //!  "params":{"fast":10,"long_only":false,"slow":20},"status":"ok",
 //!  "stats":{"start":"2004-08-19T00:00:00",...,"kelly_criterion":0.05},
-//!  "n_bars":2148,"bar_steps":2128,"open_trades":1,"cancelled_orders":0,"bust_bar":null}
+//!  "n_bars":2148,"bar_steps":2128,"open_trades":1,"cancelled_orders":0,"bust_bar":null,
+//!  "returns":{"t":2147,"sr":0.04,"skew":0.6,"kurtosis":13.9,"psr":0.97,"blocks":[[s,q],...]}}
 //! {"index":1,"id":"bad","dataset":"goog","strategy":"sma_cross","params":{...},
 //!  "status":"failed","error":"fast must be < slow"}
 //! ```
@@ -13,7 +14,8 @@
 //! form, so decoding gives back the same bits.
 
 use bt_domain::{
-    ParamValue, Params, STAT_KEYS, SimOutcome, SimRecord, SimSummary, StatValue, Stats, time,
+    ParamValue, Params, ReturnStats, STAT_KEYS, SimOutcome, SimRecord, SimSummary, StatValue,
+    Stats, time,
 };
 use serde_json::{Map, Value, json};
 
@@ -84,6 +86,14 @@ pub fn encode_record(r: &SimRecord) -> String {
             m.insert("open_trades".into(), s.open_trades.into());
             m.insert("cancelled_orders".into(), s.cancelled_orders.into());
             m.insert("bust_bar".into(), s.bust_bar.map_or(Value::Null, Value::from));
+            let r = &s.returns;
+            let blocks: Vec<Value> =
+                r.blocks.iter().map(|[a, b]| json!([num(*a), num(*b)])).collect();
+            m.insert(
+                "returns".into(),
+                json!({"t": r.t, "sr": num(r.sr), "skew": num(r.skew), "kurtosis": num(r.kurtosis),
+                       "psr": num(r.psr), "blocks": blocks}),
+            );
         }
         SimOutcome::Failed(e) => {
             m.insert("status".into(), "failed".into());
@@ -186,7 +196,20 @@ struct Line {
     open_trades: Option<u64>,
     cancelled_orders: Option<u64>,
     bust_bar: Option<u64>,
+    returns: Option<ReturnsLine>,
     error: Option<String>,
+}
+
+/// The `returns` object (absent in lines written before it existed).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReturnsLine {
+    t: u64,
+    sr: Num,
+    skew: Num,
+    kurtosis: Num,
+    psr: Num,
+    blocks: Vec<[Num; 2]>,
 }
 
 fn decode_stats(s: StatsLine) -> Result<Stats, String> {
@@ -256,6 +279,17 @@ pub fn decode_record(line: &str) -> Result<SimRecord, String> {
             open_trades: l.open_trades.ok_or_else(|| missing("open_trades"))?,
             cancelled_orders: l.cancelled_orders.ok_or_else(|| missing("cancelled_orders"))?,
             bust_bar: l.bust_bar,
+            returns: match l.returns {
+                Some(r) => ReturnStats {
+                    t: r.t,
+                    sr: r.sr.0,
+                    skew: r.skew.0,
+                    kurtosis: r.kurtosis.0,
+                    psr: r.psr.0,
+                    blocks: r.blocks.iter().map(|[a, b]| [a.0, b.0]).collect(),
+                },
+                None => ReturnStats::missing(),
+            },
         })),
         "failed" => SimOutcome::Failed(l.error.ok_or_else(|| missing("error"))?),
         other => return Err(format!("unknown status {other:?}")),
@@ -330,6 +364,14 @@ mod tests {
                 open_trades: 1,
                 cancelled_orders: 0,
                 bust_bar: Some(5),
+                returns: ReturnStats {
+                    t: 2147,
+                    sr: 0.04,
+                    skew: f64::NAN,
+                    kurtosis: 13.5,
+                    psr: 0.97,
+                    blocks: vec![[1e-3, 2e-5], [-0.5, f64::INFINITY]],
+                },
             })),
         };
         let line = encode_record(&ok);

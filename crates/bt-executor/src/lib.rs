@@ -18,6 +18,7 @@
 mod error;
 mod execute;
 mod jsonl;
+mod parallel;
 mod results;
 mod rundir;
 mod shard;
@@ -26,7 +27,10 @@ pub use crate::{
     error::ExecError,
     execute::{AUTO_MIN_BAR_STEPS, ExecOptions, Mode, Progress, RunOutcome, Simulator, execute},
     jsonl::{decode_record, encode_record, stats_json},
-    results::{Counts, finalize, read_results, top_k, top_k_file},
+    parallel::parallel_map,
+    results::{
+        Counts, finalize, for_each_in_queue_order, for_each_result, read_results, top_k, top_k_file,
+    },
     rundir::{LockedRunDir, RunDir},
     shard::Shard,
 };

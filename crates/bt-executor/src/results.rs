@@ -70,6 +70,15 @@ pub fn read_results(path: &Path) -> Result<Vec<SimRecord>, ExecError> {
     Ok(out)
 }
 
+/// Calls `f` with every record of a `results.jsonl` (ignoring a torn last line), in file
+/// order, holding one record at a time.
+pub fn for_each_result(
+    path: &Path,
+    mut f: impl FnMut(SimRecord) -> Result<(), ExecError>,
+) -> Result<(), ExecError> {
+    scan(path, |_, r| f(r)).map(|_| ())
+}
+
 /// Reads the bytes of one line.
 fn read_span(file: &mut File, path: &Path, span: Span) -> Result<Vec<u8>, ExecError> {
     let mut buf = vec![0; span.len];
@@ -148,16 +157,13 @@ pub struct Counts {
     pub failed: u64,
 }
 
-/// Writes `summary.csv` (queue order, atomically) from `results.jsonl` without holding the
-/// records in memory: one pass collects (index, offset) pairs and parameter names, a sort, then
-/// each line is read again at its offset. An id written twice is used once (see
-/// [`ExecError::DuplicateResult`] for when that is an error).
-pub fn finalize(dir: &LockedRunDir) -> Result<Counts, ExecError> {
-    let results = dir.results();
+/// The lines of `results.jsonl` in queue order, one per id (see [`drop_duplicates`]), and the
+/// parameter names in order of first appearance: one pass, a few words per record.
+fn queue_order(results: &Path) -> Result<(Vec<Span>, Vec<String>), ExecError> {
     let mut entries: Vec<(u128, Span)> = Vec::new();
     let mut order: Vec<u64> = Vec::new();
     let mut params: Vec<String> = Vec::new();
-    scan(&results, |span, r| {
+    scan(results, |span, r| {
         for k in r.params.keys() {
             if !params.contains(k) {
                 params.push(k.clone());
@@ -170,22 +176,50 @@ pub fn finalize(dir: &LockedRunDir) -> Result<Counts, ExecError> {
     // Queue index of each line, looked up by line number after the duplicate check.
     let index_of = |span: &Span| order[span.line - 1];
     entries.sort_by_key(|&(id, span)| (id, span.line));
-    drop_duplicates(&results, &mut entries)?;
+    drop_duplicates(results, &mut entries)?;
     entries.sort_by_key(|(id, span)| (index_of(span), *id));
+    Ok((entries.into_iter().map(|(_, span)| span).collect(), params))
+}
+
+/// Reads the records at `spans`, in their order, one at a time.
+fn visit(
+    results: &Path,
+    spans: &[Span],
+    mut f: impl FnMut(SimRecord) -> Result<(), ExecError>,
+) -> Result<(), ExecError> {
+    let mut file = File::open(results).map_err(ExecError::io(results))?;
+    for &span in spans {
+        let bytes = read_span(&mut file, results, span)?;
+        let corrupt =
+            |message: String| ExecError::Corrupt { path: results.into(), line: span.line, message };
+        let line = std::str::from_utf8(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        f(decode_record(line.trim_end()).map_err(corrupt)?)?;
+    }
+    Ok(())
+}
+
+/// Calls `f` with every record of a `results.jsonl` in queue order, one per simulation (an id
+/// written twice is used once), holding one record at a time.
+pub fn for_each_in_queue_order(
+    path: &Path,
+    f: impl FnMut(SimRecord) -> Result<(), ExecError>,
+) -> Result<(), ExecError> {
+    let (spans, _) = queue_order(path)?;
+    visit(path, &spans, f)
+}
+
+/// Writes `summary.csv` (queue order, atomically) from `results.jsonl` without holding the
+/// records in memory: one pass collects (index, offset) pairs and parameter names, a sort, then
+/// each line is read again at its offset. An id written twice is used once (see
+/// [`ExecError::DuplicateResult`] for when that is an error).
+pub fn finalize(dir: &LockedRunDir) -> Result<Counts, ExecError> {
+    let results = dir.results();
+    let (spans, params) = queue_order(&results)?;
     let layout = SummaryLayout::new(params.iter().map(String::as_str));
     let mut out = String::new();
     push_csv_line(&mut out, layout.columns());
-    let mut file = File::open(&results).map_err(ExecError::io(&results))?;
     let mut counts = Counts::default();
-    for &(_, span) in &entries {
-        let bytes = read_span(&mut file, &results, span)?;
-        let corrupt = |message: String| ExecError::Corrupt {
-            path: results.clone(),
-            line: span.line,
-            message,
-        };
-        let line = std::str::from_utf8(&bytes).map_err(|e| corrupt(e.to_string()))?;
-        let r = decode_record(line.trim_end()).map_err(corrupt)?;
+    visit(&results, &spans, |r| {
         counts.total += 1;
         if r.stats().is_some() {
             counts.ok += 1;
@@ -193,7 +227,8 @@ pub fn finalize(dir: &LockedRunDir) -> Result<Counts, ExecError> {
             counts.failed += 1;
         }
         push_csv_line(&mut out, layout.row(&r).iter().map(bt_domain::Cell::to_text));
-    }
+        Ok(())
+    })?;
     write_run_file(&dir.summary(), out.as_bytes())?;
     Ok(counts)
 }

@@ -143,6 +143,7 @@ fn info_to_json(info: &RunInfo) -> Value {
         "ok": info.ok,
         "failed": info.failed,
         "datasets": datasets,
+        "pbo_blocks": info.pbo_blocks,
         "config": info.config.iter().map(|(k, v)| (k.clone(), param_json(v))).collect::<serde_json::Map<_, _>>(),
     })
 }
@@ -208,6 +209,7 @@ fn info_from_json(v: &Value) -> Result<RunInfo, String> {
         failed: u(v, "failed"),
         shard: v.get("shard").and_then(Value::as_str).map(str::to_owned),
         datasets,
+        pbo_blocks: u(v, "pbo_blocks"),
         config: v
             .get("config")
             .and_then(Value::as_object)

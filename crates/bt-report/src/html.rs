@@ -7,13 +7,14 @@ use std::{
     str::FromStr,
 };
 
-use bt_domain::{RunInfo, SimRecord, Stats, SummaryTable};
+use bt_domain::{RunInfo, SimRecord, Stats, SummaryTable, ValidationGroup};
 
 use crate::{
-    chart::{Agg, Chart, CurveData, equity, histogram, strategy_heatmaps},
+    chart::{Agg, Chart, CurveData, equity, histogram, overfit_chart, strategy_heatmaps},
     error::ReportError,
     io::{create_dir, slug, write_atomic},
     table::{Leaderboard, failed, failed_markdown, metric_pos, summary_json, summary_markdown},
+    validation::{validation_html, validation_markdown},
 };
 
 /// An output of `bt report`.
@@ -140,6 +141,7 @@ pub fn write_report(
     info: &RunInfo,
     records: &[SimRecord],
     curves: &[CurveData<'_>],
+    validation: &[ValidationGroup],
     opts: &ReportOptions,
 ) -> Result<ReportFiles, ReportError> {
     metric_pos(&opts.metric)?;
@@ -149,7 +151,7 @@ pub fn write_report(
 
     let needs_table = wants(Format::Md) || wants(Format::Csv) || wants(Format::Json);
     let table = needs_table.then(|| SummaryTable::new(records));
-    let leaderboard = Leaderboard::new(records, &opts.metric, opts.top_k)?;
+    let leaderboard = Leaderboard::new(records, &opts.metric, opts.top_k)?.with_dsr(validation);
     if let Some(table) = &table {
         let mut out = |name: &str, text: String| -> Result<(), ReportError> {
             let path = dir.join(name);
@@ -166,6 +168,9 @@ pub fn write_report(
         if wants(Format::Md) {
             out("summary.md", summary_markdown(table))?;
             out("leaderboard.md", leaderboard.to_markdown())?;
+            if !validation.is_empty() {
+                out("validation.md", validation_markdown(validation))?;
+            }
             if !failed(records).is_empty() {
                 out("failed.md", failed_markdown(records))?;
             }
@@ -195,6 +200,10 @@ pub fn write_report(
     }
     let stem = format!("histogram-{}", slug(&opts.metric));
     charts.push(("distribution", stem.clone(), stem, histogram(records, &opts.metric)));
+    for g in validation {
+        let stem = format!("overfit-{}-{}", slug(&g.strategy), slug(&g.dataset));
+        charts.push(("overfitting", stem.clone(), stem, overfit_chart(g)));
+    }
 
     let charts_dir = dir.join("charts");
     if opts.chart_files && charts.iter().any(|c| c.3.is_ok()) {
@@ -223,7 +232,7 @@ pub fn write_report(
     }
 
     if wants(Format::Html) {
-        let html = render_html(info, records, &leaderboard, &placed, opts);
+        let html = render_html(info, records, &leaderboard, validation, &placed, opts);
         let path = dir.join("report.html");
         write_atomic(&path, html.as_bytes())?;
         files.html = Some(path);
@@ -251,6 +260,18 @@ figure svg{max-width:100%;height:auto;display:block}
 footer{margin-top:2rem;color:#888;font-size:.8rem}
 ";
 
+/// How to read the overfitting table (docs/validation.md has the definitions).
+const OVERFIT_NOTE: &str = "<p class=\"note\">Per group of trials (the successful simulations \
+of one strategy on one data set): <b>sr</b> is the per-bar Sharpe ratio of the equity's returns, \
+not annualised; <b>sr0</b> the best sr expected from that many trials without skill; \
+<b>dsr</b> (Deflated Sharpe Ratio) the probability that the best trial's true sr is above sr0 \
+&mdash; below 0.95 the winner is not distinguishable from luck; <b>pbo</b> (Probability of \
+Backtest Overfitting) the share of in-sample/out-of-sample splits of the returns where the \
+best in-sample trial ranks in the lower half out of sample (0.5 and above: the selection is \
+no better than chance); <b>degradation</b> the slope of out-of-sample on in-sample sr; \
+<b>p(loss)</b> the share of splits whose in-sample winner loses out of sample. Definitions: \
+docs/validation.md; figures: validation.json.</p>";
+
 /// A queue path for display: the file name when it is absolute (no machine paths in the
 /// report), as given otherwise.
 fn display_queue(queue: &str) -> String {
@@ -274,6 +295,7 @@ fn render_html(
     info: &RunInfo,
     records: &[SimRecord],
     leaderboard: &Leaderboard<'_>,
+    validation: &[ValidationGroup],
     charts: &[(&str, Result<Placed, String>)],
     opts: &ReportOptions,
 ) -> String {
@@ -380,6 +402,7 @@ fn render_html(
         ("equity", "Equity curves"),
         ("heatmaps", "Parameter heatmaps"),
         ("distribution", "Distribution"),
+        ("overfitting", "Is the winner real? Overfitting statistics"),
     ];
     for (id, heading) in sections {
         let _ = writeln!(w, "<section id=\"{id}\">\n<h2>{heading}</h2>");
@@ -389,9 +412,14 @@ fn render_html(
             let text = match id {
                 "equity" => "No equity curves were recorded for this report.",
                 "heatmaps" => "Fewer than two numeric parameters vary: no heatmap.",
+                "overfitting" => "No successful simulation: no overfitting statistics.",
                 _ => "Nothing to show.",
             };
             let _ = writeln!(w, "<p class=\"note\">{text}</p>");
+        }
+        if id == "overfitting" && !validation.is_empty() {
+            let _ = writeln!(w, "<div class=\"scroll\">\n{}</div>", validation_html(validation));
+            let _ = writeln!(w, "{OVERFIT_NOTE}");
         }
         if id == "heatmaps" && !mine.is_empty() {
             let _ = writeln!(

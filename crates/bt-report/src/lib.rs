@@ -5,8 +5,11 @@
 //!   [`bt_domain::SummaryTable::to_csv`]), and the [`failed`] list.
 //! - Charts ([`Chart`], PNG or SVG from the same drawing code): [`equity`] (equity with trade
 //!   markers and drawdown), [`heatmap`] / [`heatmaps`] (a metric by two swept parameters),
-//!   [`histogram`] (a metric across the sweep) and [`perf`] (runtime per execution mode, for
-//!   `cargo xtask perf`).
+//!   [`histogram`] (a metric across the sweep), [`overfit_chart`] (the PBO's logits and
+//!   in-sample/out-of-sample scatter of a group of trials) and [`perf`] (runtime per execution
+//!   mode, for `cargo xtask perf`).
+//! - The overfitting statistics of the groups ([`validation_text`], [`validation_markdown`]),
+//!   computed by the caller (bt-stats) and passed in as [`bt_domain::ValidationGroup`]s.
 //! - [`write_report`]: `report.html` with inline SVG charts, inline CSS, no scripts and no
 //!   network, plus the requested exports and chart files, each written atomically.
 //!
@@ -35,11 +38,13 @@ mod font;
 mod html;
 mod io;
 mod table;
+mod validation;
 
 pub use crate::{
     chart::{
         Agg, Chart, ChartFormat, CurveData, PerfPoint, equity, equity_chart, equity_chart_to,
-        heatmap, heatmaps, histogram, perf, perf_chart, strategy_heatmaps, swept_params,
+        heatmap, heatmaps, histogram, overfit_chart, perf, perf_chart, strategy_heatmaps,
+        swept_params,
     },
     error::ReportError,
     html::{Format, ReportFiles, ReportOptions, esc, write_report},
@@ -47,4 +52,5 @@ pub use crate::{
         LEADERBOARD_STATS, Leaderboard, failed, failed_markdown, fmt_stat, summary_json,
         summary_markdown, top_k,
     },
+    validation::{validation_markdown, validation_text},
 };

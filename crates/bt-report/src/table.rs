@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use bt_domain::{
-    Cell, ParamValue, SimOutcome, SimRecord, StatValue, Stats, SummaryTable,
+    Cell, ParamValue, SimOutcome, SimRecord, StatValue, Stats, SummaryTable, ValidationGroup,
     ranking::{TopK, rank_metric, rankable},
     time,
 };
@@ -120,37 +120,32 @@ impl<'a> Leaderboard<'a> {
     /// A plain-text table for a terminal: one header line and one line per row, columns
     /// padded to their widest cell, text left-aligned and numbers right-aligned.
     pub fn to_text(&self) -> String {
-        let text_column = |c: &str| matches!(c, "id" | "dataset" | "strategy");
-        let widths: Vec<usize> = (0..self.columns.len())
-            .map(|j| {
-                let cells = self.rows.iter().map(|r| r[j].chars().count());
-                cells.chain([self.columns[j].chars().count()]).max().unwrap_or(0)
+        text_table(&self.columns, &self.rows, |c| matches!(c, "id" | "dataset" | "strategy"))
+    }
+
+    /// Adds a `dsr` column: the Deflated Sharpe Ratio on the rows that are their group's best
+    /// trial (docs/validation.md); nothing when no row is.
+    pub fn with_dsr(mut self, groups: &[ValidationGroup]) -> Leaderboard<'a> {
+        let cells: Vec<String> = self
+            .records
+            .iter()
+            .map(|r| {
+                groups
+                    .iter()
+                    .find(|g| {
+                        g.best_id == r.id && g.strategy == r.strategy && g.dataset == r.dataset
+                    })
+                    .map(|g| fmt_stat("dsr", StatValue::Float(g.dsr)))
+                    .unwrap_or_default()
             })
             .collect();
-        let mut out = String::new();
-        let mut line = |cells: &mut dyn Iterator<Item = &String>| {
-            let mut l = String::new();
-            for (j, cell) in cells.enumerate() {
-                if j > 0 {
-                    l.push_str("  ");
-                }
-                let pad = widths[j].saturating_sub(cell.chars().count());
-                if text_column(&self.columns[j]) {
-                    l.push_str(cell);
-                    l.extend(std::iter::repeat_n(' ', pad));
-                } else {
-                    l.extend(std::iter::repeat_n(' ', pad));
-                    l.push_str(cell);
-                }
+        if cells.iter().any(|c| !c.is_empty()) {
+            self.columns.push("dsr".into());
+            for (row, cell) in self.rows.iter_mut().zip(cells) {
+                row.push(cell);
             }
-            out.push_str(l.trim_end());
-            out.push('\n');
-        };
-        line(&mut self.columns.iter());
-        for row in &self.rows {
-            line(&mut row.iter());
         }
-        out
+        self
     }
 
     /// An HTML `<table id="leaderboard-table">` fragment (escaped, no styles).
@@ -178,6 +173,45 @@ impl<'a> Leaderboard<'a> {
         out.push_str("</tbody>\n</table>\n");
         out
     }
+}
+
+/// A plain-text table for a terminal: one header line and one line per row, columns padded
+/// to their widest cell, text columns left-aligned and the others right-aligned.
+pub(crate) fn text_table(
+    columns: &[String],
+    rows: &[Vec<String>],
+    text_column: impl Fn(&str) -> bool,
+) -> String {
+    let widths: Vec<usize> = (0..columns.len())
+        .map(|j| {
+            let cells = rows.iter().map(|r| r[j].chars().count());
+            cells.chain([columns[j].chars().count()]).max().unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &String>| {
+        let mut l = String::new();
+        for (j, cell) in cells.enumerate() {
+            if j > 0 {
+                l.push_str("  ");
+            }
+            let pad = widths[j].saturating_sub(cell.chars().count());
+            if text_column(&columns[j]) {
+                l.push_str(cell);
+                l.extend(std::iter::repeat_n(' ', pad));
+            } else {
+                l.extend(std::iter::repeat_n(' ', pad));
+                l.push_str(cell);
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(&mut columns.iter());
+    for row in rows {
+        line(&mut row.iter());
+    }
+    out
 }
 
 /// A parameter value as shown in tables.
@@ -226,7 +260,10 @@ fn markdown_header(out: &mut String, columns: &[String]) {
     out.push('\n');
 }
 
-fn markdown_table<'r>(columns: &[String], rows: impl Iterator<Item = &'r [String]>) -> String {
+pub(crate) fn markdown_table<'r>(
+    columns: &[String],
+    rows: impl Iterator<Item = &'r [String]>,
+) -> String {
     let mut out = String::new();
     markdown_header(&mut out, columns);
     for row in rows {

@@ -37,7 +37,9 @@
 mod accumulator;
 mod dataset;
 mod error;
+pub mod normal;
 mod numeric;
+pub mod overfit;
 mod table;
 mod trades;
 

@@ -53,6 +53,15 @@ pub enum Error {
     /// A Slurm script that cannot be made as asked.
     #[error(transparent)]
     Slurm(#[from] crate::slurm::SlurmError),
+    /// A number of PBO blocks the PBO cannot use.
+    #[error(
+        "PBO blocks must be 0 (no PBO) or an even number from 2 to {max}, not {blocks}",
+        max = crate::validation::MAX_PBO_BLOCKS
+    )]
+    BadPboBlocks {
+        /// The number asked for.
+        blocks: usize,
+    },
     /// An error with what the workbench was doing when it happened.
     #[error("{context}")]
     Context {
@@ -77,9 +86,10 @@ impl Error {
             Error::Merge(e) => e.kind(),
             Error::Slurm(e) => e.kind(),
             Error::Cluster(e) => e.kind(),
-            Error::Metric(_) | Error::NotARunDir { .. } | Error::ReadData { .. } => {
-                ErrorKind::Input
-            }
+            Error::Metric(_)
+            | Error::NotARunDir { .. }
+            | Error::ReadData { .. }
+            | Error::BadPboBlocks { .. } => ErrorKind::Input,
             Error::Context { source, .. } => source.kind(),
         }
     }

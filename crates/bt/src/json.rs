@@ -1,6 +1,6 @@
 //! The JSON of one backtest (`bt backtest --json`; schema in docs/json-output.md).
 
-use bt_domain::{Trade, time};
+use bt_domain::{RETURN_KEYS, Trade, time};
 use serde_json::{Value, json};
 
 use crate::simulate::Backtest;
@@ -21,10 +21,17 @@ fn trade_json(t: &Trade) -> Value {
     })
 }
 
-/// `{"stats": {...}, "trades": [...], "open_trades": [...]}` on one line.
+/// `{"stats": {...}, "trades": [...], "open_trades": [...]}` on one line; `stats` holds the 32
+/// statistics, then `sr`, `skew`, `kurtosis` and `psr` (docs/validation.md).
 pub fn backtest_json(b: &Backtest) -> String {
-    let stats: Value =
+    let mut stats: Value =
         serde_json::from_str(&bt_executor::stats_json(&b.stats)).expect("stats_json writes JSON");
+    if let Value::Object(m) = &mut stats {
+        for (key, v) in RETURN_KEYS.iter().zip(b.returns.values()) {
+            let v = serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number);
+            m.insert((*key).to_owned(), v);
+        }
+    }
     json!({
         "stats": stats,
         "trades": b.result.trades.iter().map(trade_json).collect::<Vec<_>>(),

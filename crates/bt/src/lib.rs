@@ -60,6 +60,7 @@ mod run;
 pub mod shell;
 mod simulate;
 pub mod slurm;
+pub mod validation;
 mod workbench;
 
 pub use bt_data as data;
@@ -79,7 +80,7 @@ pub use crate::{
     merge::{MergeError, MergeOptions, MergeOutcome},
     reporting::ReportOptions,
     run::{RunOptions, RunOutcome},
-    simulate::{Backtest, SimError, Simulator},
+    simulate::{Backtest, DEFAULT_PBO_BLOCKS, SimError, Simulator},
     workbench::Workbench,
 };
 

@@ -13,6 +13,7 @@ use bt_strategies::Registry;
 use crate::{
     error::{Error, Result},
     reporting::{ReportOptions, report_into},
+    validation::{VALIDATION_JSON, write_validation},
 };
 
 /// How to merge shard run directories.
@@ -48,8 +49,8 @@ pub struct MergeOutcome {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MergeError {
-    /// The shards ran different queues or data.
-    #[error("shards come from different queues:\n{}", list(.mismatched))]
+    /// The shards ran different queues or data (or kept different PBO blocks).
+    #[error("shards come from different runs:\n{}", list(.mismatched))]
     DifferentQueues {
         /// `dir has queue hash X (first shard: Y)` lines.
         mismatched: Vec<String>,
@@ -163,13 +164,23 @@ pub(crate) fn merge(
         return Err(MergeError::Missing { count: 0, first: Vec::new() }.into());
     };
     let hash = first.queue_hash.clone();
-    let mismatched: Vec<String> = infos
+    let mut mismatched: Vec<String> = infos
         .iter()
         .filter(|(_, i)| i.queue_hash != hash)
         .map(|(d, i)| {
             format!("{} has queue hash {} (first shard: {hash})", d.display(), i.queue_hash)
         })
         .collect();
+    mismatched.extend(infos.iter().filter(|(_, i)| i.pbo_blocks != first.pbo_blocks).map(
+        |(d, i)| {
+            format!(
+                "{} ran with {} PBO blocks (first shard: {})",
+                d.display(),
+                i.pbo_blocks,
+                first.pbo_blocks
+            )
+        },
+    ));
     if !mismatched.is_empty() {
         return Err(MergeError::DifferentQueues { mismatched }.into());
     }
@@ -254,6 +265,7 @@ pub(crate) fn merge(
         shard: None,
         datasets: first.datasets.clone(),
         config: first.config.clone(),
+        pbo_blocks: first.pbo_blocks,
     };
     let mut written = Vec::new();
     let report = match (&opts.report, &datasets) {
@@ -293,6 +305,11 @@ fn publish(
     written.push(dir.summary());
     info.ok = counts.ok;
     info.failed = counts.failed;
+    write_validation(dir, crate::cluster::default_threads()).map_err(|e| match e {
+        Error::Exec(e) => write_error(e),
+        e => e,
+    })?;
+    written.push(dir.path.join(VALIDATION_JSON));
     dir.write_info(info).map_err(write_error)?;
     written.push(dir.run_json());
     let files = match report {

@@ -85,10 +85,13 @@ pub(crate) fn report_into(
         formats: formats.clone(),
         ..bt_report::ReportOptions::default()
     };
-    let mut files = bt_report::write_report(target, info, &records, &curves, &report_opts)
-        .map_err(|e| {
-            Error::from(e).context(format!("writing the report into {}", target.display()))
-        })?;
+    let validation =
+        crate::validation::run_validation(&run.path, crate::cluster::default_threads())?;
+    let mut files =
+        bt_report::write_report(target, info, &records, &curves, &validation, &report_opts)
+            .map_err(|e| {
+                Error::from(e).context(format!("writing the report into {}", target.display()))
+            })?;
     if formats.contains(&Format::Parquet) {
         let path = target.join("summary.parquet");
         write_summary_parquet(&path, &records)?;

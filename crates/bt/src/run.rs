@@ -1,6 +1,6 @@
 use std::{path::PathBuf, sync::atomic::AtomicBool};
 
-use bt_domain::RunInfo;
+use bt_domain::{RunInfo, ValidationGroup};
 use bt_executor::{ExecOptions, Mode, Progress, RunDir, Shard};
 use bt_queue::Queue;
 use bt_report::ReportFiles;
@@ -10,7 +10,8 @@ use crate::{
     dataset::{Datasets, dataset_infos},
     error::Result,
     reporting::{ReportOptions, report_into},
-    simulate::Simulator,
+    simulate::{DEFAULT_PBO_BLOCKS, Simulator},
+    validation::write_validation,
 };
 
 /// How to run a queue.
@@ -36,6 +37,9 @@ pub struct RunOptions<'a> {
     /// Who holds the run directory's lock, for a second writer's message [default: this
     /// process's pid and command line].
     pub holder: Option<String>,
+    /// Blocks of returns each simulation keeps for the PBO (even, 0: no PBO) [default:
+    /// [`DEFAULT_PBO_BLOCKS`]]; a resume must use the number the run started with.
+    pub pbo_blocks: usize,
 }
 
 impl Default for RunOptions<'_> {
@@ -51,6 +55,7 @@ impl Default for RunOptions<'_> {
             report: None,
             queue_label: None,
             holder: None,
+            pbo_blocks: DEFAULT_PBO_BLOCKS,
         }
     }
 }
@@ -68,6 +73,9 @@ pub struct RunOutcome {
     pub resumed: u64,
     /// Whether the run stopped early; the directory is resumable.
     pub interrupted: bool,
+    /// The overfitting statistics per group of trials (also in `validation.json`); empty when
+    /// the run stopped early.
+    pub validation: Vec<ValidationGroup>,
     /// The report's files, when one was asked for and written.
     pub report: Option<ReportFiles>,
 }
@@ -80,6 +88,7 @@ pub(crate) fn run_queue(
     datasets: &Datasets,
     opts: &RunOptions<'_>,
 ) -> Result<RunOutcome> {
+    crate::validation::check_pbo_blocks(opts.pbo_blocks)?;
     let holder = opts.holder.clone().unwrap_or_else(bt_fs::this_process);
     let dir = RunDir::new(&opts.out).lock(&holder)?;
     let work_estimate: u64 = queue
@@ -93,6 +102,7 @@ pub(crate) fn run_queue(
         queue_hash: crate::hash::run_hash(queue)?,
         datasets: dataset_infos(datasets),
         config: queue.defaults().values().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        pbo_blocks: opts.pbo_blocks as u64,
         ..RunInfo::default()
     };
     let exec = ExecOptions {
@@ -104,10 +114,20 @@ pub(crate) fn run_queue(
         work_estimate,
         stop: opts.stop,
     };
-    let simulator = Simulator::new(registry);
+    let simulator = Simulator::new(registry).with_pbo_blocks(opts.pbo_blocks);
     let outcome = {
         let _span = tracing::info_span!("simulate").entered();
         bt_executor::execute(queue.iter(), queue.len(), datasets, &simulator, &exec, opts.progress)?
+    };
+    let validation = if outcome.interrupted {
+        Vec::new()
+    } else {
+        let _span = tracing::info_span!("validation").entered();
+        let threads = match opts.mode {
+            Mode::Sequential => 1,
+            Mode::Threads(n) | Mode::Auto(n) => n,
+        };
+        write_validation(&dir, threads)?
     };
     let report = match &opts.report {
         Some(report) if !outcome.interrupted => {
@@ -130,6 +150,7 @@ pub(crate) fn run_queue(
         ran: outcome.ran,
         resumed: outcome.resumed,
         interrupted: outcome.interrupted,
+        validation,
         report,
     })
 }

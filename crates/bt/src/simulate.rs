@@ -1,6 +1,8 @@
-use bt_domain::{EquityCurve, Params, SimSpec, SimSummary, Stats, StrategyError, Trade};
+use bt_domain::{
+    EquityCurve, Params, ReturnStats, SimSpec, SimSummary, Stats, StrategyError, Trade,
+};
 use bt_engine::{BacktestResult, EngineError};
-use bt_stats::{RunFacts, StatsAccumulator};
+use bt_stats::{RunFacts, StatsAccumulator, overfit::ReturnsAccumulator};
 use bt_strategies::Registry;
 
 use crate::dataset::Dataset;
@@ -33,6 +35,8 @@ pub struct Backtest {
     pub result: BacktestResult,
     /// The 32 statistics.
     pub stats: Stats,
+    /// The per-bar return statistics (Sharpe ratio, PSR, the PBO's blocks).
+    pub returns: ReturnStats,
     /// The equity curve, one value per bar, when it was asked for.
     pub equity: Option<Vec<f64>>,
 }
@@ -47,6 +51,7 @@ impl Backtest {
     pub fn summary(&self) -> SimSummary {
         SimSummary {
             stats: self.stats,
+            returns: self.returns.clone(),
             n_bars: self.result.n_bars as u64,
             bar_steps: self.result.bar_steps as u64,
             open_trades: self.result.open_trades.len() as u64,
@@ -61,12 +66,23 @@ impl Backtest {
 #[derive(Debug, Clone, Copy)]
 pub struct Simulator<'r> {
     registry: &'r Registry,
+    pbo_blocks: usize,
 }
 
+/// The PBO's default number of blocks of returns.
+pub const DEFAULT_PBO_BLOCKS: usize = 16;
+
 impl<'r> Simulator<'r> {
-    /// A simulator building strategies from `registry`.
+    /// A simulator building strategies from `registry`, keeping [`DEFAULT_PBO_BLOCKS`] blocks
+    /// of returns per simulation for the PBO.
     pub fn new(registry: &'r Registry) -> Simulator<'r> {
-        Simulator { registry }
+        Simulator { registry, pbo_blocks: DEFAULT_PBO_BLOCKS }
+    }
+
+    /// With `blocks` blocks of returns per simulation (0: no PBO).
+    pub fn with_pbo_blocks(mut self, blocks: usize) -> Simulator<'r> {
+        self.pbo_blocks = blocks;
+        self
     }
 
     /// One backtest; keeps the equity curve when `record_curve`.
@@ -87,7 +103,10 @@ impl<'r> Simulator<'r> {
                 params.entry(k.clone()).or_insert_with(|| v.clone());
             }
         }
-        let mut acc = StatsAccumulator::new(&data.stats);
+        let mut acc = (
+            StatsAccumulator::new(&data.stats),
+            ReturnsAccumulator::new(data.bars.len(), self.pbo_blocks),
+        );
         let engine = tracing::debug_span!("engine").entered();
         let (result, equity) = if record_curve {
             let mut pair = (acc, EquityCurve(Vec::with_capacity(data.bars.len())));
@@ -106,11 +125,15 @@ impl<'r> Simulator<'r> {
             (result, None)
         };
         drop(engine);
-        let stats = {
+        let (stats, returns) = {
             let _stats = tracing::debug_span!("stats").entered();
-            acc.finish(&RunFacts { trades: &result.trades, warmup: result.warmup })
+            let (stats, returns) = acc;
+            (
+                stats.finish(&RunFacts { trades: &result.trades, warmup: result.warmup }),
+                returns.finish(),
+            )
         };
-        Ok(Backtest { params, result, stats, equity })
+        Ok(Backtest { params, result, stats, returns, equity })
     }
 }
 

@@ -32,7 +32,7 @@ fn shard_workspace(dir: &Path) -> Vec<PathBuf> {
         dir.join("GOOG.csv"),
     )
     .unwrap();
-    // 280 simulations: a ~30 kB expanded queue; 30 results (~38 kB) for the merge.
+    // 280 simulations: a ~30 kB expanded queue; 30 results (~62 kB) for the merge.
     let grid = r#"(
         version: 1,
         datasets: {"syn": (synthetic: (bars: 300, seed: 3, interval: "1h"))},
@@ -56,7 +56,7 @@ fn merge_into(mut cmd: Command, shards: &[PathBuf], out: &Path, extra: &[&str]) 
 }
 
 /// 40 simulations over 60k synthetic bars: about 1 s in a debug build on one thread, slow
-/// enough to be killed at a chosen number of finished lines; ~1.3 kB per result line.
+/// enough to be killed at a chosen number of finished lines; ~2 kB per result line.
 const QUEUE: &str = r#"(
     version: 1,
     datasets: {"syn": (synthetic: (bars: 60000, seed: 7, interval: "1m"))},
@@ -548,11 +548,11 @@ fn a_merge_that_fails_after_writing_results_is_undone_and_runs_again() {
     fs::remove_dir(blocked.join("run.json")).unwrap();
     again(&blocked, &["--no-report"], "merged again after run.json was unblocked");
 
-    // The disk fills up during the report, after run.json said "complete": 120 blocks (60 kB
-    // under dash, 120 kB under bash) is above results.jsonl (~38 kB) and below report.html
-    // (~0.2 MB) and each equity PNG (~0.12 MB).
+    // The disk fills up during the report, after run.json said "complete": 160 blocks (80 kB
+    // under dash, 160 kB under bash) is above results.jsonl (~62 kB) and below report.html
+    // (~0.2 MB).
     let late = dir.join("full-at-report");
-    let o = merge_into(bt_limited_to(120), &shards, &late, &[]);
+    let o = merge_into(bt_limited_to(160), &shards, &late, &[]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("undone") && err.contains("hint: run the same `bt merge` again"), "{err}");

@@ -9,6 +9,7 @@ mod numeric;
 mod run;
 mod shard_props;
 mod slurm;
+mod validation;
 
 use std::process::{Command, Output};
 

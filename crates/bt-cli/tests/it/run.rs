@@ -216,7 +216,8 @@ fn backtest_json_has_the_documented_schema() {
     ok(&o);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let keys: Vec<&str> = v["stats"].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, bt::domain::STAT_KEYS);
+    assert_eq!(keys[..32], bt::domain::STAT_KEYS);
+    assert_eq!(keys[32..], bt::domain::RETURN_KEYS);
     assert_eq!(v["stats"]["equity_final"].as_f64(), Some(56263.51934000004));
     assert_eq!(v["stats"]["n_trades"].as_u64(), Some(93));
     assert_eq!(v["stats"]["start"].as_str(), Some("2004-08-19T00:00:00"));
@@ -226,6 +227,34 @@ fn backtest_json_has_the_documented_schema() {
     assert_eq!(trades[0]["size"].as_f64(), Some(-59.0));
     assert_eq!(trades[0]["entry_bar"].as_u64(), Some(63));
     assert_eq!(v["open_trades"].as_array().unwrap().len(), 1);
+
+    // The return statistics of fast=10, slow=40 as numpy and scipy computed them from
+    // backtesting.py's equity (bt-stats/tests/overfit).
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../bt-stats/tests/overfit/overfit_reference.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let goog = &reference["groups"][0];
+    assert_eq!(goog["commission"].as_f64(), Some(0.002));
+    let want =
+        goog["trials"].as_array().unwrap().iter().find(|t| t["fast"] == 10 && t["slow"] == 40);
+    let want = want.unwrap();
+    let o = bt()
+        .args(["backtest", "--strategy", "sma_cross", "--param", "fast=10", "--param", "slow=40"])
+        .args(["--commission", "0.002", "--json", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    ok(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in bt::domain::RETURN_KEYS {
+        let (ours, theirs) = (v["stats"][k].as_f64().unwrap(), want[k].as_f64().unwrap());
+        assert!((ours - theirs).abs() <= 1e-9 * theirs.abs(), "{k}: {ours} vs {theirs}");
+    }
 
     // Unknown strategy: exit 2, the valid names listed, no panic.
     let o = bt().args(["backtest", "--strategy", "nope", "--data"]).arg(&data).output().unwrap();

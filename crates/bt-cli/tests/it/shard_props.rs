@@ -3,7 +3,8 @@
 //! grid or random sampling, simulations that panic or fail at init), then run with
 //! `--sequential`, with a random `--threads`, and as every shard of a random `--shard K/N`
 //! (each with its own thread count) merged by `bt merge` (shard directories in random order).
-//! All must give byte-identical `summary.csv` and the same `results.jsonl` line for every id;
+//! All must give byte-identical `summary.csv` and `validation.json` and the same `results.jsonl`
+//! line for every id;
 //! the shards must partition the queue.
 //!
 //! A handful of seeds keeps this under a few seconds; `BT_SHARD_PROPS_SEEDS=50` explores more.
@@ -196,12 +197,18 @@ fn check_seed(seed: u64) {
     assert_eq!(finished(&o, "bt merge"), code, "{context}");
 
     let reference = fs::read(dir("seq").join("summary.csv")).unwrap();
+    let validation = fs::read(dir("seq").join("validation.json")).unwrap();
     let records = lines_by_id(&dir("seq"));
     assert!(!records.is_empty(), "{context}");
     for name in ["par", "merged"] {
         assert!(
             fs::read(dir(name).join("summary.csv")).unwrap() == reference,
             "summary.csv of {name} differs from the sequential run ({parallel:?}, {shard_count} shards), {context}"
+        );
+        // DSR and PBO: the PBO's splits on 1 thread, on `threads`, on every core.
+        assert!(
+            fs::read(dir(name).join("validation.json")).unwrap() == validation,
+            "validation.json of {name} differs from the sequential run, {context}"
         );
         assert!(lines_by_id(&dir(name)) == records, "records of {name} differ, {context}");
     }

@@ -9,7 +9,9 @@ use std::{
     sync::atomic::{AtomicBool, AtomicU64, Ordering},
 };
 
-use bt_domain::{BacktestConfig, ParamValue, Params, RunInfo, SimSpec, SimSummary, Stats};
+use bt_domain::{
+    BacktestConfig, ParamValue, Params, ReturnStats, RunInfo, SimSpec, SimSummary, Stats,
+};
 use bt_executor::{ExecOptions, Mode, RunDir, Shard, Simulator, execute, read_results};
 
 /// Why a fake simulation failed.
@@ -102,6 +104,7 @@ impl Simulator for Fake {
                 open_trades: 0,
                 cancelled_orders: 0,
                 bust_bar: None,
+                returns: ReturnStats::missing(),
             },
         ))
     }

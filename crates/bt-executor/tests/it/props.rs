@@ -16,8 +16,8 @@ use std::{
 };
 
 use bt_domain::{
-    BacktestConfig, ParamValue, Params, RunInfo, SimSpec, SimSummary, Stats, hash::fnv1a_64,
-    push_csv_line,
+    BacktestConfig, ParamValue, Params, ReturnStats, RunInfo, SimSpec, SimSummary, Stats,
+    hash::fnv1a_64, push_csv_line,
 };
 use bt_executor::{
     ExecOptions, Mode, RunDir, RunOutcome, Shard, Simulator, decode_record, encode_record, execute,
@@ -155,6 +155,19 @@ impl Rng {
     }
 }
 
+/// Return statistics with any floats (NaN and infinities included) and 0 to 3 blocks.
+fn returns(r: &mut Rng) -> ReturnStats {
+    let blocks = (0..r.next() % 4).map(|_| [r.float(), r.float()]).collect();
+    ReturnStats {
+        t: r.next() % 5000,
+        sr: r.float(),
+        skew: r.float(),
+        kurtosis: r.float(),
+        psr: r.float(),
+        blocks,
+    }
+}
+
 fn stats(seed: u64) -> Stats {
     let mut r = Rng(seed);
     let mut d = || if r.next().is_multiple_of(4) { None } else { Some(r.nanos()) };
@@ -238,6 +251,7 @@ impl Simulator for PropSim {
                 open_trades: r.next() % 3,
                 cancelled_orders: r.next() % 5,
                 bust_bar: if r.next().is_multiple_of(3) { Some(r.next() % 100) } else { None },
+                returns: returns(&mut r),
             },
         ))
     }

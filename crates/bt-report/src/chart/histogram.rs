@@ -20,6 +20,8 @@ use crate::{
 #[derive(Debug, Clone)]
 pub(crate) struct Hist {
     metric: String,
+    /// What is counted (the y axis).
+    unit: &'static str,
     lo: f64,
     width: f64,
     counts: Vec<u64>,
@@ -62,6 +64,7 @@ pub fn histogram(records: &[SimRecord], metric: &str) -> Result<Chart, ReportErr
     }
     let hist = Hist {
         metric: metric.to_string(),
+        unit: "simulations",
         lo,
         width,
         counts,
@@ -71,6 +74,32 @@ pub fn histogram(records: &[SimRecord], metric: &str) -> Result<Chart, ReportErr
     };
     let label = Stats::label(metric).unwrap_or(metric);
     Ok(Chart::new(format!("Distribution of {label}"), (800, 460), Kind::Histogram(hist)))
+}
+
+impl Hist {
+    /// A histogram already binned: `edges` (bins + 1, evenly spaced) and `counts`, with the
+    /// median of the values; `None` without bins.
+    pub(super) fn binned(
+        label: &str,
+        unit: &'static str,
+        edges: &[f64],
+        counts: &[u64],
+        median: f64,
+    ) -> Option<Hist> {
+        if edges.len() != counts.len() + 1 || counts.is_empty() {
+            return None;
+        }
+        Some(Hist {
+            metric: label.to_string(),
+            unit,
+            lo: edges[0],
+            width: (edges[edges.len() - 1] - edges[0]) / counts.len() as f64,
+            counts: counts.to_vec(),
+            n: counts.iter().sum::<u64>() as usize,
+            non_finite: 0,
+            median,
+        })
+    }
 }
 
 pub(super) fn draw<DB: DrawingBackend>(
@@ -98,7 +127,7 @@ pub(super) fn draw<DB: DrawingBackend>(
         .x_label_formatter(&|v| compact(*v))
         .y_label_formatter(&|v| if v.fract() == 0.0 { format!("{v:.0}") } else { String::new() })
         .x_desc(h.metric.as_str())
-        .y_desc("simulations")
+        .y_desc(h.unit)
         .label_style(label_style.clone())
         .axis_desc_style(desc_style)
         .draw()?;

@@ -7,6 +7,7 @@
 mod equity;
 mod heatmap;
 mod histogram;
+mod overfit;
 mod perf;
 
 use std::path::Path;
@@ -24,6 +25,7 @@ pub use crate::chart::{
     equity::{CurveData, equity, equity_chart, equity_chart_to},
     heatmap::{Agg, heatmap, heatmaps, strategy_heatmaps, swept_params},
     histogram::histogram,
+    overfit::overfit_chart,
     perf::{PerfPoint, perf, perf_chart},
 };
 use crate::{error::ReportError, font, io::write_atomic};
@@ -41,6 +43,7 @@ enum Kind {
     Equity(equity::EquityPlot),
     Heatmap(heatmap::Grid),
     Histogram(histogram::Hist),
+    Overfit(overfit::OverfitPlot),
     Perf(perf::PerfPlot),
 }
 
@@ -155,6 +158,7 @@ impl Chart {
             Kind::Equity(p) => equity::draw(root, &self.title, p),
             Kind::Heatmap(g) => heatmap::draw(root, &self.title, g),
             Kind::Histogram(h) => histogram::draw(root, &self.title, h),
+            Kind::Overfit(p) => overfit::draw(root, &self.title, p),
             Kind::Perf(p) => perf::draw(root, &self.title, p),
         }
     }

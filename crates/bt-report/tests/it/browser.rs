@@ -9,7 +9,7 @@ use bt_report::{Format, ReportOptions, write_report};
 
 use crate::{
     charts::decode_png,
-    fixtures::{OwnedCurve, grid, info},
+    fixtures::{OwnedCurve, grid, info, validation},
 };
 
 fn find_chromium() -> Option<PathBuf> {
@@ -50,7 +50,8 @@ fn chromium_renders_the_report() {
     let opts =
         ReportOptions { formats: vec![Format::Html, Format::Csv], ..ReportOptions::default() };
     let files =
-        write_report(dir.path(), &info(&records), &records, &[curve.data()], &opts).unwrap();
+        write_report(dir.path(), &info(&records), &records, &[curve.data()], &validation(), &opts)
+            .unwrap();
     let url = format!("file://{}", files.html.unwrap().display());
 
     let shot = dir.path().join("shot.png");

@@ -1,8 +1,8 @@
 //! Synthetic runs: a fast/slow SMA grid with made-up but plausible statistics.
 
 use bt_domain::{
-    Attempt, DatasetInfo, ParamValue, Params, RunInfo, RunMode, RunStatus, SimOutcome, SimRecord,
-    SimSummary, Stats, Trade, time,
+    Attempt, DatasetInfo, ParamValue, Params, PboSummary, ReturnStats, RunInfo, RunMode, RunStatus,
+    SimOutcome, SimRecord, SimSummary, Stats, Trade, ValidationGroup, time,
 };
 use bt_report::{CurveData, PerfPoint};
 
@@ -62,7 +62,38 @@ fn params(fast: i64, slow: i64) -> Params {
     p
 }
 
+/// Per-bar return statistics in line with the annual Sharpe ratio: 16 blocks of returns whose
+/// means wander around the overall mean by an amount that depends on the Sharpe ratio's bits, so
+/// in-sample and out-of-sample rankings disagree as they do for real strategies.
+fn returns(sharpe: f64) -> ReturnStats {
+    const T: u64 = 2147;
+    const BLOCKS: u64 = 16;
+    let sd = 0.015;
+    let mean = if sharpe.is_nan() { 0.0 } else { sharpe / 252f64.sqrt() * sd };
+    let mut state = sharpe.to_bits() | 1;
+    let blocks = (0..BLOCKS)
+        .map(|k| {
+            let n = (T / BLOCKS + u64::from(k < T % BLOCKS)) as f64;
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let wander = (state % 2001) as f64 / 1000.0 - 1.0;
+            let m = mean + wander * sd * 0.2;
+            [m * n, n * (sd * sd + m * m)]
+        })
+        .collect();
+    ReturnStats {
+        t: T,
+        sr: mean / sd,
+        skew: -0.2,
+        kurtosis: 6.5,
+        psr: if sharpe.is_nan() { f64::NAN } else { 0.5 + sharpe.clamp(-1.0, 1.0) * 0.45 },
+        blocks,
+    }
+}
+
 fn ok(summary_stats: Stats) -> SimOutcome {
+    let returns = returns(summary_stats.sharpe_ratio);
     SimOutcome::Ok(Box::new(SimSummary {
         stats: summary_stats,
         n_bars: 2148,
@@ -70,6 +101,7 @@ fn ok(summary_stats: Stats) -> SimOutcome {
         open_trades: 1,
         cancelled_orders: 0,
         bust_bar: None,
+        returns,
     }))
 }
 
@@ -143,6 +175,56 @@ pub fn big(n: usize) -> Vec<SimRecord> {
         .collect()
 }
 
+/// The overfitting statistics of [`grid`] as a run would report them: made-up but consistent
+/// figures, the best trial `sma-10-60`, and a second group without a PBO.
+pub fn validation() -> Vec<ValidationGroup> {
+    let lambdas: Vec<f64> = (0..40).map(|k| (k as f64 * 0.37).sin() * 2.0 + 0.4).collect();
+    let lo = -1.6;
+    let mut counts = vec![0u64; 8];
+    for l in &lambdas {
+        counts[(((l - lo) / 0.5) as usize).min(7)] += 1;
+    }
+    vec![
+        ValidationGroup {
+            strategy: "sma_cross".into(),
+            dataset: "goog".into(),
+            n: 20,
+            best_id: "sma-10-60".into(),
+            best_sr: 0.0738,
+            sr_variance: 0.00021,
+            sr0: 0.0271,
+            dsr: 0.9312,
+            pbo: Some(PboSummary {
+                blocks: 16,
+                splits: 12870,
+                pbo: 0.3547,
+                median_lambda: 0.6929,
+                degradation: -0.8806,
+                prob_loss: 0.1665,
+                lambda_edges: (0..=8).map(|k| lo + 0.5 * k as f64).collect(),
+                lambda_counts: counts,
+                is_oos: (0..40)
+                    .map(|k| {
+                        let x = 0.03 + k as f64 * 0.002;
+                        (x, 0.09 - 0.88 * x + (k as f64 * 1.7).sin() * 0.01)
+                    })
+                    .collect(),
+            }),
+        },
+        ValidationGroup {
+            strategy: "buy_and_hold".into(),
+            dataset: "goog".into(),
+            n: 1,
+            best_id: "hold".into(),
+            best_sr: 0.0535,
+            sr_variance: f64::NAN,
+            sr0: f64::NAN,
+            dsr: f64::NAN,
+            pbo: None,
+        },
+    ]
+}
+
 pub fn info(records: &[SimRecord]) -> RunInfo {
     let failed = records.iter().filter(|r| r.stats().is_none()).count() as u64;
     RunInfo {
@@ -169,6 +251,7 @@ pub fn info(records: &[SimRecord]) -> RunInfo {
             bars: 2148,
         }],
         config: vec![("commission".into(), ParamValue::Float(0.002))],
+        pbo_blocks: 16,
     }
 }
 

@@ -4,7 +4,7 @@ use std::{fs, path::Path};
 
 use bt_report::{Agg, Format, ReportOptions, write_report};
 
-use crate::fixtures::{OwnedCurve, big, grid, info};
+use crate::fixtures::{OwnedCurve, big, grid, info, validation};
 
 /// The report with every inline `<svg>...</svg>` replaced by a placeholder naming its size
 /// and element counts (stable across machines), for a readable snapshot.
@@ -57,7 +57,7 @@ fn write_grid_report(dir: &Path, formats: Vec<Format>) -> bt_report::ReportFiles
     let curves = [OwnedCurve::new("sma-10-60", 600, 1), OwnedCurve::new("sma-15-40", 600, 2)];
     let data: Vec<_> = curves.iter().map(OwnedCurve::data).collect();
     let opts = ReportOptions { top_k: 5, formats, ..ReportOptions::default() };
-    write_report(dir, &info(&records), &records, &data, &opts).unwrap()
+    write_report(dir, &info(&records), &records, &data, &validation(), &opts).unwrap()
 }
 
 #[test]
@@ -92,8 +92,9 @@ fn html_is_self_contained() {
     }
     let tmp = dir.path().to_string_lossy().to_string();
     assert!(!html.contains(&tmp), "absolute path in the report");
-    // 2 equity curves + 1 heatmap (fast x slow) + 1 histogram, all inline.
-    assert_eq!(html.matches("<svg ").count(), 4);
+    // 2 equity curves + 1 heatmap (fast x slow) + 1 histogram + 1 overfitting chart (the
+    // group without a PBO has a note instead), all inline.
+    assert_eq!(html.matches("<svg ").count(), 5);
     assert!(html.contains("<a href=\"summary.csv\">summary.csv</a>"));
 }
 
@@ -121,12 +122,12 @@ fn only_requested_formats_are_written() {
         chart_files: false,
         ..ReportOptions::default()
     };
-    let files = write_report(dir.path(), &info(&records), &records, &[], &opts).unwrap();
+    let files = write_report(dir.path(), &info(&records), &records, &[], &[], &opts).unwrap();
     assert_eq!(files.html, None);
     assert!(files.charts.is_empty());
     assert_eq!(names(dir.path()), ["summary.json"]);
     let bad = ReportOptions { metric: "sharpe".into(), ..ReportOptions::default() };
-    let err = write_report(dir.path(), &info(&records), &records, &[], &bad).unwrap_err();
+    let err = write_report(dir.path(), &info(&records), &records, &[], &[], &bad).unwrap_err();
     assert!(err.to_string().starts_with("unknown metric `sharpe`"), "{err}");
 }
 
@@ -143,7 +144,7 @@ fn ten_thousand_simulations_stay_light() {
         ..ReportOptions::default()
     };
     let start = std::time::Instant::now();
-    let files = write_report(dir.path(), &info(&records), &records, &data, &opts).unwrap();
+    let files = write_report(dir.path(), &info(&records), &records, &data, &[], &opts).unwrap();
     let took = start.elapsed();
     let html = fs::read_to_string(files.html.unwrap()).unwrap();
     eprintln!("10k report: html {} bytes, written in {took:?}", html.len());
@@ -161,4 +162,35 @@ fn ten_thousand_simulations_stay_light() {
     assert_eq!(html.matches("<svg ").count(), 10 + 3 + 1);
     let csv = fs::read_to_string(dir.path().join("summary.csv")).unwrap();
     assert_eq!(csv.lines().count(), 10_001);
+}
+
+#[test]
+fn overfitting_statistics_are_tabled_charted_and_marked_on_the_leaderboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_grid_report(dir.path(), vec![Format::Html, Format::Md]);
+    let html = fs::read_to_string(files.html.unwrap()).unwrap();
+    let section = &html[html.find("<section id=\"overfitting\">").unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
+    let table = &section[section.find("id=\"validation-table\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches("<tr>").count(), 3, "header + 2 groups");
+    for cell in ["sma-10-60", "0.0738", "0.0271", "0.931", "0.355", "0.693", "-0.881", "0.167"] {
+        assert!(table.contains(&format!(">{cell}</td>")), "{cell} missing in {table}");
+    }
+    assert_eq!(table.matches(">n/a</td>").count(), 6, "the one-trial group: no sr0, dsr, PBO");
+    assert_eq!(section.matches("<svg ").count(), 1, "one chart: the group with a PBO");
+    assert!(section.contains("no PBO: fewer than 2 trials"), "{section}");
+    // The leaderboard marks the best trial's DSR, and only its.
+    let lb = &html[html.find("id=\"leaderboard-table\"").unwrap()..];
+    let lb = &lb[..lb.find("</table>").unwrap()];
+    assert!(lb.contains("<th>dsr</th>"), "{lb}");
+    let row = lb.split("<tr>").find(|r| r.contains(">sma-10-60<")).unwrap();
+    assert!(row.contains(">0.931</td>"), "{row}");
+    assert_eq!(lb.matches(">0.931</td>").count(), 1);
+    let md = fs::read_to_string(dir.path().join("validation.md")).unwrap();
+    assert_eq!(md.lines().count(), 4, "{md}");
+    assert!(
+        md.lines().nth(2).unwrap().starts_with("| sma_cross | goog | 20 | sma-10-60 |"),
+        "{md}"
+    );
 }

@@ -1,0 +1,184 @@
+//! Is the winner real? The statistics of docs/validation.md:
+//!
+//! - per simulation ([`ReturnsAccumulator`], streamed in O(1) memory as the equity arrives):
+//!   the per-bar Sharpe ratio `sr`, skewness, kurtosis and the Probabilistic Sharpe Ratio, and
+//!   the per-block sums of its returns;
+//! - per group of trials ([`TrialGroup`], fed one trial at a time in queue order, 2 S + 1
+//!   numbers kept per trial): the Deflated Sharpe Ratio of the best trial ([`Deflated`]) and
+//!   the Probability of Backtest Overfitting by combinatorially symmetric cross-validation
+//!   ([`PboData`], whose splits a caller spreads over threads in batches; [`Pbo`] sums them up).
+
+mod group;
+mod pbo;
+mod returns;
+
+pub use self::{
+    group::{Deflated, EULER_GAMMA, TrialGroup},
+    pbo::{Pbo, PboData, SplitOutcome},
+    returns::{ReturnsAccumulator, psr},
+};
+
+/// Orders Sharpe ratios with NaN below every number (a trial without a defined Sharpe ratio
+/// never wins, and ranks lowest).
+#[inline]
+fn key(x: f64) -> (bool, f64) {
+    (!x.is_nan(), if x.is_nan() { 0.0 } else { x })
+}
+
+/// Whether `a` beats `b` (strictly: on a tie the earlier trial stays best).
+#[inline]
+fn better(a: f64, b: f64) -> bool {
+    !a.is_nan() && (b.is_nan() || a > b)
+}
+
+#[cfg(test)]
+mod tests {
+    use bt_domain::{EquityObserver, ReturnStats, rng::SplitMix64};
+
+    use super::*;
+
+    fn stats(equity: &[f64], blocks: usize) -> ReturnStats {
+        let mut acc = ReturnsAccumulator::new(equity.len(), blocks);
+        for (i, e) in equity.iter().enumerate() {
+            acc.on_equity(i, *e);
+        }
+        acc.finish()
+    }
+
+    #[test]
+    fn moments_of_a_known_series() {
+        // Returns 0.1, -0.05, 0.02, 0.0 (T = 4).
+        let e = [100.0, 110.0, 104.5, 106.59, 106.59];
+        let r = stats(&e, 2);
+        assert_eq!(r.t, 4);
+        let x = [110.0 / 100.0 - 1.0, 104.5 / 110.0 - 1.0, 106.59 / 104.5 - 1.0, 0.0];
+        let mean = x.iter().sum::<f64>() / 4.0;
+        let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / 3.0;
+        assert!((r.sr - mean / var.sqrt()).abs() < 1e-12, "{r:?}");
+        assert_eq!(r.blocks.len(), 2);
+        assert!((r.blocks[0][0] - (x[0] + x[1])).abs() < 1e-15);
+        assert!((r.blocks[1][1] - x[2] * x[2]).abs() < 1e-18);
+        // A flat curve has no variance: everything NaN.
+        let flat = stats(&[1.0; 10], 4);
+        assert!(flat.sr.is_nan() && flat.skew.is_nan() && flat.psr.is_nan());
+        assert_eq!(flat.blocks.len(), 4);
+    }
+
+    #[test]
+    fn splits_are_the_combinations_in_lexicographic_order() {
+        let trial = ReturnStats { t: 8, blocks: vec![[0.0; 2]; 4], ..ReturnStats::missing() };
+        let data = PboData::of(&[&trial, &trial]).unwrap();
+        assert_eq!(data.splits(), [0b0011, 0b0101, 0b1001, 0b0110, 0b1010, 0b1100]);
+        let six = ReturnStats { t: 60, blocks: vec![[0.0; 2]; 16], ..ReturnStats::missing() };
+        assert_eq!(PboData::of(&[&six, &six]).unwrap().splits().len(), 12870);
+        assert!(PboData::of(&[&six]).is_none(), "one trial");
+    }
+
+    /// The definition, one trial at a time: blocks summed in ascending order.
+    fn naive(trials: &[ReturnStats], mask: u32) -> SplitOutcome {
+        let t = trials[0].t as usize;
+        let s = trials[0].blocks.len();
+        let sr = |r: &ReturnStats, inside: bool| {
+            let (mut n, mut sum, mut sq) = (0usize, 0.0, 0.0);
+            for (b, v) in r.blocks.iter().enumerate() {
+                if ((mask >> b) & 1 == 1) == inside {
+                    n += (b + 1) * t / s - b * t / s;
+                    sum += v[0];
+                    sq += v[1];
+                }
+            }
+            let nf = n as f64;
+            let mean = sum / nf;
+            mean / ((sq - sum * mean) / (nf - 1.0)).sqrt()
+        };
+        let mut best = 0;
+        for k in 1..trials.len() {
+            if better(sr(&trials[k], true), sr(&trials[best], true)) {
+                best = k;
+            }
+        }
+        let oos = sr(&trials[best], false);
+        let (mut lower, mut equal) = (0, 0);
+        for (_, r) in trials.iter().enumerate().filter(|(k, _)| *k != best) {
+            match key(sr(r, false)).partial_cmp(&key(oos)) {
+                Some(std::cmp::Ordering::Less) => lower += 1,
+                Some(std::cmp::Ordering::Equal) => equal += 1,
+                _ => {}
+            }
+        }
+        let rank = 1.0 + lower as f64 + equal as f64 / 2.0;
+        let w = rank / (trials.len() as f64 + 1.0);
+        SplitOutcome {
+            best,
+            is_sr: sr(&trials[best], true),
+            oos_sr: oos,
+            rank,
+            lambda: (w / (1.0 - w)).ln(),
+        }
+    }
+
+    #[test]
+    fn chunked_splits_equal_the_definition_bit_for_bit() {
+        // 150 trials (three chunks, the last partial): random walks, exact duplicates (ties),
+        // flat curves (NaN sr everywhere) and flat stretches (NaN in some blocks only).
+        let mut rng = SplitMix64::new(7);
+        let mut trials: Vec<ReturnStats> = (0..150)
+            .map(|k| {
+                let mut e = 100.0;
+                let curve: Vec<f64> = (0..121)
+                    .map(|i| {
+                        if k % 11 != 3 && !(k % 7 == 2 && i < 60) {
+                            let drift = if k == 17 { 0.46 } else { 0.5 };
+                            e *= 1.0 + (rng.unit_f64() - drift) * 0.04;
+                        }
+                        e
+                    })
+                    .collect();
+                stats(&curve, 8)
+            })
+            .collect();
+        // Trial 17 drifts up, so it wins in sample often; its twin in another chunk ties it.
+        trials[100] = trials[17].clone();
+        let refs: Vec<&ReturnStats> = trials.iter().collect();
+        let data = PboData::of(&refs).unwrap();
+        let masks = data.splits();
+        let batch = data.run(&masks);
+        for (k, &m) in masks.iter().enumerate() {
+            let want = naive(&trials, m);
+            for got in [batch[k], data.split(m)] {
+                assert_eq!(got.best, want.best, "split {m:#b}");
+                assert_eq!(got.is_sr.to_bits(), want.is_sr.to_bits(), "split {m:#b}");
+                assert_eq!(got.oos_sr.to_bits(), want.oos_sr.to_bits(), "split {m:#b}");
+                assert_eq!(got.rank, want.rank, "split {m:#b}");
+            }
+        }
+        assert!(masks.iter().any(|&m| naive(&trials, m).rank.fract() != 0.0), "ties are exercised");
+    }
+
+    #[test]
+    fn a_group_without_common_blocks_has_no_pbo_but_a_dsr() {
+        let a = stats(&[100.0, 101.0, 99.0, 102.0, 103.0], 2);
+        let b = stats(&[100.0, 101.0, 99.0, 102.0], 2);
+        let g = TrialGroup::of(&[&a, &b]);
+        assert_eq!(g.deflated().unwrap().n, 2);
+        assert!(g.into_pbo_data().is_none(), "T differs");
+        let odd = stats(&[100.0, 101.0, 99.0, 102.0], 3);
+        assert!(TrialGroup::of(&[&odd, &odd]).into_pbo_data().is_none(), "odd S");
+        let best = TrialGroup::of(&[&a, &a]).deflated().unwrap();
+        assert_eq!(best.best, 0, "ties: the first in queue order");
+    }
+
+    #[test]
+    fn a_trial_without_a_sharpe_ratio_counts_as_a_trial_but_not_in_the_variance() {
+        let a = stats(&[100.0, 101.0, 99.0, 102.0, 103.0], 2);
+        let b = stats(&[100.0, 99.0, 99.5, 101.0, 100.0], 2);
+        let flat = stats(&[100.0; 5], 2);
+        assert!(flat.sr.is_nan());
+        let with = TrialGroup::of(&[&flat, &a, &b]).deflated().unwrap();
+        let without = TrialGroup::of(&[&a, &b]).deflated().unwrap();
+        assert_eq!((with.n, with.best), (3, 1), "the flat trial never wins");
+        assert_eq!(with.sr_variance, without.sr_variance);
+        assert!(with.sr0 > without.sr0, "more trials, a higher bar: {with:?} {without:?}");
+        assert!(with.dsr < without.dsr);
+    }
+}
