@@ -80,11 +80,24 @@ pub fn run(wb: &Workbench, args: RunArgs, io: &mut Io<'_>) -> anyhow::Result<Exi
     let queue = wb.read_queue(&args.queue)?;
     let shard = args.shard.as_deref().map(|s| resolve_shard(s, args.shards)).transpose()?;
     if args.check {
+        // Walk-forward windows depend on the data's length: load it to count them.
+        let walk_forward = if queue.walk_forwards().is_empty() {
+            0
+        } else {
+            let datasets = wb.load_datasets(&queue)?;
+            let bars = datasets.iter().map(|(k, d)| (k.clone(), d.bars.len())).collect();
+            queue.validate_lengths(&bars).map_err(bt::Error::from)?;
+            queue.walk_forward_len(&bars)
+        };
+        let of_them = match walk_forward {
+            0 => String::new(),
+            n => format!(" ({n} of them walk-forward)"),
+        };
         writeln!(
             io.out,
-            "OK: {}: {} simulations over {} data sets",
+            "OK: {}: {} simulations{of_them} over {} data sets",
             args.queue.display(),
-            queue.len(),
+            queue.len() + walk_forward,
             queue.datasets().len()
         )?;
         return Ok(ExitCode::SUCCESS);
@@ -151,8 +164,11 @@ pub fn run(wb: &Workbench, args: RunArgs, io: &mut Io<'_>) -> anyhow::Result<Exi
         out_dir.display()
     )?;
     let top = wb.leaderboard(&out_dir, &args.by, args.top)?;
-    write_leaderboard(io.out, &top, &args.by, &outcome.validation)?;
+    if !top.is_empty() || outcome.walk_forward.is_empty() {
+        write_leaderboard(io.out, &top, &args.by, &outcome.validation)?;
+    }
     write_validation(io.out, &outcome.validation)?;
+    write!(io.out, "{}", bt::report::walk_forward_text(&outcome.walk_forward))?;
     if let Some(files) = &outcome.report
         && let Some(html) = &files.html
     {

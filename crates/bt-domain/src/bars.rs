@@ -57,16 +57,34 @@ struct Inner {
 /// - prices finite and > 0, `high >= max(open, close)`, `low <= min(open, close)`;
 /// - volume finite and >= 0.
 ///
-/// Cloning is an `Arc` increment: every simulation of a sweep shares one copy.
-#[derive(Clone, PartialEq)]
-pub struct Bars(Arc<Inner>);
+/// Cloning is an `Arc` increment: every simulation of a sweep shares one copy, and a
+/// [`Bars::window`] of it shares that copy too.
+#[derive(Clone)]
+pub struct Bars {
+    inner: Arc<Inner>,
+    /// The bars of `inner` this value shows: `start..end`.
+    start: usize,
+    end: usize,
+}
+
+impl PartialEq for Bars {
+    /// The same bars, wherever they are stored.
+    fn eq(&self, other: &Bars) -> bool {
+        self.timestamps() == other.timestamps()
+            && self.open() == other.open()
+            && self.high() == other.high()
+            && self.low() == other.low()
+            && self.close() == other.close()
+            && self.volume() == other.volume()
+    }
+}
 
 impl fmt::Debug for Bars {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Bars")
             .field("len", &self.len())
-            .field("first", &crate::time::format_iso(self.0.ts[0]))
-            .field("last", &crate::time::format_iso(self.0.ts[self.len() - 1]))
+            .field("first", &crate::time::format_iso(self.first_ts()))
+            .field("last", &crate::time::format_iso(self.last_ts()))
             .finish()
     }
 }
@@ -111,12 +129,22 @@ impl Bars {
         if n < 2 {
             return Err(BarsError { index: 0, kind: BarsErrorKind::TooFewBars { len: n } });
         }
-        Ok(Bars(Arc::new(Inner { ts, open, high, low, close, volume })))
+        Ok(Bars { inner: Arc::new(Inner { ts, open, high, low, close, volume }), start: 0, end: n })
+    }
+
+    /// Bars `range` of these (at least 2), sharing their storage: no copy. `None` when the
+    /// range is out of bounds or holds fewer than 2 bars.
+    pub fn window(&self, range: std::ops::Range<usize>) -> Option<Bars> {
+        (range.end <= self.len() && range.start + 2 <= range.end).then(|| Bars {
+            inner: Arc::clone(&self.inner),
+            start: self.start + range.start,
+            end: self.start + range.end,
+        })
     }
 
     /// Number of bars (always >= 2).
     pub fn len(&self) -> usize {
-        self.0.ts.len()
+        self.end - self.start
     }
 
     /// Always false: a `Bars` holds at least two bars.
@@ -126,27 +154,27 @@ impl Bars {
 
     /// Timestamps, i64 nanoseconds since the Unix epoch (UTC), strictly increasing.
     pub fn timestamps(&self) -> &[i64] {
-        &self.0.ts
+        &self.inner.ts[self.start..self.end]
     }
     /// Open prices.
     pub fn open(&self) -> &[f64] {
-        &self.0.open
+        &self.inner.open[self.start..self.end]
     }
     /// High prices.
     pub fn high(&self) -> &[f64] {
-        &self.0.high
+        &self.inner.high[self.start..self.end]
     }
     /// Low prices.
     pub fn low(&self) -> &[f64] {
-        &self.0.low
+        &self.inner.low[self.start..self.end]
     }
     /// Close prices.
     pub fn close(&self) -> &[f64] {
-        &self.0.close
+        &self.inner.close[self.start..self.end]
     }
     /// Volumes (0 where the source had none).
     pub fn volume(&self) -> &[f64] {
-        &self.0.volume
+        &self.inner.volume[self.start..self.end]
     }
     /// One price column by name (`Timestamp` is not a price column and panics).
     pub fn column(&self, column: Column) -> &[f64] {
@@ -161,11 +189,11 @@ impl Bars {
     }
     /// First timestamp.
     pub fn first_ts(&self) -> i64 {
-        self.0.ts[0]
+        self.timestamps()[0]
     }
     /// Last timestamp.
     pub fn last_ts(&self) -> i64 {
-        self.0.ts[self.len() - 1]
+        self.timestamps()[self.len() - 1]
     }
 
     /// The median spacing of the bars (the lower median: a spacing that occurs in the data).
@@ -245,6 +273,23 @@ mod tests {
         let clone = bars.clone();
         assert!(std::ptr::eq(bars.close().as_ptr(), clone.close().as_ptr()));
         assert_eq!(bars.len(), 3);
+    }
+
+    #[test]
+    fn a_window_shares_the_storage_and_shows_its_bars_only() {
+        let (t, o, h, l, mut c, v) = cols(6);
+        c.iter_mut().enumerate().for_each(|(i, x)| *x = 9.5 + i as f64 * 0.25);
+        let bars = Bars::new(t, o, h, l, c, v).unwrap();
+        let w = bars.window(1..5).unwrap();
+        assert_eq!((w.len(), w.close()), (4, &bars.close()[1..5]));
+        assert_eq!((w.first_ts(), w.last_ts()), (bars.timestamps()[1], bars.timestamps()[4]));
+        assert!(std::ptr::eq(w.close().as_ptr(), bars.close()[1..].as_ptr()));
+        let ww = w.window(1..3).unwrap();
+        assert_eq!(ww.close(), &bars.close()[2..4], "a window of a window");
+        assert_eq!(ww, bars.window(2..4).unwrap(), "equal by content");
+        assert!(
+            bars.window(3..4).is_none() && bars.window(4..7).is_none() && w.window(0..5).is_none()
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! - [`EquityObserver`]: how the engine streams the equity curve to whoever needs it (statistics,
 //!   a recorded curve), so that nobody has to keep a curve they do not want.
 //! - [`time`]: UTC calendar arithmetic on i64 nanosecond timestamps (no wall clock).
+//! - [`window`]: walk-forward windows over a data set's bars, and their names.
 //!
 //! Architecture invariant: this crate depends on no other bt crate, does no I/O, and knows no
 //! file format (no serde, no polars). It is the bottom of the dependency graph.
@@ -55,6 +56,7 @@ mod synthetic;
 pub mod time;
 mod trade;
 mod validation;
+pub mod window;
 
 pub use crate::{
     bars::{Bars, Column},

@@ -98,6 +98,19 @@ impl SimRecord {
             SimOutcome::Failed(_) => None,
         }
     }
+
+    /// Whether it ran on a window of a data set (`goog[500:625]`): a walk-forward's training
+    /// or out-of-sample run, which leaderboards, heatmaps, histograms and the overfitting
+    /// statistics leave to the walk-forward's own outputs.
+    pub fn on_window(&self) -> bool {
+        crate::window::parse_window_name(&self.dataset).is_some()
+    }
+
+    /// The statistics leaderboards and charts rank: those of a successful simulation that
+    /// did not run on a window (see [`SimRecord::on_window`]).
+    pub fn ranked_stats(&self) -> Option<&Stats> {
+        if self.on_window() { None } else { self.stats() }
+    }
 }
 
 /// One cell of a summary table.

@@ -52,7 +52,7 @@ pub use crate::{
     cache::{IndicatorCache, Scaled},
     error::EngineError,
     order::{OrderInfo, OrderSpec, TradeInfo},
-    run::{BacktestResult, run},
+    run::{BacktestResult, run, run_from},
     strategy::{Ctx, Ind, Init, Strategy},
     trailing::trailing_atr,
 };

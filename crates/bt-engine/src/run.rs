@@ -61,12 +61,28 @@ pub fn run<O: EquityObserver + ?Sized>(
     cache: &IndicatorCache,
     observer: &mut O,
 ) -> Result<BacktestResult, EngineError> {
+    run_from(bars, strategy, config, cache, observer, 0)
+}
+
+/// [`run`], trading from bar `first` on: the strategy's `init` sees every bar (its indicators
+/// warm up on the history) but its first `next` is at `max(first, warm-up + 1)`, so its first
+/// order fills at bar `first + 1` at the earliest; equity before is the cash. A walk-forward's
+/// out-of-sample window runs this way over the bars up to its end.
+pub fn run_from<O: EquityObserver + ?Sized>(
+    bars: &Bars,
+    strategy: &mut dyn Strategy,
+    config: &BacktestConfig,
+    cache: &IndicatorCache,
+    observer: &mut O,
+    first: usize,
+) -> Result<BacktestResult, EngineError> {
     config.validate().map_err(|e| EngineError::Init(e.to_string()))?;
     match config.fractional_unit {
-        None => run_units(bars, strategy, config, cache, observer),
+        None => run_units(bars, strategy, config, cache, observer, first),
         Some(unit) => {
             let scaled = cache.scaled(unit, bars).map_err(EngineError::Init)?;
-            let mut result = run_units(&scaled.bars, strategy, config, &scaled.cache, observer)?;
+            let mut result =
+                run_units(&scaled.bars, strategy, config, &scaled.cache, observer, first)?;
             result.rescale(unit);
             Ok(result)
         }
@@ -80,13 +96,14 @@ fn run_units<O: EquityObserver + ?Sized>(
     config: &BacktestConfig,
     cache: &IndicatorCache,
     observer: &mut O,
+    first: usize,
 ) -> Result<BacktestResult, EngineError> {
     let mut init = Init { bars, cache, indicators: Vec::new(), warmup: 0 };
     strategy.init(&mut init)?;
     let Init { indicators, warmup, .. } = init;
 
     let n = bars.len();
-    let start = warmup + 1;
+    let start = (warmup + 1).max(first);
     let mut broker = Broker::new(bars, config);
     let trailing = Trailing::new(bars, config, cache);
     // Bars before the start are back-filled with the equity at the start, which is the cash: no

@@ -25,7 +25,10 @@ mod shard;
 
 pub use crate::{
     error::ExecError,
-    execute::{AUTO_MIN_BAR_STEPS, ExecOptions, Mode, Progress, RunOutcome, Simulator, execute},
+    execute::{
+        AUTO_MIN_BAR_STEPS, DatasetLookup, ExecOptions, Mode, Progress, RunOutcome, Simulator,
+        Then, execute,
+    },
     jsonl::{decode_record, encode_record, stats_json},
     parallel::parallel_map,
     results::{

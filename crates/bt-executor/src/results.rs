@@ -242,7 +242,7 @@ pub fn top_k(
 ) -> Vec<SimRecord> {
     let mut top = TopK::new(k);
     for record in records {
-        if let Some(score) = record.stats().and_then(|s| s.metric(metric)) {
+        if let Some(score) = record.ranked_stats().and_then(|s| s.metric(metric)) {
             top.push(score, record.index, record);
         }
     }
@@ -253,7 +253,7 @@ pub fn top_k(
 pub fn top_k_file(path: &Path, metric: &str, k: usize) -> Result<Vec<SimRecord>, ExecError> {
     let mut top = TopK::new(k);
     scan(path, |_, record| {
-        if let Some(score) = record.stats().and_then(|s| s.metric(metric)) {
+        if let Some(score) = record.ranked_stats().and_then(|s| s.metric(metric)) {
             top.push(score, record.index, record);
         }
         Ok(())

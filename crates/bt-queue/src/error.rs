@@ -107,6 +107,8 @@ pub enum Subject {
     Simulation(String),
     /// A sweep, by id.
     Sweep(String),
+    /// A walk-forward entry, by id.
+    WalkForward(String),
 }
 
 impl fmt::Display for Subject {
@@ -117,6 +119,7 @@ impl fmt::Display for Subject {
             Subject::Dataset(name) => write!(f, "dataset {name:?}"),
             Subject::Simulation(id) => write!(f, "simulation {id:?}"),
             Subject::Sweep(id) => write!(f, "sweep {id:?}"),
+            Subject::WalkForward(id) => write!(f, "walk_forward {id:?}"),
         }
     }
 }

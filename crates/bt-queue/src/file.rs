@@ -22,6 +22,8 @@ pub(crate) struct QueueRepr {
     pub(crate) simulations: Vec<SimRepr>,
     #[serde(default)]
     pub(crate) sweeps: Vec<SweepRepr>,
+    #[serde(default)]
+    pub(crate) walk_forward: Vec<WalkForwardRepr>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +72,28 @@ pub(crate) struct SweepRepr {
     pub(crate) space: Option<UniqueMap<Box<RawValue>>>,
     #[serde(rename = "where")]
     pub(crate) where_: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "walk_forward")]
+pub(crate) struct WalkForwardRepr {
+    pub(crate) id: String,
+    pub(crate) dataset: String,
+    pub(crate) strategy: String,
+    #[serde(default)]
+    pub(crate) params: UniqueMap<ParamRepr>,
+    #[serde(default)]
+    pub(crate) config: ConfigOverrides,
+    pub(crate) grid: Option<UniqueMap<Box<RawValue>>>,
+    pub(crate) random: Option<RandomRepr>,
+    pub(crate) space: Option<UniqueMap<Box<RawValue>>>,
+    #[serde(rename = "where")]
+    pub(crate) where_: Option<String>,
+    pub(crate) train: u64,
+    pub(crate) test: u64,
+    #[serde(default)]
+    pub(crate) anchored: bool,
+    pub(crate) select_by: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,7 +235,7 @@ mod tests {
     fn errors_have_positions_and_house_style() {
         assert_eq!(
             err("(version: 1,\n datasets: {},\n bogus: 3)"),
-            "q.ron:3:2: unknown field `bogus` in queue; valid fields: version, defaults, datasets, simulations, sweeps\n  |\n3 |  bogus: 3)\n  |  ^"
+            "q.ron:3:2: unknown field `bogus` in queue; valid fields: version, defaults, datasets, simulations, sweeps, walk_forward\n  |\n3 |  bogus: 3)\n  |  ^"
         );
         assert!(
             err("(version: 2, datasets: {}, whatever: 1)")

@@ -4,6 +4,8 @@
 //! - [`Queue`]: a parsed queue. [`Queue::validate`] finds every problem before anything runs
 //!   (with a [`StrategyCatalog`] for strategy names and parameters); [`Queue::iter`] expands
 //!   grid and random sweeps lazily into [`bt_domain::SimSpec`]s with stable ids.
+//! - [`WalkForward`]: a `walk_forward` entry: a sweep trained on windows of one data set, whose
+//!   specs depend on the data's length ([`Queue::walk_forward_len`]); the run composes them.
 //! - [`DatasetSource`], [`SyntheticSpec`]: where each data set comes from (the CLI loads it).
 //! - [`QueueBuilder`], [`parse_grid_arg`], [`expand`]: writing queue files (`bt gen-queue`).
 //! - [`QueueError`]: every error, with the file position or the id of what is wrong.
@@ -44,6 +46,7 @@ mod file;
 mod queue;
 mod sweep;
 mod value;
+mod walk_forward;
 
 pub use bt_domain::{StrategyCatalog, StrategyError};
 
@@ -56,4 +59,5 @@ pub use crate::{
     error::{Problem, QueueError, Subject},
     queue::{DatasetSource, Queue, SyntheticSpec},
     value::ConfigOverrides,
+    walk_forward::{DEFAULT_SELECT_BY, WalkForward, window_label},
 };

@@ -39,18 +39,20 @@ mod html;
 mod io;
 mod table;
 mod validation;
+mod walk_forward;
 
 pub use crate::{
     chart::{
         Agg, Chart, ChartFormat, CurveData, PerfPoint, equity, equity_chart, equity_chart_to,
-        heatmap, heatmaps, histogram, overfit_chart, perf, perf_chart, strategy_heatmaps,
-        swept_params,
+        equity_with_windows, heatmap, heatmaps, histogram, overfit_chart, perf, perf_chart,
+        strategy_heatmaps, swept_params,
     },
     error::ReportError,
-    html::{Format, ReportFiles, ReportOptions, esc, write_report},
+    html::{Format, ReportData, ReportFiles, ReportOptions, esc, write_report},
     table::{
         LEADERBOARD_STATS, Leaderboard, failed, failed_markdown, fmt_stat, summary_json,
         summary_markdown, top_k,
     },
     validation::{validation_markdown, validation_text},
+    walk_forward::{WalkForwardView, walk_forward_text},
 };

@@ -48,7 +48,7 @@ pub fn top_k<'a>(
     let pos = metric_pos(metric)?;
     let mut top = TopK::new(k);
     for r in records {
-        if let Some(stats) = r.stats() {
+        if let Some(stats) = r.ranked_stats() {
             top.push(metric_value(stats, pos), r.index, r);
         }
     }

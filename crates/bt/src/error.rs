@@ -53,6 +53,12 @@ pub enum Error {
     /// A Slurm script that cannot be made as asked.
     #[error(transparent)]
     Slurm(#[from] crate::slurm::SlurmError),
+    /// A walk-forward's out-of-sample run failed.
+    #[error("walk-forward window {message}")]
+    WalkForward {
+        /// The window and why.
+        message: String,
+    },
     /// A number of PBO blocks the PBO cannot use.
     #[error(
         "PBO blocks must be 0 (no PBO) or an even number from 2 to {max}, not {blocks}",
@@ -89,7 +95,8 @@ impl Error {
             Error::Metric(_)
             | Error::NotARunDir { .. }
             | Error::ReadData { .. }
-            | Error::BadPboBlocks { .. } => ErrorKind::Input,
+            | Error::BadPboBlocks { .. }
+            | Error::WalkForward { .. } => ErrorKind::Input,
             Error::Context { source, .. } => source.kind(),
         }
     }
@@ -108,6 +115,7 @@ impl From<crate::simulate::SimError> for Error {
         match e {
             crate::simulate::SimError::Strategy(e) => Error::Strategy(e),
             crate::simulate::SimError::Engine(e) => Error::Engine(e),
+            crate::simulate::SimError::WalkForward(message) => Error::WalkForward { message },
         }
     }
 }

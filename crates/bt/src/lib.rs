@@ -61,6 +61,7 @@ pub mod shell;
 mod simulate;
 pub mod slurm;
 pub mod validation;
+pub mod walk_forward;
 mod workbench;
 
 pub use bt_data as data;

@@ -211,15 +211,26 @@ pub(crate) fn merge(
     if !conflicts.is_empty() {
         return Err(MergeError::Conflicts { conflicts }.into());
     }
+    // Walk-forward windows follow from the data's length, which run.json records.
+    let bars: BTreeMap<String, usize> =
+        first.datasets.iter().map(|d| (d.name.clone(), d.bars as usize)).collect();
     let mut missing = Vec::new();
     let mut lines = String::new();
-    for spec in queue.iter() {
+    for spec in queue.iter_with(&bars) {
         match by_id.remove(&spec.id) {
             Some(line) => {
                 lines.push_str(&line);
                 lines.push('\n');
             }
             None => missing.push(spec.id),
+        }
+    }
+    // Out-of-sample walk-forward runs (from a run that was not sharded) are kept; the merge
+    // runs the missing ones.
+    for id in crate::walk_forward::out_of_sample_ids(&queue, &bars) {
+        if let Some(line) = by_id.remove(&id) {
+            lines.push_str(&line);
+            lines.push('\n');
         }
     }
     if !by_id.is_empty() {
@@ -231,9 +242,12 @@ pub(crate) fn merge(
         return Err(MergeError::Missing { count: missing.len(), first }.into());
     }
 
-    // Read before anything is written: a data error then leaves `out` as it was.
+    // Read before anything is written: a data error then leaves `out` as it was. The
+    // walk-forwards' out-of-sample runs need the data too.
+    let walk_forward = !queue.walk_forwards().is_empty() && missing.is_empty();
     let datasets = match &opts.report {
         Some(_) => Some(crate::dataset::load_datasets(&queue)?),
+        None if walk_forward => Some(crate::dataset::load_datasets(&queue)?),
         None => None,
     };
 
@@ -259,7 +273,7 @@ pub(crate) fn merge(
         threads: infos.iter().map(|(_, i)| i.threads).max().unwrap_or(1),
         wall_time_s: infos.iter().map(|(_, i)| i.wall_time_s).fold(0.0, f64::max),
         attempts: Vec::new(),
-        total: queue.len(),
+        total: queue.len() + queue.walk_forward_len(&bars),
         ok: 0,
         failed: 0,
         shard: None,
@@ -268,11 +282,14 @@ pub(crate) fn merge(
         pbo_blocks: first.pbo_blocks,
     };
     let mut written = Vec::new();
-    let report = match (&opts.report, &datasets) {
-        (Some(report), Some(datasets)) => Some((registry, &queue, datasets, report)),
-        _ => None,
-    };
-    let published = publish(&dir, &lines, &mut info, report, &mut written);
+    let context = datasets.as_ref().map(|d| Context {
+        registry,
+        queue: &queue,
+        datasets: d,
+        walk_forward,
+        report: opts.report.as_ref(),
+    });
+    let published = publish(&dir, &lines, &mut info, context, &mut written);
     match published {
         Ok((counts, report)) => {
             Ok(MergeOutcome { dir: out.to_owned(), shards: infos.len(), counts, missing, report })
@@ -287,14 +304,24 @@ pub(crate) fn merge(
     }
 }
 
-/// Writes the merged run into `dir`: results.jsonl, summary.csv, run.json (`info` gets the
-/// counts), then the report when asked. Every file written is pushed to `written`, for
-/// [`undo`].
+/// What a merge needs beyond the records: the queue and its data, to run the walk-forwards'
+/// out-of-sample simulations and to write the report.
+struct Context<'a> {
+    registry: &'a Registry,
+    queue: &'a Queue,
+    datasets: &'a crate::dataset::Datasets,
+    walk_forward: bool,
+    report: Option<&'a ReportOptions>,
+}
+
+/// Writes the merged run into `dir`: results.jsonl, summary.csv, validation.json, run.json
+/// (`info` gets the counts), then the walk-forwards' out-of-sample runs and the report when
+/// there are. Every file written is pushed to `written`, for [`undo`].
 fn publish(
     dir: &LockedRunDir,
     lines: &str,
     info: &mut RunInfo,
-    report: Option<(&Registry, &Queue, &crate::dataset::Datasets, &ReportOptions)>,
+    context: Option<Context<'_>>,
     written: &mut Vec<PathBuf>,
 ) -> Result<(Counts, Option<ReportFiles>)> {
     let results = dir.results();
@@ -312,9 +339,36 @@ fn publish(
     written.push(dir.path.join(VALIDATION_JSON));
     dir.write_info(info).map_err(write_error)?;
     written.push(dir.run_json());
-    let files = match report {
-        Some((registry, queue, datasets, opts)) => {
-            Some(report_into(registry, &dir.path, dir, info, Some(queue), datasets, opts)?)
+    let Some(cx) = context else { return Ok((counts, None)) };
+    let mut counts = counts;
+    if cx.walk_forward {
+        // Every training run is here: the out-of-sample runs are a resume of the merged run.
+        for name in [crate::walk_forward::WALK_FORWARD_CSV, crate::walk_forward::WALK_FORWARD_JSON]
+        {
+            written.push(dir.path.join(name));
+        }
+        let opts = crate::run::RunOptions {
+            out: dir.path.clone(),
+            mode: bt_executor::Mode::Auto(crate::cluster::default_threads()),
+            resume: true,
+            queue_label: Some(info.queue.clone()),
+            pbo_blocks: info.pbo_blocks as usize,
+            ..crate::run::RunOptions::default()
+        };
+        let (outcome, _, _) =
+            crate::run::run_locked(cx.registry, cx.queue, cx.datasets, &opts, dir)?;
+        counts = Counts {
+            total: outcome.info.ok + outcome.info.failed,
+            ok: outcome.info.ok,
+            failed: outcome.info.failed,
+        };
+        info.ok = counts.ok;
+        info.failed = counts.failed;
+        dir.write_info(info).map_err(write_error)?;
+    }
+    let files = match cx.report {
+        Some(opts) => {
+            Some(report_into(cx.registry, &dir.path, dir, info, Some(cx.queue), cx.datasets, opts)?)
         }
         None => None,
     };

@@ -3,16 +3,17 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use bt_domain::{RunInfo, SimRecord, SimSpec, Trade};
+use bt_domain::{RunInfo, SimRecord, SimSpec, Trade, window::WalkForwardResult};
 use bt_executor::{RunDir, read_results};
 use bt_queue::Queue;
-use bt_report::{CurveData, Format, ReportFiles};
+use bt_report::{CurveData, Format, ReportFiles, WalkForwardView};
 use bt_strategies::Registry;
 
 use crate::{
     dataset::{Datasets, load_datasets},
     error::{Error, Result},
     simulate::Simulator,
+    walk_forward::{StitchedCurve, WalkForwards, walk_forward_results},
 };
 
 /// What a report holds and where it goes.
@@ -87,17 +88,65 @@ pub(crate) fn report_into(
     };
     let validation =
         crate::validation::run_validation(&run.path, crate::cluster::default_threads())?;
-    let mut files =
-        bt_report::write_report(target, info, &records, &curves, &validation, &report_opts)
-            .map_err(|e| {
-                Error::from(e).context(format!("writing the report into {}", target.display()))
-            })?;
+    let (wf_results, wf_curves) = match queue {
+        Some(queue) => walk_forwards(registry, queue, datasets, run, &records)?,
+        None => (Vec::new(), Vec::new()),
+    };
+    let wf_views: Vec<WalkForwardView<'_>> = wf_results
+        .iter()
+        .zip(&wf_curves)
+        .map(|(result, curve)| WalkForwardView {
+            result,
+            curve: curve.as_ref().map(|c| CurveData {
+                id: &result.oos_id,
+                timestamps: &c.timestamps,
+                equity: &c.equity,
+                trades: &c.trades,
+            }),
+        })
+        .collect();
+    let data = bt_report::ReportData {
+        info,
+        records: &records,
+        curves: &curves,
+        validation: &validation,
+        walk_forwards: &wf_views,
+    };
+    let mut files = bt_report::write_report(target, &data, &report_opts).map_err(|e| {
+        Error::from(e).context(format!("writing the report into {}", target.display()))
+    })?;
     if formats.contains(&Format::Parquet) {
         let path = target.join("summary.parquet");
         write_summary_parquet(&path, &records)?;
         files.tables.push(path);
     }
     Ok(files)
+}
+
+/// The run's walk-forwards and, where their data sets are loaded, their stitched
+/// out-of-sample curves (re-run from the records' choices).
+fn walk_forwards(
+    registry: &Registry,
+    queue: &Queue,
+    datasets: &Datasets,
+    run: &RunDir,
+    records: &[SimRecord],
+) -> Result<(Vec<WalkForwardResult>, Vec<Option<StitchedCurve>>)> {
+    if queue.walk_forwards().is_empty() || datasets.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let wfs = WalkForwards::new(queue, datasets);
+    let results = walk_forward_results(&wfs, &run.path)?;
+    wfs.choose(&mut |f| records.iter().for_each(&mut *f));
+    let simulator = Simulator::new(registry).with_walk_forwards(&wfs);
+    let curves = (0..wfs.sections.len())
+        .map(|s| {
+            wfs.stitched_curve(&simulator, s).map_err(|e| {
+                Error::from(e).context(format!("re-running walk-forward {}", results[s].id))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((results, curves))
 }
 
 /// Re-runs the best simulations (found in the run's queue) with their curves recorded.

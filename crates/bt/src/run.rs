@@ -1,7 +1,8 @@
-use std::{path::PathBuf, sync::atomic::AtomicBool};
+use std::{collections::BTreeMap, path::PathBuf, sync::atomic::AtomicBool};
 
-use bt_domain::{RunInfo, ValidationGroup};
-use bt_executor::{ExecOptions, Mode, Progress, RunDir, Shard};
+use bt_domain::{RunInfo, ValidationGroup, window::WalkForwardResult};
+use bt_executor::DatasetLookup;
+use bt_executor::{ExecOptions, LockedRunDir, Mode, Progress, RunDir, Shard};
 use bt_queue::Queue;
 use bt_report::ReportFiles;
 use bt_strategies::Registry;
@@ -12,6 +13,7 @@ use crate::{
     reporting::{ReportOptions, report_into},
     simulate::{DEFAULT_PBO_BLOCKS, Simulator},
     validation::write_validation,
+    walk_forward::{WalkForwards, write_walk_forward},
 };
 
 /// How to run a queue.
@@ -76,6 +78,10 @@ pub struct RunOutcome {
     /// The overfitting statistics per group of trials (also in `validation.json`); empty when
     /// the run stopped early.
     pub validation: Vec<ValidationGroup>,
+    /// The walk-forwards' windows and stitched results (also in `walk_forward.csv` and
+    /// `walk_forward.json`); empty when the run stopped early, for a shard, and for a queue
+    /// without walk-forwards.
+    pub walk_forward: Vec<WalkForwardResult>,
     /// The report's files, when one was asked for and written.
     pub report: Option<ReportFiles>,
 }
@@ -89,46 +95,10 @@ pub(crate) fn run_queue(
     opts: &RunOptions<'_>,
 ) -> Result<RunOutcome> {
     crate::validation::check_pbo_blocks(opts.pbo_blocks)?;
+    queue.validate_lengths(&bar_counts(datasets))?;
     let holder = opts.holder.clone().unwrap_or_else(bt_fs::this_process);
     let dir = RunDir::new(&opts.out).lock(&holder)?;
-    let work_estimate: u64 = queue
-        .iter()
-        .filter(|s| opts.shard.is_none_or(|sh| sh.contains(&s.id)))
-        .map(|s| datasets.get(&s.dataset).map_or(0, |d| d.bars.len() as u64))
-        .sum();
-    let info = RunInfo {
-        bt_version: env!("CARGO_PKG_VERSION").into(),
-        queue: opts.queue_label.clone().unwrap_or_else(|| queue.name().to_owned()),
-        queue_hash: crate::hash::run_hash(queue)?,
-        datasets: dataset_infos(datasets),
-        config: queue.defaults().values().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-        pbo_blocks: opts.pbo_blocks as u64,
-        ..RunInfo::default()
-    };
-    let exec = ExecOptions {
-        out: &dir,
-        mode: opts.mode,
-        resume: opts.resume,
-        shard: opts.shard,
-        info,
-        work_estimate,
-        stop: opts.stop,
-    };
-    let simulator = Simulator::new(registry).with_pbo_blocks(opts.pbo_blocks);
-    let outcome = {
-        let _span = tracing::info_span!("simulate").entered();
-        bt_executor::execute(queue.iter(), queue.len(), datasets, &simulator, &exec, opts.progress)?
-    };
-    let validation = if outcome.interrupted {
-        Vec::new()
-    } else {
-        let _span = tracing::info_span!("validation").entered();
-        let threads = match opts.mode {
-            Mode::Sequential => 1,
-            Mode::Threads(n) | Mode::Auto(n) => n,
-        };
-        write_validation(&dir, threads)?
-    };
+    let (outcome, validation, walk_forward) = run_locked(registry, queue, datasets, opts, &dir)?;
     let report = match &opts.report {
         Some(report) if !outcome.interrupted => {
             let _span = tracing::info_span!("report").entered();
@@ -151,6 +121,75 @@ pub(crate) fn run_queue(
         resumed: outcome.resumed,
         interrupted: outcome.interrupted,
         validation,
+        walk_forward,
         report,
     })
+}
+
+/// Bars per data set, by name.
+pub(crate) fn bar_counts(datasets: &Datasets) -> BTreeMap<String, usize> {
+    datasets.iter().map(|(name, d)| (name.clone(), d.bars.len())).collect()
+}
+
+/// [`run_queue`] in a directory this process has locked, without the report: the
+/// simulations, then validation.json and the walk-forward outputs (not after a stop).
+pub(crate) fn run_locked(
+    registry: &Registry,
+    queue: &Queue,
+    datasets: &Datasets,
+    opts: &RunOptions<'_>,
+    dir: &LockedRunDir,
+) -> Result<(bt_executor::RunOutcome, Vec<ValidationGroup>, Vec<WalkForwardResult>)> {
+    let bars = bar_counts(datasets);
+    let wfs = WalkForwards::new(queue, datasets);
+    let lookup = wfs.lookup(datasets);
+    let work_estimate: u64 = queue
+        .iter_with(&bars)
+        .filter(|s| opts.shard.is_none_or(|sh| sh.contains(&s.id)))
+        .map(|s| lookup.get(&s.dataset).map_or(0, |d| d.bars.len() as u64))
+        .sum();
+    let info = RunInfo {
+        bt_version: env!("CARGO_PKG_VERSION").into(),
+        queue: opts.queue_label.clone().unwrap_or_else(|| queue.name().to_owned()),
+        queue_hash: crate::hash::run_hash(queue)?,
+        datasets: dataset_infos(datasets),
+        config: queue.defaults().values().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        pbo_blocks: opts.pbo_blocks as u64,
+        ..RunInfo::default()
+    };
+    let exec = ExecOptions {
+        out: dir,
+        mode: opts.mode,
+        resume: opts.resume,
+        shard: opts.shard,
+        info,
+        work_estimate,
+        stop: opts.stop,
+        then: (!wfs.is_empty()).then_some(&wfs as &dyn bt_executor::Then),
+    };
+    let simulator =
+        Simulator::new(registry).with_pbo_blocks(opts.pbo_blocks).with_walk_forwards(&wfs);
+    let total = queue.len() + queue.walk_forward_len(&bars);
+    let outcome = {
+        let _span = tracing::info_span!("simulate").entered();
+        let mut specs = queue.iter_with(&bars);
+        bt_executor::execute(&mut specs, total, &lookup, &simulator, &exec, opts.progress)?
+    };
+    let validation = if outcome.interrupted {
+        Vec::new()
+    } else {
+        let _span = tracing::info_span!("validation").entered();
+        let threads = match opts.mode {
+            Mode::Sequential => 1,
+            Mode::Threads(n) | Mode::Auto(n) => n,
+        };
+        write_validation(dir, threads)?
+    };
+    let walk_forward = if outcome.interrupted || opts.shard.is_some() {
+        Vec::new()
+    } else {
+        let _span = tracing::info_span!("walk_forward").entered();
+        write_walk_forward(&wfs, dir)?
+    };
+    Ok((outcome, validation, walk_forward))
 }

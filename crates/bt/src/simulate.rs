@@ -5,7 +5,7 @@ use bt_engine::{BacktestResult, EngineError};
 use bt_stats::{RunFacts, StatsAccumulator, overfit::ReturnsAccumulator};
 use bt_strategies::Registry;
 
-use crate::dataset::Dataset;
+use crate::{dataset::Dataset, walk_forward::WalkForwards};
 
 /// Why one simulation failed: its strategy or parameters, or the backtest itself.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -17,6 +17,9 @@ pub enum SimError {
     /// The engine refused a strategy action, or the account overflowed.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// A walk-forward window's out-of-sample run failed (the window and why).
+    #[error("walk-forward window {0}")]
+    WalkForward(String),
 }
 
 impl SimError {
@@ -67,6 +70,8 @@ impl Backtest {
 pub struct Simulator<'r> {
     registry: &'r Registry,
     pbo_blocks: usize,
+    /// The run's walk-forwards, whose out-of-sample simulations run their window chains.
+    walk_forwards: Option<&'r WalkForwards<'r>>,
 }
 
 /// The PBO's default number of blocks of returns.
@@ -76,7 +81,37 @@ impl<'r> Simulator<'r> {
     /// A simulator building strategies from `registry`, keeping [`DEFAULT_PBO_BLOCKS`] blocks
     /// of returns per simulation for the PBO.
     pub fn new(registry: &'r Registry) -> Simulator<'r> {
-        Simulator { registry, pbo_blocks: DEFAULT_PBO_BLOCKS }
+        Simulator { registry, pbo_blocks: DEFAULT_PBO_BLOCKS, walk_forwards: None }
+    }
+
+    /// With the walk-forwards of the run, for their out-of-sample simulations.
+    pub(crate) fn with_walk_forwards(mut self, wf: &'r WalkForwards<'r>) -> Simulator<'r> {
+        self.walk_forwards = Some(wf);
+        self
+    }
+
+    /// Blocks of returns kept per simulation for the PBO.
+    pub(crate) fn pbo_blocks(&self) -> usize {
+        self.pbo_blocks
+    }
+
+    /// The strategy of `spec`, built, and its parameters as records keep them: the strategy's
+    /// canonical parameters (defaults filled in) plus the broker settings given as parameters.
+    pub(crate) fn prepare(
+        &self,
+        spec: &SimSpec,
+    ) -> Result<(Params, Box<dyn bt_engine::Strategy>), SimError> {
+        // Broker settings given as parameters (a sweep over `trailing_atr`) are in
+        // `spec.config` already; the strategy gets the rest, the record keeps them all.
+        let strategy_params = spec.strategy_params();
+        let mut params = self.registry.canonical_params(&spec.strategy, &strategy_params)?;
+        let strategy = self.registry.build(&spec.strategy, &strategy_params)?;
+        if strategy_params.len() != spec.params.len() {
+            for (k, v) in &spec.params {
+                params.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        Ok((params, strategy))
     }
 
     /// With `blocks` blocks of returns per simulation (0: no PBO).
@@ -93,16 +128,7 @@ impl<'r> Simulator<'r> {
         record_curve: bool,
     ) -> Result<Backtest, SimError> {
         let _sim = tracing::debug_span!("sim").entered();
-        // Broker settings given as parameters (a sweep over `trailing_atr`) are in
-        // `spec.config` already; the strategy gets the rest, the record keeps them all.
-        let strategy_params = spec.strategy_params();
-        let mut params = self.registry.canonical_params(&spec.strategy, &strategy_params)?;
-        let mut strategy = self.registry.build(&spec.strategy, &strategy_params)?;
-        if strategy_params.len() != spec.params.len() {
-            for (k, v) in &spec.params {
-                params.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
+        let (params, mut strategy) = self.prepare(spec)?;
         let mut acc = (
             StatsAccumulator::new(&data.stats),
             ReturnsAccumulator::new(data.bars.len(), self.pbo_blocks),
@@ -142,6 +168,11 @@ impl bt_executor::Simulator for Simulator<'_> {
     type Error = SimError;
 
     fn simulate(&self, spec: &SimSpec, data: &Dataset) -> Result<(Params, SimSummary), SimError> {
+        if let Some(wf) = self.walk_forwards
+            && let Some(out) = wf.simulate(self, spec)
+        {
+            return out;
+        }
         let b = self.run(spec, data, false)?;
         let summary = b.summary();
         Ok((b.params, summary))

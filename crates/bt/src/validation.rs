@@ -46,6 +46,10 @@ impl Groups {
     /// Adds the next record (queue order); failed simulations are not trials.
     fn push(&mut self, r: &SimRecord) {
         let SimOutcome::Ok(s) = &r.outcome else { return };
+        // A walk-forward's runs (on windows of a data set) are not trials of a sweep.
+        if r.on_window() {
+            return;
+        }
         let key = (r.strategy.clone(), r.dataset.clone());
         let (group, best_id) = self.groups.entry(key).or_default();
         if group.push(&s.returns) {

@@ -110,3 +110,79 @@ fn pbo_blocks_are_checked_and_kept_across_a_resume() {
         serde_json::from_str(&fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(run_json["pbo_blocks"], 0);
 }
+
+/// A walk-forward long enough to be killed during its training in a debug build (~2 s):
+/// 8 anchored windows of 12 points over 400k synthetic bars.
+const WALK_FORWARD: &str = r#"(
+    version: 1,
+    defaults: (commission: 0.001),
+    datasets: {"syn": (synthetic: (bars: 400000, seed: 11, interval: "1h"))},
+    walk_forward: [(id: "wf", dataset: "syn", strategy: "sma_cross",
+                    grid: {"fast": range(2, 7), "slow": [20, 40]},
+                    train: 80000, test: 40000, anchored: true)],
+)"#;
+
+/// The files a walk-forward run must reproduce byte for byte.
+const OUTPUTS: [&str; 4] =
+    ["summary.csv", "walk_forward.csv", "walk_forward.json", "validation.json"];
+
+#[test]
+fn a_walk_forward_killed_resumed_or_sharded_gives_the_same_bytes() {
+    let (tmp, q) = workspace(WALK_FORWARD);
+    let clean = tmp.path().join("clean");
+    let stdout = ok_text(&run(&q, &clean, &["--threads", "2"]));
+    assert!(stdout.contains("Walk-forward wf: sma_cross on syn, 8 windows"), "{stdout}");
+    assert!(stdout.contains("stitched out of sample (wf/oos)"), "{stdout}");
+    let csv = fs::read_to_string(clean.join("walk_forward.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 8);
+    // 12 points x 8 windows, 8 test windows and the stitched run.
+    assert_eq!(fs::read_to_string(clean.join("summary.csv")).unwrap().lines().count(), 1 + 96 + 9);
+
+    let killed = tmp.path().join("killed");
+    let mut child = bt()
+        .arg("run")
+        .arg(&q)
+        .arg("--out")
+        .arg(&killed)
+        .args(["--no-report", "--threads", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let results = killed.join("results.jsonl");
+    let start = std::time::Instant::now();
+    while fs::read_to_string(&results).map_or(0, |s| s.lines().count()) < 20
+        && start.elapsed() < std::time::Duration::from_secs(120)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let done = fs::read_to_string(&results).unwrap().lines().count();
+    assert!(done < 96, "the training finished before the kill ({done} lines): make it longer");
+    ok_text(&run(&q, &killed, &["--threads", "2", "--resume"]));
+
+    let shards: Vec<std::path::PathBuf> =
+        (0..3).map(|k| tmp.path().join(format!("shard-{k}"))).collect();
+    for (k, shard) in shards.iter().enumerate() {
+        ok_text(&run(&q, shard, &["--shard", &format!("{k}/3"), "--sequential"]));
+        assert!(!shard.join("walk_forward.csv").exists(), "a shard has no out-of-sample runs");
+    }
+    let merged = tmp.path().join("merged");
+    ok_text(
+        &bt()
+            .arg("merge")
+            .args(&shards)
+            .arg("--out")
+            .arg(&merged)
+            .arg("--no-report")
+            .output()
+            .unwrap(),
+    );
+    for name in OUTPUTS {
+        let want = fs::read(clean.join(name)).unwrap();
+        for dir in [&killed, &merged] {
+            assert!(fs::read(dir.join(name)).unwrap() == want, "{name} of {}", dir.display());
+        }
+    }
+}

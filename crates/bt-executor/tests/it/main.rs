@@ -148,6 +148,7 @@ fn run(
         info: RunInfo { queue: "q.ron".into(), queue_hash: "abc".into(), ..RunInfo::default() },
         work_estimate: 1_000_000,
         stop: fake.stop_after.map(|(_, f)| f),
+        then: None,
     };
     let total = specs.len() as u64;
     execute(specs.into_iter(), total, &datasets, fake, &opts, None).unwrap()
@@ -203,6 +204,7 @@ fn refuses_to_overwrite_and_resumes_after_a_torn_line() {
         info: RunInfo { queue_hash: "abc".into(), ..RunInfo::default() },
         work_estimate: 0,
         stop: None,
+        then: None,
     };
     let err = execute(specs(60).into_iter(), 60, &datasets, &fake(), &opts, None).unwrap_err();
     assert!(err.to_string().contains("resume it"), "{err}");
@@ -320,6 +322,7 @@ fn a_log_holding_an_id_twice_is_used_once_when_equal_and_refused_when_not() {
         info: RunInfo { queue: "q.ron".into(), queue_hash: "abc".into(), ..RunInfo::default() },
         work_estimate: 0,
         stop: None,
+        then: None,
     };
     let datasets = BTreeMap::from([("d".to_string(), 500u64)]);
     let err = execute(specs(60).into_iter(), 60, &datasets, &fake(), &opts, None).unwrap_err();
@@ -327,4 +330,86 @@ fn a_log_holding_an_id_twice_is_used_once_when_equal_and_refused_when_not() {
     assert!(text.contains("has two different results, on lines 5 and 61"), "{text}");
     let err = bt_executor::finalize(&locked).unwrap_err().to_string();
     assert!(err.contains("on lines 5 and 61"), "{err}");
+}
+
+/// A second stage whose specs depend on the first stage's results: one spec per multiple of
+/// 10 among the successful `x`, with `x` = that multiple + 1.
+struct FromResults(AtomicU64);
+
+impl bt_executor::Then for FromResults {
+    fn specs(
+        &self,
+        dir: &bt_executor::LockedRunDir,
+    ) -> Result<Vec<SimSpec>, bt_executor::ExecError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        let mut xs: Vec<i64> = read_results(&dir.results())?
+            .into_iter()
+            .filter(|r| r.stats().is_some())
+            .filter_map(|r| match r.params.get("x") {
+                Some(ParamValue::Int(x)) if x % 10 == 0 => Some(*x),
+                _ => None,
+            })
+            .collect();
+        xs.sort_unstable();
+        Ok(xs
+            .into_iter()
+            .map(|x| {
+                let mut params = Params::new();
+                params.insert("x".into(), ParamValue::Int(x + 1));
+                SimSpec {
+                    id: format!("then-{x}"),
+                    dataset: "d".into(),
+                    strategy: "fake".into(),
+                    params,
+                    config: BacktestConfig::default(),
+                }
+            })
+            .collect())
+    }
+}
+
+#[test]
+fn a_second_stage_runs_once_the_first_has_its_results_and_resumes_like_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let datasets = BTreeMap::from([("d".to_string(), 500u64)]);
+    let then = FromResults(AtomicU64::new(0));
+    let go = |dir: &std::path::Path, resume: bool, shard: Option<Shard>| {
+        let locked = RunDir::new(dir).lock("test").unwrap();
+        let opts = ExecOptions {
+            out: &locked,
+            mode: Mode::Threads(2),
+            resume,
+            shard,
+            info: RunInfo { queue: "q.ron".into(), queue_hash: "abc".into(), ..RunInfo::default() },
+            work_estimate: 1_000_000,
+            stop: None,
+            then: Some(&then),
+        };
+        // x = 0, 10, 20 (a string: fails), 30 (unknown data set: fails), 40, 50 succeed.
+        execute(specs(60).into_iter(), 64, &datasets, &fake(), &opts, None).unwrap()
+    };
+    let dir = tmp.path().join("run");
+    let out = go(&dir, false, None);
+    assert_eq!((out.ran, out.info.total, out.info.ok, out.info.failed), (64, 64, 61, 3));
+    assert_eq!(out.info.status, bt_domain::RunStatus::Complete);
+    let records = read_results(&dir.join("results.jsonl")).unwrap();
+    let mut second: Vec<(u64, String)> = records
+        .iter()
+        .filter(|r| r.id.starts_with("then-"))
+        .map(|r| (r.index, r.id.clone()))
+        .collect();
+    second.sort();
+    let ids = ["then-0", "then-10", "then-40", "then-50"];
+    assert_eq!(second, (60..).zip(ids.map(String::from)).collect::<Vec<_>>(), "numbered after");
+    let summary = fs::read_to_string(dir.join("summary.csv")).unwrap();
+    assert!(summary.lines().last().unwrap().starts_with("then-50,"), "queue order");
+    // A resume finds everything done, asks for the second stage again and runs nothing.
+    let again = go(&dir, true, None);
+    assert_eq!((again.ran, again.resumed, again.info.ok), (0, 64, 61));
+    assert_eq!(then.0.load(Ordering::SeqCst), 2);
+    assert_eq!(fs::read_to_string(dir.join("summary.csv")).unwrap(), summary);
+    // A shard never runs it: only the whole results can say what it is.
+    let shard = go(&tmp.path().join("shard"), false, Some(Shard { index: 0, count: 2 }));
+    assert_eq!(then.0.load(Ordering::SeqCst), 2);
+    assert!(shard.ran < 60 && shard.info.total == shard.ran);
 }

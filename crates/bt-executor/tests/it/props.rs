@@ -293,6 +293,7 @@ fn run(
         info: RunInfo { queue: "q.ron".into(), queue_hash: "h".into(), ..RunInfo::default() },
         work_estimate,
         stop: None,
+        then: None,
     };
     execute(specs.iter().cloned(), specs.len() as u64, &datasets, &PropSim, &opts, None)
         .expect("execute")

@@ -9,8 +9,8 @@ use plotters::{
         ranged1d::{DefaultFormatting, KeyPointHint, Ranged},
     },
     prelude::{
-        AreaSeries, ChartBuilder, Cross, DrawingArea, DrawingBackend, IntoFont, LineSeries,
-        PathElement, SeriesLabelPosition, TriangleMarker,
+        AreaSeries, ChartBuilder, Cross, DashedLineSeries, DrawingArea, DrawingBackend, IntoFont,
+        LineSeries, PathElement, SeriesLabelPosition, Text, TriangleMarker,
     },
     style::{
         Color, WHITE,
@@ -20,7 +20,7 @@ use plotters::{
 
 use crate::{
     chart::{
-        BLUE, Chart, ChartFormat, DESC_PX, DrawResult, GREEN, GRID, INK, Kind, LABEL_PX, RED,
+        BLUE, Chart, ChartFormat, DESC_PX, DrawResult, GREEN, GREY, GRID, INK, Kind, LABEL_PX, RED,
         TITLE_PX, compact, padded_range,
     },
     error::ReportError,
@@ -58,6 +58,8 @@ pub(crate) struct EquityPlot {
     dd_min: f64,
     markers: Vec<Marker>,
     n_trades: usize,
+    /// Vertical lines with a label at the top: where each walk-forward window starts.
+    windows: Vec<(i64, String)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -128,8 +130,23 @@ pub fn equity(curve: &CurveData<'_>) -> Result<Chart, ReportError> {
         dd_min,
         markers,
         n_trades: curve.trades.len(),
+        windows: Vec::new(),
     };
     Ok(Chart::new(curve.id.to_string(), (1000, 600), Kind::Equity(plot)))
+}
+
+/// [`equity`] with a dashed line where each window starts (timestamp) and its label (the
+/// window's parameters) above: a walk-forward's stitched out-of-sample curve.
+pub fn equity_with_windows(
+    curve: &CurveData<'_>,
+    windows: &[(i64, String)],
+) -> Result<Chart, ReportError> {
+    let mut chart = equity(curve)?;
+    if let Kind::Equity(p) = &mut chart.kind {
+        p.windows = windows.to_vec();
+    }
+    chart.size = (1100, 640);
+    Ok(chart)
 }
 
 /// Writes the equity chart as both a PNG and an SVG.
@@ -369,8 +386,21 @@ pub(super) fn draw<DB: DrawingBackend>(
                 .legend(move |(x, y)| Cross::new((x + 10, y), 5, colour.stroke_width(2)));
         }
     }
+    let (lo, hi) = p.eq_range;
+    for (k, (t, label)) in p.windows.iter().enumerate() {
+        c.draw_series(DashedLineSeries::new(vec![(*t, lo), (*t, hi)], 4, 4, GREY.stroke_width(1)))?;
+        // Labels alternate between two rows so that neighbours do not overlap.
+        let y = hi - (hi - lo) * if k % 2 == 0 { 0.02 } else { 0.07 };
+        let style =
+            (FAMILY, LABEL_PX - 2).into_font().color(&INK).pos(Pos::new(HPos::Left, VPos::Top));
+        c.draw_series(std::iter::once(Text::new(label.clone(), (*t, y), style)))?;
+    }
     c.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(if p.windows.is_empty() {
+            SeriesLabelPosition::UpperLeft
+        } else {
+            SeriesLabelPosition::LowerRight
+        })
         .background_style(WHITE.mix(0.85))
         .border_style(GRID)
         .label_font(label_style.clone())

@@ -218,6 +218,9 @@ pub fn heatmap(
             })
         };
         let (x, y) = (num(p1, a)?, num(p2, b)?);
+        if r.on_window() {
+            continue;
+        }
         let m = r.stats().map(|s| metric_value(s, pos)).filter(|m| m.is_finite());
         pts.push((x, y, m));
     }
@@ -432,7 +435,7 @@ pub fn strategy_heatmaps(
     agg: Agg,
 ) -> Result<Vec<Chart>, ReportError> {
     let mut groups: BTreeMap<&str, Vec<SimRecord>> = BTreeMap::new();
-    for r in records {
+    for r in records.iter().filter(|r| !r.on_window()) {
         groups.entry(r.strategy.as_str()).or_default().push(r.clone());
     }
     let several = groups.len() > 1;

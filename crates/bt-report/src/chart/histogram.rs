@@ -35,7 +35,7 @@ pub(crate) struct Hist {
 pub fn histogram(records: &[SimRecord], metric: &str) -> Result<Chart, ReportError> {
     let pos = metric_pos(metric)?;
     let all: Vec<f64> =
-        records.iter().filter_map(SimRecord::stats).map(|s| metric_value(s, pos)).collect();
+        records.iter().filter_map(SimRecord::ranked_stats).map(|s| metric_value(s, pos)).collect();
     let mut vals: Vec<f64> = all.iter().copied().filter(|v| v.is_finite()).collect();
     if vals.is_empty() {
         return Err(ReportError::NoData {

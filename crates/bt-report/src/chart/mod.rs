@@ -22,7 +22,7 @@ use plotters::{
 };
 
 pub use crate::chart::{
-    equity::{CurveData, equity, equity_chart, equity_chart_to},
+    equity::{CurveData, equity, equity_chart, equity_chart_to, equity_with_windows},
     heatmap::{Agg, heatmap, heatmaps, strategy_heatmaps, swept_params},
     histogram::histogram,
     overfit::overfit_chart,
@@ -74,6 +74,12 @@ impl ChartFormat {
 impl Chart {
     fn new(title: String, size: (u32, u32), kind: Kind) -> Chart {
         Chart { title, size, kind }
+    }
+
+    /// The same chart under another title.
+    pub fn titled(mut self, title: impl Into<String>) -> Chart {
+        self.title = title.into();
+        self
     }
 
     /// The chart's title.

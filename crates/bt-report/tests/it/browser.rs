@@ -5,7 +5,7 @@ use std::{
     process::Command,
 };
 
-use bt_report::{Format, ReportOptions, write_report};
+use bt_report::{Format, ReportData, ReportOptions, write_report};
 
 use crate::{
     charts::decode_png,
@@ -49,9 +49,10 @@ fn chromium_renders_the_report() {
     let curve = OwnedCurve::new("sma-10-60", 600, 1);
     let opts =
         ReportOptions { formats: vec![Format::Html, Format::Csv], ..ReportOptions::default() };
-    let files =
-        write_report(dir.path(), &info(&records), &records, &[curve.data()], &validation(), &opts)
-            .unwrap();
+    let (info, validation, curves) = (info(&records), validation(), [curve.data()]);
+    let data =
+        ReportData { curves: &curves, validation: &validation, ..ReportData::new(&info, &records) };
+    let files = write_report(dir.path(), &data, &opts).unwrap();
     let url = format!("file://{}", files.html.unwrap().display());
 
     let shot = dir.path().join("shot.png");

@@ -2,7 +2,7 @@
 
 use std::{fs, path::Path};
 
-use bt_report::{Agg, Format, ReportOptions, write_report};
+use bt_report::{Agg, Format, ReportData, ReportOptions, write_report};
 
 use crate::fixtures::{OwnedCurve, big, grid, info, validation};
 
@@ -57,7 +57,10 @@ fn write_grid_report(dir: &Path, formats: Vec<Format>) -> bt_report::ReportFiles
     let curves = [OwnedCurve::new("sma-10-60", 600, 1), OwnedCurve::new("sma-15-40", 600, 2)];
     let data: Vec<_> = curves.iter().map(OwnedCurve::data).collect();
     let opts = ReportOptions { top_k: 5, formats, ..ReportOptions::default() };
-    write_report(dir, &info(&records), &records, &data, &validation(), &opts).unwrap()
+    let (info, validation) = (info(&records), validation());
+    let data =
+        ReportData { curves: &data, validation: &validation, ..ReportData::new(&info, &records) };
+    write_report(dir, &data, &opts).unwrap()
 }
 
 #[test]
@@ -122,12 +125,13 @@ fn only_requested_formats_are_written() {
         chart_files: false,
         ..ReportOptions::default()
     };
-    let files = write_report(dir.path(), &info(&records), &records, &[], &[], &opts).unwrap();
+    let info = info(&records);
+    let files = write_report(dir.path(), &ReportData::new(&info, &records), &opts).unwrap();
     assert_eq!(files.html, None);
     assert!(files.charts.is_empty());
     assert_eq!(names(dir.path()), ["summary.json"]);
     let bad = ReportOptions { metric: "sharpe".into(), ..ReportOptions::default() };
-    let err = write_report(dir.path(), &info(&records), &records, &[], &[], &bad).unwrap_err();
+    let err = write_report(dir.path(), &ReportData::new(&info, &records), &bad).unwrap_err();
     assert!(err.to_string().starts_with("unknown metric `sharpe`"), "{err}");
 }
 
@@ -144,7 +148,9 @@ fn ten_thousand_simulations_stay_light() {
         ..ReportOptions::default()
     };
     let start = std::time::Instant::now();
-    let files = write_report(dir.path(), &info(&records), &records, &data, &[], &opts).unwrap();
+    let info = info(&records);
+    let data = ReportData { curves: &data, ..ReportData::new(&info, &records) };
+    let files = write_report(dir.path(), &data, &opts).unwrap();
     let took = start.elapsed();
     let html = fs::read_to_string(files.html.unwrap()).unwrap();
     eprintln!("10k report: html {} bytes, written in {took:?}", html.len());

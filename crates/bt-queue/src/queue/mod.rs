@@ -1,4 +1,5 @@
-//! A parsed queue: its data sets, explicit simulations and sweeps, and their validation.
+//! A parsed queue: its data sets, explicit simulations, sweeps and walk-forwards (checked by
+//! `validate`).
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -6,17 +7,18 @@ use std::{
 };
 
 use bt_domain::{
-    BacktestConfig, Interval, Params, SimSpec, StrategyCatalog, apply_config_params,
+    BacktestConfig, Interval, Params, SimSpec, apply_config_params,
     hash::{FNV64_OFFSET, fnv1a_64_from},
-    strategy_params, time,
+    time,
 };
 
 use crate::{
     axis::Axis,
     error::{Problem, QueueError, Subject},
     file::{self, DatasetRepr, QueueRepr, SimRepr, SweepRepr, SyntheticRepr},
-    sweep::{Cursor, Plan, Sweep},
-    value::{ConfigOverrides, push_id_value},
+    sweep::{Plan, Sweep},
+    value::ConfigOverrides,
+    walk_forward::WalkForward,
 };
 
 /// Where a data set's bars come from.
@@ -55,10 +57,13 @@ pub struct Queue {
     dataset_problems: Vec<Problem>,
     simulations: Vec<Simulation>,
     sweeps: Vec<Sweep>,
+    walk_forwards: Vec<WalkForward>,
 }
 
 /// How many failing points of one sweep are listed before the rest are only counted.
 const LISTED_POINT_FAILURES: usize = 3;
+
+mod validate;
 
 impl Queue {
     /// Reads a queue file; data paths are resolved against its directory.
@@ -102,6 +107,8 @@ impl Queue {
         let simulations =
             repr.simulations.into_iter().map(|s| simulation(s, default_config)).collect();
         let sweeps = repr.sweeps.into_iter().map(|s| sweep(s, default_config)).collect();
+        let walk_forwards =
+            repr.walk_forward.into_iter().map(|w| WalkForward::new(w, default_config)).collect();
         Queue {
             name: name.to_owned(),
             hash: String::new(),
@@ -112,6 +119,7 @@ impl Queue {
             dataset_problems,
             simulations,
             sweeps,
+            walk_forwards,
         }
     }
 
@@ -138,13 +146,34 @@ impl Queue {
 
     /// Number of simulations [`Queue::iter`] yields. Grids with `where` are counted once, on
     /// the first call, by evaluating the constraint on every point (no point is stored).
+    /// Walk-forward simulations are not counted: how many there are depends on the data's
+    /// length ([`Queue::walk_forward_len`]).
     pub fn len(&self) -> u64 {
         self.simulations.len() as u64 + self.sweeps.iter().map(Sweep::len).sum::<u64>()
     }
 
     /// Whether there is nothing to run.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len() == 0 && self.walk_forwards.is_empty()
+    }
+
+    /// The `walk_forward` entries, in file order.
+    pub fn walk_forwards(&self) -> &[WalkForward] {
+        &self.walk_forwards
+    }
+
+    /// Number of walk-forward simulations over data sets of `bars` bars each (by name): per
+    /// entry, points times windows for the training, plus one run per window with test bars
+    /// and one stitched run when there is any.
+    pub fn walk_forward_len(&self, bars: &BTreeMap<String, usize>) -> u64 {
+        self.walk_forwards
+            .iter()
+            .map(|w| {
+                let windows = bars.get(&w.dataset).map_or(Vec::new(), |&n| w.windows(n));
+                let tests = windows.iter().filter(|w| !w.test.is_empty()).count() as u64;
+                w.points() * windows.len() as u64 + tests + u64::from(tests > 0)
+            })
+            .sum()
     }
 
     /// Every simulation in queue order: explicit simulations, then sweeps in listed order
@@ -155,6 +184,20 @@ impl Queue {
             .iter()
             .map(|s| s.spec.clone())
             .chain(self.sweeps.iter().flat_map(Sweep::iter))
+    }
+
+    /// [`Queue::iter`], then every walk-forward's training simulations over data sets of
+    /// `bars` bars each (by name): entry by entry, window by window, points in grid order.
+    /// These are the simulations a run (or a shard) executes first; the out-of-sample ones
+    /// depend on their results.
+    pub fn iter_with<'a>(
+        &'a self,
+        bars: &'a BTreeMap<String, usize>,
+    ) -> impl Iterator<Item = SimSpec> + Send + 'a {
+        self.iter().chain(self.walk_forwards.iter().flat_map(move |w| {
+            let windows = bars.get(&w.dataset).map_or(Vec::new(), |&n| w.windows(n));
+            windows.into_iter().flat_map(move |window| w.train_specs(&window))
+        }))
     }
 
     /// The broker settings the queue's `defaults` set (the rest are backtesting.py's).
@@ -169,232 +212,13 @@ impl Queue {
     pub(crate) fn sweeps(&self) -> &[Sweep] {
         &self.sweeps
     }
-
-    /// Checks everything that can be checked before running, and reports every problem at
-    /// once: duplicate ids, unknown data sets, missing data files, unknown strategies and
-    /// invalid parameters (of every sweep point), invalid configs, sweeps without points,
-    /// malformed sweeps, and a queue with nothing to run.
-    pub fn validate(&self, catalog: &dyn StrategyCatalog) -> Result<(), QueueError> {
-        let mut problems = Vec::new();
-        if self.simulations.is_empty() && self.sweeps.is_empty() {
-            problems.push(Problem::new(
-                Subject::Queue,
-                "nothing to run: add a simulation to `simulations` or a sweep to `sweeps`",
-            ));
-        }
-        if let Err(e) = self.default_config.validate() {
-            problems.push(Problem::new(Subject::Defaults, e.to_string()));
-        }
-        problems.extend(self.dataset_problems.iter().cloned());
-        for (name, source) in &self.datasets {
-            if let DatasetSource::File(path) = source {
-                if !path.exists() {
-                    problems.push(Problem::new(
-                        Subject::Dataset(name.clone()),
-                        format!(
-                            "data file {} does not exist: fix `path` (it is relative to the queue file's directory)",
-                            path.display()
-                        ),
-                    ));
-                } else if !path.is_file() {
-                    problems.push(Problem::new(
-                        Subject::Dataset(name.clone()),
-                        format!("{} is not a file: `path` must name a data file", path.display()),
-                    ));
-                }
-            }
-        }
-        self.validate_simulations(catalog, &mut problems);
-        self.validate_sweeps(catalog, &mut problems);
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(QueueError::Invalid { file: self.name.clone(), problems })
-        }
-    }
-
-    fn known_datasets(&self) -> String {
-        if self.declared.is_empty() {
-            "none".into()
-        } else {
-            self.declared.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>().join(", ")
-        }
-    }
-
-    fn validate_simulations(&self, catalog: &dyn StrategyCatalog, problems: &mut Vec<Problem>) {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for sim in &self.simulations {
-            *counts.entry(&sim.spec.id).or_default() += 1;
-        }
-        let mut reported = BTreeSet::new();
-        for sim in &self.simulations {
-            let spec = &sim.spec;
-            let subject = || Subject::Simulation(spec.id.clone());
-            if spec.id.is_empty() {
-                problems.push(Problem::new(
-                    subject(),
-                    "the id is empty: give every simulation a unique id",
-                ));
-            }
-            let count = counts[spec.id.as_str()];
-            if count > 1 && reported.insert(&spec.id) {
-                problems.push(Problem::new(
-                    subject(),
-                    format!("the id is used by {count} simulations: give each a unique id"),
-                ));
-            }
-            if !self.declared.contains(&spec.dataset) {
-                problems.push(Problem::new(
-                    subject(),
-                    format!(
-                        "unknown dataset {:?}; datasets of this queue: {}",
-                        spec.dataset,
-                        self.known_datasets()
-                    ),
-                ));
-            }
-            if let Some(p) = &sim.config_problem {
-                problems.push(Problem::new(subject(), format!("config: {p}")));
-            } else if (!sim.overrides.is_empty()
-                || spec.params.len() != spec.strategy_params().len())
-                && let Err(e) = spec.config.validate()
-            {
-                problems.push(Problem::new(subject(), format!("config: {e}")));
-            }
-            if let Err(e) = catalog.check(&spec.strategy, &spec.strategy_params()) {
-                problems.push(Problem::new(subject(), e.to_string()));
-            }
-        }
-    }
-
-    fn validate_sweeps(&self, catalog: &dyn StrategyCatalog, problems: &mut Vec<Problem>) {
-        let explicit: BTreeSet<&str> =
-            self.simulations.iter().map(|s| s.spec.id.as_str()).collect();
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for sweep in &self.sweeps {
-            *counts.entry(&sweep.id).or_default() += 1;
-        }
-        let mut reported = BTreeSet::new();
-        for sweep in &self.sweeps {
-            let mut report = |message: String| {
-                problems.push(Problem::new(Subject::Sweep(sweep.id.clone()), message))
-            };
-            if sweep.id.is_empty() {
-                report("the id is empty: give every sweep a unique id".into());
-            }
-            if sweep.id.contains('/') {
-                report(
-                    "the id contains `/`, which separates the parts of point ids: use `-` or `_`"
-                        .into(),
-                );
-            }
-            let count = counts[sweep.id.as_str()];
-            if count > 1 && reported.insert(&sweep.id) {
-                report(format!("the id is used by {count} sweeps: give each a unique id"));
-            }
-            if sweep.datasets.is_empty() {
-                report("`datasets` is empty: list at least one dataset".into());
-            }
-            for (i, ds) in sweep.datasets.iter().enumerate() {
-                if sweep.datasets[..i].contains(ds) {
-                    report(format!("dataset {ds:?} is listed twice: list it once"));
-                } else if !self.declared.contains(ds) {
-                    report(format!(
-                        "unknown dataset {ds:?}; datasets of this queue: {}",
-                        self.known_datasets()
-                    ));
-                }
-            }
-            if !sweep.overrides.is_empty()
-                && let Err(e) = sweep.config.validate()
-            {
-                report(format!("config: {e}"));
-            }
-            for p in &sweep.problems {
-                report(p.clone());
-            }
-            let Some(plan) = &sweep.plan else { continue };
-            if plan.point_count() == 0 {
-                let src = plan.where_src.as_deref().unwrap_or_default();
-                report(format!(
-                    "no grid point satisfies where {src:?}: relax the condition or widen the grid"
-                ));
-                continue;
-            }
-            check_points(sweep, plan, catalog, &mut report);
-            // Sweep ids are distinct and free of `/`, and points within a sweep are distinct,
-            // so a point id can only clash with an explicit simulation's id.
-            let prefix = format!("{}/", sweep.id);
-            if explicit.range(prefix.as_str()..).next().is_some_and(|id| id.starts_with(&prefix)) {
-                for spec in sweep.iter() {
-                    if explicit.contains(spec.id.as_str()) {
-                        problems.push(Problem::new(
-                            Subject::Simulation(spec.id.clone()),
-                            format!(
-                                "the id is also generated by sweep {:?}: rename the simulation",
-                                sweep.id
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Runs the catalog on every point of a sweep (once: points do not depend on the data set).
-fn check_points(
-    sweep: &Sweep,
-    plan: &Plan,
-    catalog: &dyn StrategyCatalog,
-    report: &mut dyn FnMut(String),
-) {
-    let mut cursor = Cursor::new(plan);
-    let (mut failed, mut total) = (0u64, 0u64);
-    while let Some(idx) = cursor.next() {
-        total += 1;
-        let params = sweep.params(plan, idx);
-        // Broker settings given as parameters: checked per point, unless the sweep's own
-        // config is already reported as invalid.
-        let config = if sweep.sets_config && sweep.config.validate().is_ok() {
-            apply_config_params(&params, sweep.config)
-                .and_then(|c| c.validate())
-                .map_err(|e| format!("config: {e}"))
-        } else {
-            Ok(())
-        };
-        let checked = config.and_then(|()| {
-            catalog.check(&sweep.strategy, &strategy_params(&params)).map_err(|e| e.to_string())
-        });
-        if let Err(e) = checked {
-            failed += 1;
-            if failed <= LISTED_POINT_FAILURES as u64 {
-                let mut point = String::new();
-                for (k, (name, axis)) in plan.names.iter().zip(&plan.axes).enumerate() {
-                    if k > 0 {
-                        point.push(',');
-                    }
-                    point.push_str(name);
-                    point.push('=');
-                    push_id_value(&mut point, &axis.value(idx[k]));
-                }
-                report(format!("point {point}: {e}"));
-            }
-        }
-    }
-    if failed > LISTED_POINT_FAILURES as u64 {
-        report(format!(
-            "{} more of its {total} points fail the same check",
-            failed - LISTED_POINT_FAILURES as u64
-        ));
-    }
 }
 
 fn dataset(name: &str, ds: DatasetRepr, base_dir: &Path) -> Result<DatasetSource, Vec<String>> {
     let mut problems = Vec::new();
-    if name.is_empty() || name.contains('/') {
+    if name.is_empty() || name.contains(['/', '[', ']']) {
         problems.push(
-            "a dataset name must be non-empty and free of `/` (it is part of point ids)"
+            "a dataset name must be non-empty and free of `/` (it is part of point ids), `[` and `]` (walk-forward windows are named `name[start:end]`)"
                 .to_string(),
         );
     }
@@ -486,7 +310,7 @@ fn simulation(s: SimRepr, defaults: BacktestConfig) -> Simulation {
     }
 }
 
-fn sweep(s: SweepRepr, defaults: BacktestConfig) -> Sweep {
+pub(crate) fn sweep(s: SweepRepr, defaults: BacktestConfig) -> Sweep {
     let fixed = params(s.params);
     let mut problems = Vec::new();
     let (values, random) = match (s.grid, s.random, s.space) {

@@ -1,244 +1,11 @@
-//! The run report: one self-contained `report.html` plus the requested table exports and chart
-//! files.
+//! `report.html` itself: one page with inline CSS and SVG, no script, no network.
 
-use std::{
-    fmt::Write as _,
-    path::{Path, PathBuf},
-    str::FromStr,
-};
+use std::{fmt::Write as _, path::Path};
 
-use bt_domain::{RunInfo, SimRecord, Stats, SummaryTable, ValidationGroup};
+use bt_domain::{RunInfo, Stats};
 
-use crate::{
-    chart::{Agg, Chart, CurveData, equity, histogram, overfit_chart, strategy_heatmaps},
-    error::ReportError,
-    io::{create_dir, slug, write_atomic},
-    table::{Leaderboard, failed, failed_markdown, metric_pos, summary_json, summary_markdown},
-    validation::{validation_html, validation_markdown},
-};
-
-/// An output of `bt report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Format {
-    /// `report.html`, self-contained.
-    Html,
-    /// `summary.md` (full table), `leaderboard.md`, and `failed.md` when some failed.
-    Md,
-    /// `summary.csv`.
-    Csv,
-    /// `summary.json`.
-    Json,
-    /// `summary.parquet`: written by the caller (bt-report knows no Parquet); skipped here.
-    Parquet,
-}
-
-impl Format {
-    /// The lowercase name (`html`, `md`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Html => "html",
-            Format::Md => "md",
-            Format::Csv => "csv",
-            Format::Json => "json",
-            Format::Parquet => "parquet",
-        }
-    }
-}
-
-impl FromStr for Format {
-    type Err = ReportError;
-    fn from_str(s: &str) -> Result<Format, ReportError> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "html" => Ok(Format::Html),
-            "md" | "markdown" => Ok(Format::Md),
-            "csv" => Ok(Format::Csv),
-            "json" => Ok(Format::Json),
-            "parquet" => Ok(Format::Parquet),
-            _ => Err(ReportError::UnknownFormat { format: s.to_string() }),
-        }
-    }
-}
-
-impl std::fmt::Display for Format {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// What [`write_report`] produces.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReportOptions {
-    /// Rows of the leaderboard.
-    pub top_k: usize,
-    /// Ranking metric, a [`bt_domain::STAT_KEYS`] key; also the heatmaps' and histogram's.
-    pub metric: String,
-    /// Outputs to write (Parquet is left to the caller).
-    pub formats: Vec<Format>,
-    /// How heatmaps combine the simulations of a cell.
-    pub agg: Agg,
-    /// Also write every chart as PNG and SVG files under `DIR/charts/`.
-    pub chart_files: bool,
-    /// At most this many failed simulations are listed in the HTML (all are in the tables).
-    pub max_failed_listed: usize,
-    /// At most this many heatmaps go into the HTML (one per pair of swept parameters).
-    pub max_heatmaps: usize,
-}
-
-impl Default for ReportOptions {
-    fn default() -> ReportOptions {
-        ReportOptions {
-            top_k: 10,
-            metric: "sharpe_ratio".into(),
-            formats: vec![Format::Html, Format::Md, Format::Csv],
-            agg: Agg::Max,
-            chart_files: true,
-            max_failed_listed: 100,
-            max_heatmaps: 10,
-        }
-    }
-}
-
-/// The files [`write_report`] wrote, in writing order.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ReportFiles {
-    /// `report.html`, when requested.
-    pub html: Option<PathBuf>,
-    /// Table exports (`summary.csv`, `summary.md`, ...).
-    pub tables: Vec<PathBuf>,
-    /// Chart files under `charts/`.
-    pub charts: Vec<PathBuf>,
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// A chart placed in the report.
-struct Placed {
-    anchor: String,
-    svg: String,
-}
-
-/// Writes the report of a run into `dir` (created if missing).
-///
-/// `curves` are the equity curves to chart (normally the top K, re-run by the caller). Every
-/// file is written atomically and the output depends only on the inputs: no clock, no
-/// absolute path, the same bytes on every machine.
-pub fn write_report(
-    dir: &Path,
-    info: &RunInfo,
-    records: &[SimRecord],
-    curves: &[CurveData<'_>],
-    validation: &[ValidationGroup],
-    opts: &ReportOptions,
-) -> Result<ReportFiles, ReportError> {
-    metric_pos(&opts.metric)?;
-    create_dir(dir)?;
-    let mut files = ReportFiles::default();
-    let wants = |f: Format| opts.formats.contains(&f);
-
-    let needs_table = wants(Format::Md) || wants(Format::Csv) || wants(Format::Json);
-    let table = needs_table.then(|| SummaryTable::new(records));
-    let leaderboard = Leaderboard::new(records, &opts.metric, opts.top_k)?.with_dsr(validation);
-    if let Some(table) = &table {
-        let mut out = |name: &str, text: String| -> Result<(), ReportError> {
-            let path = dir.join(name);
-            write_atomic(&path, text.as_bytes())?;
-            files.tables.push(path);
-            Ok(())
-        };
-        if wants(Format::Csv) {
-            out("summary.csv", table.to_csv())?;
-        }
-        if wants(Format::Json) {
-            out("summary.json", summary_json(table))?;
-        }
-        if wants(Format::Md) {
-            out("summary.md", summary_markdown(table))?;
-            out("leaderboard.md", leaderboard.to_markdown())?;
-            if !validation.is_empty() {
-                out("validation.md", validation_markdown(validation))?;
-            }
-            if !failed(records).is_empty() {
-                out("failed.md", failed_markdown(records))?;
-            }
-        }
-    }
-    if !wants(Format::Html) && !opts.chart_files {
-        return Ok(files);
-    }
-
-    // Charts: (section, anchor, file stem, chart or why it is missing).
-    let mut charts: Vec<(&str, String, String, Result<Chart, ReportError>)> = Vec::new();
-    for (i, c) in curves.iter().enumerate() {
-        let stem = format!("equity-{:02}-{}", i + 1, slug(c.id));
-        charts.push(("equity", stem.clone(), stem, equity(c)));
-    }
-    match strategy_heatmaps(records, &opts.metric, opts.agg) {
-        Ok(maps) => {
-            for m in maps.into_iter().take(opts.max_heatmaps) {
-                let stem = format!("heatmap-{}", slug(m.title()));
-                charts.push(("heatmaps", stem.clone(), stem, Ok(m)));
-            }
-        }
-        Err(e @ ReportError::NoData { .. }) => {
-            charts.push(("heatmaps", "heatmap".into(), String::new(), Err(e)))
-        }
-        Err(e) => return Err(e),
-    }
-    let stem = format!("histogram-{}", slug(&opts.metric));
-    charts.push(("distribution", stem.clone(), stem, histogram(records, &opts.metric)));
-    for g in validation {
-        let stem = format!("overfit-{}-{}", slug(&g.strategy), slug(&g.dataset));
-        charts.push(("overfitting", stem.clone(), stem, overfit_chart(g)));
-    }
-
-    let charts_dir = dir.join("charts");
-    if opts.chart_files && charts.iter().any(|c| c.3.is_ok()) {
-        create_dir(&charts_dir)?;
-    }
-    let mut placed: Vec<(&str, Result<Placed, String>)> = Vec::new();
-    for (section, anchor, stem, chart) in charts {
-        let chart = match chart {
-            Ok(c) => c,
-            Err(e @ ReportError::NoData { .. }) => {
-                placed.push((section, Err(e.to_string())));
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        let svg = chart.to_svg()?;
-        if opts.chart_files {
-            let svg_path = charts_dir.join(format!("{stem}.svg"));
-            write_atomic(&svg_path, svg.as_bytes())?;
-            let png_path = charts_dir.join(format!("{stem}.png"));
-            write_atomic(&png_path, &chart.to_png()?)?;
-            files.charts.push(png_path);
-            files.charts.push(svg_path);
-        }
-        placed.push((section, Ok(Placed { anchor, svg })));
-    }
-
-    if wants(Format::Html) {
-        let html = render_html(info, records, &leaderboard, validation, &placed, opts);
-        let path = dir.join("report.html");
-        write_atomic(&path, html.as_bytes())?;
-        files.html = Some(path);
-    }
-    Ok(files)
-}
+use super::{Format, Leaderboard, Placed, ReportData, ReportOptions, esc};
+use crate::{table::failed, validation::validation_html, walk_forward::walk_forward_html};
 
 const CSS: &str = "\
 :root{color-scheme:light}
@@ -259,6 +26,15 @@ figure svg{max-width:100%;height:auto;display:block}
 .note{color:#666;font-size:.85rem}
 footer{margin-top:2rem;color:#888;font-size:.8rem}
 ";
+
+/// How to read the walk-forward tables.
+const WALK_FORWARD_NOTE: &str = "<p class=\"note\">Each window trains every point of the grid \
+on its training bars and trades the best one (by the selection metric) on the test bars that \
+follow, starting from the previous window's ending equity; the test run reads earlier bars to \
+warm its indicators up but trades only inside its window. <b>efficiency</b> is the window's \
+out-of-sample annualised return over its in-sample one (overall: the stitched curve's over the \
+windows' mean). Every window is in walk_forward.csv; the stitched statistics are the \
+<code>ID/oos</code> row of the summary. Definitions: docs/validation.md.</p>";
 
 /// How to read the overfitting table (docs/validation.md has the definitions).
 const OVERFIT_NOTE: &str = "<p class=\"note\">Per group of trials (the successful simulations \
@@ -291,14 +67,13 @@ fn wall_time(info: &RunInfo) -> String {
     }
 }
 
-fn render_html(
-    info: &RunInfo,
-    records: &[SimRecord],
+pub(super) fn render_html(
+    data: &ReportData<'_>,
     leaderboard: &Leaderboard<'_>,
-    validation: &[ValidationGroup],
     charts: &[(&str, Result<Placed, String>)],
     opts: &ReportOptions,
 ) -> String {
+    let ReportData { info, records, validation, walk_forwards, .. } = *data;
     let queue = display_queue(&info.queue);
     let mut h = String::new();
     let w = &mut h;
@@ -403,8 +178,12 @@ fn render_html(
         ("heatmaps", "Parameter heatmaps"),
         ("distribution", "Distribution"),
         ("overfitting", "Is the winner real? Overfitting statistics"),
+        ("walk-forward", "Walk-forward optimisation"),
     ];
     for (id, heading) in sections {
+        if id == "walk-forward" && walk_forwards.is_empty() {
+            continue;
+        }
         let _ = writeln!(w, "<section id=\"{id}\">\n<h2>{heading}</h2>");
         let mine: Vec<&Result<Placed, String>> =
             charts.iter().filter(|(s, _)| *s == id).map(|(_, c)| c).collect();
@@ -413,9 +192,16 @@ fn render_html(
                 "equity" => "No equity curves were recorded for this report.",
                 "heatmaps" => "Fewer than two numeric parameters vary: no heatmap.",
                 "overfitting" => "No successful simulation: no overfitting statistics.",
+                "walk-forward" => "",
                 _ => "Nothing to show.",
             };
             let _ = writeln!(w, "<p class=\"note\">{text}</p>");
+        }
+        if id == "walk-forward" {
+            for v in walk_forwards {
+                let _ = write!(w, "{}", walk_forward_html(v.result));
+            }
+            let _ = writeln!(w, "{WALK_FORWARD_NOTE}");
         }
         if id == "overfitting" && !validation.is_empty() {
             let _ = writeln!(w, "<div class=\"scroll\">\n{}</div>", validation_html(validation));
@@ -495,19 +281,6 @@ fn svg_body(svg: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(esc("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&#39;");
-    }
-
-    #[test]
-    fn formats_parse() {
-        assert_eq!("HTML".parse::<Format>().unwrap(), Format::Html);
-        assert_eq!("markdown".parse::<Format>().unwrap(), Format::Md);
-        let err = "xlsx".parse::<Format>().unwrap_err().to_string();
-        assert!(err.contains("use html, md, csv, json or parquet"), "{err}");
-    }
 
     #[test]
     fn absolute_queue_paths_are_shortened() {

@@ -1,0 +1,452 @@
+use std::{
+    collections::BTreeMap,
+    fs::{self, File, OpenOptions},
+    io::Write,
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::{
+        Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::Instant,
+};
+
+use bt_domain::{
+    Attempt, Params, RunInfo, RunMode, RunStatus, SimOutcome, SimRecord, SimSpec, SimSummary,
+    hash::fnv1a_128,
+};
+
+use crate::{
+    error::ExecError,
+    jsonl::encode_record,
+    results::{done_ids, finalize},
+    rundir::LockedRunDir,
+    shard::Shard,
+};
+
+/// How to spread simulations over cores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One after another on the calling thread.
+    Sequential,
+    /// On a pool of this many threads.
+    Threads(usize),
+    /// Parallel on this many threads, unless the queue is too small to profit
+    /// ([`ExecOptions::work_estimate`] below [`AUTO_MIN_BAR_STEPS`]).
+    Auto(usize),
+}
+
+/// Below this many bar-steps in total, `auto` runs sequentially: the pool's start-up and wake-up
+/// costs (~0.4 ms measured here) exceed the gain. See docs/performance.md.
+pub const AUTO_MIN_BAR_STEPS: u64 = 20_000;
+
+/// Turns one simulation spec into statistics. The caller plugs in strategies, the engine and
+/// statistics; the executor only schedules, isolates and records.
+pub trait Simulator: Sync {
+    /// What is prepared once per data set and shared by its simulations (bars, indicator cache,
+    /// per-dataset statistics facts).
+    type Dataset: Sync;
+    /// Why a simulation failed; its message is recorded with the result.
+    type Error: std::error::Error;
+
+    /// Runs one simulation. Returns the canonical parameters (defaults filled in) and the
+    /// summary, or why it failed. A panic is caught by the executor and recorded as a failure.
+    fn simulate(
+        &self,
+        spec: &SimSpec,
+        data: &Self::Dataset,
+    ) -> Result<(Params, SimSummary), Self::Error>;
+}
+
+/// The data sets a run's simulations name, by name: a map, or anything that finds them.
+pub trait DatasetLookup<D>: Sync {
+    /// The data set called `name`.
+    fn get(&self, name: &str) -> Option<&D>;
+}
+
+impl<D: Sync> DatasetLookup<D> for BTreeMap<String, D> {
+    fn get(&self, name: &str) -> Option<&D> {
+        BTreeMap::get(self, name)
+    }
+}
+
+/// Receives progress as simulations finish (called from worker threads).
+pub trait Progress: Sync {
+    /// The run starts: `to_run` simulations will run, `already_done` were found on resume.
+    fn start(&self, to_run: u64, already_done: u64);
+    /// One simulation finished.
+    fn finished(&self, ok: bool);
+}
+
+/// Options of [`execute`].
+#[derive(Debug)]
+pub struct ExecOptions<'a> {
+    /// The run directory, locked by this process.
+    pub out: &'a LockedRunDir,
+    /// Scheduling.
+    pub mode: Mode,
+    /// Skip simulations already in `results.jsonl` (the run hash must match).
+    pub resume: bool,
+    /// Run only this shard of the queue.
+    pub shard: Option<Shard>,
+    /// Metadata recorded in run.json (queue, hash, version, datasets); the executor fills in
+    /// mode, threads, status, counts and the attempts.
+    pub info: RunInfo,
+    /// Total bar-steps the queue will take (for [`Mode::Auto`]).
+    pub work_estimate: u64,
+    /// Set to stop after the simulations in flight (Ctrl-C).
+    pub stop: Option<&'a AtomicBool>,
+    /// Simulations that can only be specified once the others have run (a walk-forward's
+    /// out-of-sample runs need the training results): called with the directory once every
+    /// simulation of `specs` has its result (not after a stop, and never for a shard: the
+    /// merge's resume runs them), its specs run like the others (resume skips those done) and
+    /// are numbered after them. `total` counts them.
+    pub then: Option<&'a dyn Then>,
+}
+
+/// The simulations of [`ExecOptions::then`].
+pub trait Then: Sync {
+    /// The specs to run once every earlier simulation has its result in `dir`.
+    fn specs(&self, dir: &LockedRunDir) -> Result<Vec<SimSpec>, ExecError>;
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// Metadata as written to run.json.
+    pub info: RunInfo,
+    /// Simulations run in this session.
+    pub ran: u64,
+    /// Simulations skipped because the resume found them done.
+    pub resumed: u64,
+    /// Whether the run stopped early (stop flag); the directory is resumable.
+    pub interrupted: bool,
+}
+
+impl std::fmt::Debug for dyn Then + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Then")
+    }
+}
+
+impl std::fmt::Debug for dyn Progress + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
+/// Runs `specs` (the whole queue, in queue order; `total` of them) into `opts.out`.
+///
+/// Each finished simulation is appended to `results.jsonl` as one line and flushed to the OS
+/// at once, so a crash loses only the simulations in flight. At the end `summary.csv` (queue
+/// order, byte-identical whatever the mode, thread count or interruptions) and `run.json` are
+/// written atomically. Failing or panicking simulations are recorded and the rest go on.
+///
+/// A directory whose path cannot be used (permissions, not a directory...) is
+/// [`ExecError::OutDir`], found before anything ran. A failed write for another reason (disk
+/// full), before or during the run, is [`ExecError::Write`]; during the run it stops the run
+/// after the simulations in flight: `results.jsonl` then holds only complete lines, there is no
+/// `summary.csv` (a stale one is removed before the first result is appended) and `run.json`
+/// still says "running", so `--resume` finishes the run later.
+pub fn execute<S: Simulator>(
+    specs: impl Iterator<Item = SimSpec> + Send,
+    total: u64,
+    datasets: &dyn DatasetLookup<S::Dataset>,
+    simulator: &S,
+    opts: &ExecOptions<'_>,
+    progress: Option<&dyn Progress>,
+) -> Result<RunOutcome, ExecError> {
+    let started = Instant::now();
+    let dir = opts.out;
+    let results_path = dir.results();
+    let mut attempts = Vec::new();
+    let done = if opts.resume {
+        if let Some(previous) = dir.read_info()? {
+            if previous.queue_hash != opts.info.queue_hash {
+                return Err(ExecError::QueueMismatch {
+                    path: dir.run_json(),
+                    found: previous.queue_hash,
+                    expected: opts.info.queue_hash.clone(),
+                });
+            }
+            if previous.pbo_blocks != opts.info.pbo_blocks {
+                return Err(ExecError::PboBlocksMismatch {
+                    path: dir.run_json(),
+                    found: previous.pbo_blocks,
+                    expected: opts.info.pbo_blocks,
+                });
+            }
+            attempts = previous.attempts;
+        }
+        // Not `before_start`: a torn line that cannot be cut is a failed write of a run with
+        // results to keep; another --out would not help.
+        done_ids(&results_path)?
+    } else {
+        let has_results = fs::metadata(&results_path).map(|m| m.len() > 0).unwrap_or(false);
+        if has_results {
+            return Err(ExecError::AlreadyHasResults { path: dir.path.clone() });
+        }
+        Vec::new()
+    };
+
+    let threads = match opts.mode {
+        Mode::Sequential => 1,
+        Mode::Threads(n) => n.max(1),
+        Mode::Auto(n) if opts.work_estimate >= AUTO_MIN_BAR_STEPS && total > 1 => n.max(1),
+        Mode::Auto(_) => 1,
+    };
+    let parallel = !matches!(opts.mode, Mode::Sequential) && threads > 1;
+    let mut info = opts.info.clone();
+    info.mode = if parallel { RunMode::Parallel } else { RunMode::Sequential };
+    info.threads = threads as u64;
+    info.shard = opts.shard.map(|s| s.to_string());
+    info.status = RunStatus::Running;
+    info.attempts = attempts;
+    info.wall_time_s = info.attempts.iter().map(|a| a.wall_time_s).sum();
+    dir.write_info(&info).map_err(ExecError::before_start)?;
+    // A summary.csv left by an interrupted run describes fewer results than the file will hold
+    // once this run appends: remove it before the first append, so any summary.csv on disk
+    // matches results.jsonl (run.json already says "running", so a kill here is resumable).
+    if let Err(e) = fs::remove_file(dir.summary())
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        return Err(ExecError::setup(dir.summary())(e));
+    }
+
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&results_path)
+        .map_err(ExecError::setup(&results_path))?;
+    let len = file.metadata().map_err(ExecError::setup(&results_path))?.len();
+    let writer = Mutex::new(ResultsWriter { file, len, error: None });
+    // Set when a result cannot be written: the run stops like on Ctrl-C, then reports the error.
+    let write_failed = AtomicBool::new(false);
+
+    let shard = opts.shard;
+    let is_done =
+        |id: &str| !done.is_empty() && done.binary_search(&fnv1a_128(id.as_bytes())).is_ok();
+    let counts = Counters::default();
+    let stop = opts.stop;
+    let stopped = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
+    let halted = || stopped() || write_failed.load(Ordering::Relaxed);
+    let ran = AtomicU64::new(0);
+    if let Some(p) = progress {
+        // With sharding the exact count is known only after filtering; report the queue total
+        // for a whole run and an estimate for a shard.
+        let expected = match shard {
+            Some(s) => total / s.count,
+            None => total,
+        };
+        p.start(expected.saturating_sub(done.len() as u64), done.len() as u64);
+    }
+    let run_one = |(index, spec): (usize, SimSpec)| {
+        let outcome = match datasets.get(&spec.dataset) {
+            None => Err(format!("unknown dataset {:?}", spec.dataset)),
+            Some(data) => {
+                match catch_unwind(AssertUnwindSafe(|| simulator.simulate(&spec, data))) {
+                    Ok(result) => result.map_err(|e| e.to_string()),
+                    Err(payload) => Err(format!("panicked: {}", panic_message(&payload))),
+                }
+            }
+        };
+        let ok = outcome.is_ok();
+        let (params, outcome) = match outcome {
+            Ok((params, summary)) => (params, SimOutcome::Ok(Box::new(summary))),
+            Err(message) => (spec.params, SimOutcome::Failed(message)),
+        };
+        let record = SimRecord {
+            index: index as u64,
+            id: spec.id,
+            dataset: spec.dataset,
+            strategy: spec.strategy,
+            params,
+            outcome,
+        };
+        let mut line = encode_record(&record);
+        line.push('\n');
+        if !writer.lock().unwrap_or_else(|e| e.into_inner()).append(line.as_bytes()) {
+            write_failed.store(true, Ordering::Relaxed);
+            return;
+        }
+        ran.fetch_add(1, Ordering::Relaxed);
+        if let Some(p) = progress {
+            p.finished(ok);
+        }
+    };
+
+    let pool = if parallel {
+        Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("bt-worker-{i}"))
+                .build()
+                .map_err(|e| ExecError::Pool { threads, message: e.to_string() })?,
+        )
+    } else {
+        None
+    };
+    // Runs `todo`, about `count` specs.
+    let dispatch =
+        |todo: &mut (dyn Iterator<Item = (usize, SimSpec)> + Send), count: u64| match &pool {
+            Some(pool) => {
+                // Guided self-scheduling: each worker takes a chunk of the remaining specs (a
+                // quarter of its fair share, 1..=64), so the shared iterator is locked rarely
+                // (rayon's par_bridge locked it per item: slower than sequential on short
+                // simulations, measured) and the last chunks are small enough to balance the tail.
+                let source = Mutex::new((todo, 0u64));
+                let next_chunk = || {
+                    let mut guard = source.lock().unwrap_or_else(|e| e.into_inner());
+                    let (iter, taken) = &mut *guard;
+                    let left = count.saturating_sub(*taken);
+                    let size = (left / (4 * threads as u64)).clamp(1, 64) as usize;
+                    let chunk: Vec<(usize, SimSpec)> = iter.by_ref().take(size).collect();
+                    *taken += chunk.len() as u64;
+                    chunk
+                };
+                pool.install(|| {
+                    rayon::scope(|scope| {
+                        for _ in 0..threads {
+                            scope.spawn(|_| {
+                                loop {
+                                    let chunk = next_chunk();
+                                    if chunk.is_empty() {
+                                        break;
+                                    }
+                                    // A chunk holds up to 64 specs: check the stop flags between
+                                    // them, not only between chunks. Specs left out run on resume.
+                                    for item in chunk {
+                                        if halted() {
+                                            break;
+                                        }
+                                        run_one(item);
+                                    }
+                                }
+                            });
+                        }
+                    })
+                });
+            }
+            None => todo.for_each(run_one),
+        };
+
+    let mut specs = specs;
+    dispatch(&mut todo(&mut specs, 0, shard, &is_done, &counts, &halted), total);
+    if let Some(then) = opts.then
+        && shard.is_none()
+        && !halted()
+    {
+        let more = then.specs(dir)?;
+        let count = more.len() as u64;
+        let first = counts.seen.load(Ordering::Relaxed) as usize;
+        dispatch(&mut todo(&mut more.into_iter(), first, None, &is_done, &counts, &halted), count);
+    }
+    let (resumed, in_shard) = (counts.resumed.into_inner(), counts.in_shard.into_inner());
+
+    let writer = writer.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Some(source) = writer.error {
+        return Err(ExecError::Write { path: results_path, source });
+    }
+    writer.file.sync_all().map_err(ExecError::write(&results_path))?;
+    let interrupted = stopped();
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "simulations done");
+    let counts = finalize(dir)?;
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "summary written");
+    let ran = ran.into_inner();
+    info.attempts.push(Attempt {
+        mode: info.mode,
+        threads: info.threads,
+        wall_time_s: started.elapsed().as_secs_f64(),
+        ran,
+    });
+    info.wall_time_s = info.attempts.iter().map(|a| a.wall_time_s).sum();
+    info.total = if shard.is_some() { in_shard } else { total };
+    info.ok = counts.ok;
+    info.failed = counts.failed;
+    let complete = !interrupted && counts.total >= info.total;
+    info.status = if complete { RunStatus::Complete } else { RunStatus::Interrupted };
+    dir.write_info(&info)?;
+    Ok(RunOutcome { info, ran, resumed, interrupted })
+}
+
+/// Specs seen, in the shard, and skipped as done, across the stages of a run.
+#[derive(Default)]
+struct Counters {
+    seen: AtomicU64,
+    in_shard: AtomicU64,
+    resumed: AtomicU64,
+}
+
+/// What is left to run of `specs` (numbered from `first`): in the shard, not done, until a stop.
+fn todo<'a>(
+    specs: &'a mut (dyn Iterator<Item = SimSpec> + Send),
+    first: usize,
+    shard: Option<Shard>,
+    is_done: &'a (dyn Fn(&str) -> bool + Sync),
+    counts: &'a Counters,
+    halted: &'a (dyn Fn() -> bool + Sync),
+) -> impl Iterator<Item = (usize, SimSpec)> + Send + 'a {
+    specs
+        .enumerate()
+        .map(move |(i, spec)| (first + i, spec))
+        .inspect(|_| {
+            counts.seen.fetch_add(1, Ordering::Relaxed);
+        })
+        .filter(move |(_, spec)| shard.is_none_or(|s| s.contains(&spec.id)))
+        .inspect(|_| {
+            counts.in_shard.fetch_add(1, Ordering::Relaxed);
+        })
+        .filter(|(_, spec)| {
+            let skip = is_done(&spec.id);
+            if skip {
+                counts.resumed.fetch_add(1, Ordering::Relaxed);
+            }
+            !skip
+        })
+        .take_while(|_| !halted())
+}
+
+struct ResultsWriter {
+    file: File,
+    /// Bytes of complete lines in the file.
+    len: u64,
+    /// The first failed write; nothing is written after it.
+    error: Option<std::io::Error>,
+}
+
+impl ResultsWriter {
+    /// One `write` per line: a line reaches the OS whole, or (if the process dies inside the
+    /// call) as a torn tail that resume truncates. Returns false when the line was not written
+    /// (the disk is full...): the run must stop.
+    fn append(&mut self, line: &[u8]) -> bool {
+        if self.error.is_some() {
+            return false;
+        }
+        match self.file.write_all(line) {
+            Ok(()) => {
+                self.len += line.len() as u64;
+                true
+            }
+            Err(e) => {
+                // A write can fail after part of the line went out (a file size limit): cut it
+                // off, so the file holds only complete records. Best effort: if even that fails,
+                // resume drops the torn line.
+                let _ = self.file.set_len(self.len);
+                self.error = Some(e);
+                false
+            }
+        }
+    }
+}
+
+fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests;
