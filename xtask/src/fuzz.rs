@@ -21,7 +21,7 @@ use anyhow::{Context as _, bail};
 use crate::{display_path, project_root, tools};
 
 /// The targets, in the order they run (names of `xtask/fuzz/fuzz_targets/*.rs`).
-const TARGETS: [&str; 4] = ["queue", "csv", "parquet", "backtest"];
+const TARGETS: [&str; 5] = ["queue", "csv", "parquet", "backtest", "rules"];
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
@@ -34,7 +34,7 @@ pub struct FuzzArgs {
     /// Seconds to fuzz each target.
     #[arg(long, default_value_t = 60)]
     time: u64,
-    /// Only these targets (repeatable): queue, csv, parquet, backtest.
+    /// Only these targets (repeatable): queue, csv, parquet, backtest, rules.
     #[arg(long = "target", value_name = "NAME")]
     targets: Vec<String>,
     /// Sanitizer of the build: address or none.

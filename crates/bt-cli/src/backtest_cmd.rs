@@ -20,8 +20,11 @@ pub struct BacktestArgs {
     #[arg(long)]
     pub data: PathBuf,
     /// Strategy name (see `bt strategies`).
-    #[arg(long)]
-    pub strategy: String,
+    #[arg(long, required_unless_present = "rules", conflicts_with = "rules")]
+    pub strategy: Option<String>,
+    /// A strategy written as a rules file (docs/rules.md) instead of a registered one.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
     /// A strategy parameter, repeatable: `--param fast=10`.
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
@@ -42,13 +45,25 @@ pub fn run(wb: &Workbench, args: BacktestArgs, out: &mut dyn Write) -> anyhow::R
         let (k, v) = parse_param_arg(p).map_err(bt::Error::from)?;
         params.insert(k, v);
     }
+    // A rules file's strategy runs under the file's name (which may be a built-in's).
+    let with_rules;
+    let (wb, strategy) = match (&args.rules, &args.strategy) {
+        (Some(path), _) => {
+            let entry = crate::rules_cmd::rules_entry(path)?;
+            let name = entry.name().to_owned();
+            with_rules = Workbench::new(bt::strategies::Registry::new().with(entry));
+            (&with_rules, name)
+        }
+        (None, Some(name)) => (wb, name.clone()),
+        (None, None) => unreachable!("clap requires --strategy or --rules"),
+    };
     // Validate the strategy before paying for the data load.
-    wb.registry().check(&args.strategy, &params).map_err(bt::Error::from)?;
+    wb.registry().check(&strategy, &params).map_err(bt::Error::from)?;
     let data = Dataset::load(&args.data)?;
-    let b = wb.backtest(&data, &args.strategy, &params, &config, args.plot.is_some())?;
+    let b = wb.backtest(&data, &strategy, &params, &config, args.plot.is_some())?;
     if let (Some(path), Some(equity)) = (&args.plot, &b.equity) {
         let curve = bt::report::CurveData {
-            id: &args.strategy,
+            id: &strategy,
             timestamps: data.bars.timestamps(),
             equity,
             trades: &b.all_trades(),
@@ -59,7 +74,7 @@ pub fn run(wb: &Workbench, args: BacktestArgs, out: &mut dyn Write) -> anyhow::R
         writeln!(out, "{}", bt::json::backtest_json(&b))?;
         return Ok(ExitCode::SUCCESS);
     }
-    writeln!(out, "{} {} on {}", args.strategy, format_params(&b.params), data.source)?;
+    writeln!(out, "{} {} on {}", strategy, format_params(&b.params), data.source)?;
     writeln!(out)?;
     write!(out, "{}", bt::stats::format_table(&b.stats))?;
     writeln!(out)?;

@@ -100,7 +100,7 @@ pub(crate) fn hint(err: &anyhow::Error) -> Option<&'static str> {
                 "pass the --pbo-blocks the run started with, or another --out"
             }
             ExecError::QueueMismatch { .. } => {
-                "resume with the original queue and data files, or pass another --out"
+                "resume with the original queue, data and rules files, or pass another --out"
             }
             _ => return None,
         },

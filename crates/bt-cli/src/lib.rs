@@ -28,6 +28,7 @@ mod gen_queue_cmd;
 mod merge_cmd;
 mod progress;
 mod report_cmd;
+mod rules_cmd;
 mod run_cmd;
 mod slurm_cmd;
 
@@ -84,8 +85,11 @@ enum Command {
     /// Print a script that runs a queue as a Slurm job array plus a merge job.
     #[command(subcommand)]
     Slurm(slurm_cmd::SlurmCommand),
-    /// List the strategies and their parameters.
-    Strategies,
+    /// List the strategies and their parameters, or describe one.
+    Strategies(rules_cmd::StrategiesArgs),
+    /// Check rules files (strategies written in RON, docs/rules.md).
+    #[command(subcommand)]
+    Rules(rules_cmd::RulesCommand),
 }
 
 /// The `bt` command line over a strategy registry.
@@ -209,23 +213,10 @@ impl App {
             Command::Report(args) => report_cmd::run(wb, args, io.out),
             Command::Merge(args) => merge_cmd::run(wb, args, io.out),
             Command::Slurm(cmd) => slurm_cmd::run(wb, cmd, io.out),
-            Command::Strategies => {
-                list_strategies(wb.registry(), io.out)?;
-                Ok(ExitCode::SUCCESS)
-            }
+            Command::Strategies(args) => rules_cmd::strategies(wb, args, io.out),
+            Command::Rules(cmd) => rules_cmd::run(cmd, io.out),
         }
     }
-}
-
-fn list_strategies(registry: &Registry, out: &mut dyn Write) -> anyhow::Result<()> {
-    for name in registry.names() {
-        writeln!(out, "{name}")?;
-        for p in registry.describe(name)? {
-            let default = p.default.as_ref().map(|d| format!(" = {d}")).unwrap_or_default();
-            writeln!(out, "    {}{default}: {} ({})", p.name, p.doc, p.rule())?;
-        }
-    }
-    Ok(())
 }
 
 fn init_logging(verbose: u8, quiet: bool) {

@@ -143,6 +143,7 @@ impl Bars {
     }
 
     /// Number of bars (always >= 2).
+    #[inline]
     pub fn len(&self) -> usize {
         self.end - self.start
     }
@@ -153,26 +154,32 @@ impl Bars {
     }
 
     /// Timestamps, i64 nanoseconds since the Unix epoch (UTC), strictly increasing.
+    #[inline]
     pub fn timestamps(&self) -> &[i64] {
         &self.inner.ts[self.start..self.end]
     }
     /// Open prices.
+    #[inline]
     pub fn open(&self) -> &[f64] {
         &self.inner.open[self.start..self.end]
     }
     /// High prices.
+    #[inline]
     pub fn high(&self) -> &[f64] {
         &self.inner.high[self.start..self.end]
     }
     /// Low prices.
+    #[inline]
     pub fn low(&self) -> &[f64] {
         &self.inner.low[self.start..self.end]
     }
     /// Close prices.
+    #[inline]
     pub fn close(&self) -> &[f64] {
         &self.inner.close[self.start..self.end]
     }
     /// Volumes (0 where the source had none).
+    #[inline]
     pub fn volume(&self) -> &[f64] {
         &self.inner.volume[self.start..self.end]
     }

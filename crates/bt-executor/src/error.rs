@@ -48,7 +48,7 @@ pub enum ExecError {
     },
     /// A resume (or merge) with a different queue or data than the directory was made from.
     #[error(
-        "{path} was made from a different queue or different data (hash {found}, now {expected}): resume with the original queue and data files, or use a new run directory"
+        "{path} was made from a different queue, data or rules files (hash {found}, now {expected}): resume with the original files, or use a new run directory"
     )]
     QueueMismatch {
         /// run.json.

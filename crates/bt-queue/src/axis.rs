@@ -5,9 +5,10 @@ use std::fmt;
 use bt_domain::ParamValue;
 use serde::{Deserialize, Deserializer, de};
 
+use bt_expr::scalar::Ty;
+
 use crate::{
     error::QueueError,
-    expr::Ty,
     value::{ParamRepr, ron_float, ron_param},
 };
 

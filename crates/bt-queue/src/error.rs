@@ -154,7 +154,7 @@ fn list(problems: &[Problem]) -> String {
 }
 
 /// The offending line with a caret under the column, rustc style.
-fn snippet(line: usize, column: usize, source_line: &str) -> String {
+pub(crate) fn snippet(line: usize, column: usize, source_line: &str) -> String {
     let number = line.to_string();
     let pad = " ".repeat(number.len());
     // Keep tabs so that the caret lines up with the source in any terminal.

@@ -1,11 +1,13 @@
 //! The serde schema of a version-1 queue file, and RON errors turned into located messages.
 
-use std::{collections::BTreeMap, fmt, marker::PhantomData};
+use ron::value::RawValue;
+use serde::Deserialize;
 
-use ron::{error::SpannedError, extensions::Extensions, value::RawValue};
-use serde::{Deserialize, Deserializer, de};
-
-use crate::{error::QueueError, value::ConfigOverrides, value::ParamRepr};
+use crate::{
+    error::QueueError,
+    ron_file::{self, UniqueMap},
+    value::{ConfigOverrides, ParamRepr},
+};
 
 /// The only format version this crate reads.
 pub(crate) const VERSION: u64 = 1;
@@ -19,11 +21,19 @@ pub(crate) struct QueueRepr {
     pub(crate) defaults: ConfigOverrides,
     pub(crate) datasets: UniqueMap<DatasetRepr>,
     #[serde(default)]
+    pub(crate) strategies: UniqueMap<StrategyRepr>,
+    #[serde(default)]
     pub(crate) simulations: Vec<SimRepr>,
     #[serde(default)]
     pub(crate) sweeps: Vec<SweepRepr>,
     #[serde(default)]
     pub(crate) walk_forward: Vec<WalkForwardRepr>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "strategy")]
+pub(crate) struct StrategyRepr {
+    pub(crate) rules: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,116 +106,31 @@ pub(crate) struct WalkForwardRepr {
     pub(crate) select_by: Option<String>,
 }
 
+/// Parses the text of a queue file: version first, then the whole schema.
+pub(crate) fn parse(text: &str, file: &str) -> Result<QueueRepr, QueueError> {
+    if let Some(found) = ron_file::version(text, file).map_err(|e| syntax(e, file))?
+        && found != VERSION
+    {
+        return Err(QueueError::Version { file: file.to_owned(), found, supported: VERSION });
+    }
+    ron_file::from_str(text, file).map_err(|e| syntax(e, file))
+}
+
+fn syntax(e: ron_file::Located, _file: &str) -> QueueError {
+    QueueError::Syntax {
+        file: e.file,
+        line: e.line,
+        column: e.column,
+        message: e.message,
+        source_line: e.source_line,
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename = "random")]
 pub(crate) struct RandomRepr {
     pub(crate) n: u64,
     pub(crate) seed: u64,
-}
-
-/// Reads only `version`, so that a file of another version gets a version error rather than
-/// a confusing unknown-field error.
-#[derive(Debug, Deserialize)]
-#[serde(rename = "queue")]
-struct VersionProbe {
-    version: Option<u64>,
-}
-
-/// A string-keyed map that rejects repeated keys (serde's `BTreeMap` keeps the last silently).
-#[derive(Debug)]
-pub(crate) struct UniqueMap<V>(pub(crate) BTreeMap<String, V>);
-
-impl<V> Default for UniqueMap<V> {
-    fn default() -> Self {
-        UniqueMap(BTreeMap::new())
-    }
-}
-
-impl<'de, V: Deserialize<'de>> Deserialize<'de> for UniqueMap<V> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit<V>(PhantomData<V>);
-        impl<'de, V: Deserialize<'de>> de::Visitor<'de> for Visit<V> {
-            type Value = UniqueMap<V>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map with string keys, like {\"name\": value}")
-            }
-            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = BTreeMap::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    if out.contains_key(&key) {
-                        return Err(de::Error::custom(format!(
-                            "key {key:?} appears twice: keep one"
-                        )));
-                    }
-                    let value = map.next_value()?;
-                    out.insert(key, value);
-                }
-                Ok(UniqueMap(out))
-            }
-        }
-        d.deserialize_map(Visit(PhantomData))
-    }
-}
-
-fn options() -> ron::Options {
-    // Optional fields are written bare (`cash: 10000.0`), not `Some(10000.0)`.
-    ron::Options::default().with_default_extension(Extensions::IMPLICIT_SOME)
-}
-
-/// Parses the text of a queue file: version first, then the whole schema.
-pub(crate) fn parse(text: &str, file: &str) -> Result<QueueRepr, QueueError> {
-    let probe: VersionProbe = options().from_str(text).map_err(|e| syntax(e, text, file))?;
-    if let Some(found) = probe.version
-        && found != VERSION
-    {
-        return Err(QueueError::Version { file: file.to_owned(), found, supported: VERSION });
-    }
-    options().from_str(text).map_err(|e| syntax(e, text, file))
-}
-
-fn syntax(e: SpannedError, text: &str, file: &str) -> QueueError {
-    let line = e.span.start.line.max(1);
-    let column = e.span.start.col.max(1);
-    let source_line = text.lines().nth(line - 1).unwrap_or("").to_owned();
-    QueueError::Syntax {
-        file: file.to_owned(),
-        line,
-        column,
-        message: message(&e.code),
-        source_line,
-    }
-}
-
-/// ron's messages, reworded in the house style (lowercase, with what to do).
-fn message(code: &ron::Error) -> String {
-    use ron::Error as E;
-    let within =
-        |outer: &Option<String>| outer.as_ref().map(|o| format!(" in {o}")).unwrap_or_default();
-    match code {
-        E::NoSuchStructField { expected, found, outer } => format!(
-            "unknown field `{found}`{}; valid fields: {}",
-            within(outer),
-            expected.join(", ")
-        ),
-        E::MissingStructField { field, outer } => {
-            format!("missing field `{field}`{}: add `{field}: ...`", within(outer))
-        }
-        E::DuplicateStructField { field, outer } => {
-            format!("field `{field}` is given twice{}: keep one", within(outer))
-        }
-        E::Message(m) => m.clone(),
-        E::ExpectedFloat => "expected a number, like 0.5 or 10000".into(),
-        E::ExpectedInteger => "expected a whole number, like 10".into(),
-        E::ExpectedBoolean => "expected true or false".into(),
-        E::ExpectedString => "expected a string in double quotes".into(),
-        E::ExpectedComma => "expected a comma between items".into(),
-        E::Eof => "unexpected end of file: a bracket or parenthesis is not closed".into(),
-        other => {
-            let text = other.to_string();
-            let mut chars = text.chars();
-            chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or(text)
-        }
-    }
 }
 
 #[cfg(test)]
@@ -235,7 +160,7 @@ mod tests {
     fn errors_have_positions_and_house_style() {
         assert_eq!(
             err("(version: 1,\n datasets: {},\n bogus: 3)"),
-            "q.ron:3:2: unknown field `bogus` in queue; valid fields: version, defaults, datasets, simulations, sweeps, walk_forward\n  |\n3 |  bogus: 3)\n  |  ^"
+            "q.ron:3:2: unknown field `bogus` in queue; valid fields: version, defaults, datasets, strategies, simulations, sweeps, walk_forward\n  |\n3 |  bogus: 3)\n  |  ^"
         );
         assert!(
             err("(version: 2, datasets: {}, whatever: 1)")

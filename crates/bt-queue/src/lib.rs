@@ -41,9 +41,9 @@
 mod axis;
 mod builder;
 mod error;
-mod expr;
 mod file;
 mod queue;
+pub mod ron_file;
 mod sweep;
 mod value;
 mod walk_forward;

@@ -4,9 +4,10 @@ use std::{collections::BTreeSet, sync::OnceLock};
 
 use bt_domain::{BacktestConfig, Params, SimSpec, apply_config_params, rng::SplitMix64};
 
+use bt_expr::scalar::{Binding, Scalar, Ty};
+
 use crate::{
     axis::Axis,
-    expr::{Binding, Expr, Ty},
     value::{ConfigOverrides, push_id_value},
 };
 
@@ -39,7 +40,7 @@ pub(crate) struct Plan {
     pub(crate) names: Vec<String>,
     pub(crate) axes: Vec<Axis>,
     pub(crate) where_src: Option<String>,
-    filter: Option<Expr>,
+    filter: Option<Scalar>,
     pub(crate) points: Points,
 }
 
@@ -188,7 +189,12 @@ impl Plan {
     }
 }
 
-fn parse_where(src: &str, names: &[String], axes: &[Axis], fixed: &Params) -> Result<Expr, String> {
+fn parse_where(
+    src: &str,
+    names: &[String],
+    axes: &[Axis],
+    fixed: &Params,
+) -> Result<Scalar, String> {
     let resolve = |name: &str| -> Option<Binding> {
         if let Some(k) = names.iter().position(|n| n == name) {
             return Some(Binding::Slot(k, axes[k].ty()));
@@ -203,7 +209,7 @@ fn parse_where(src: &str, names: &[String], axes: &[Axis], fixed: &Params) -> Re
     let known: BTreeSet<&str> =
         names.iter().map(String::as_str).chain(fixed.keys().map(String::as_str)).collect();
     let known: Vec<&str> = known.into_iter().collect();
-    Expr::parse(src, &resolve, &known)
+    Scalar::compile(src, &resolve, &known)
         .map_err(|e| format!("where {src:?}: column {}: {}", e.column, e.message))
 }
 

@@ -91,8 +91,9 @@ impl ConfigOverrides {
 }
 
 /// A parameter value in a queue file: an integer, a float, a boolean or a string.
+/// A parameter value in a RON file: an integer, a float, `true`/`false` or a string.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ParamRepr(pub(crate) ParamValue);
+pub struct ParamRepr(pub ParamValue);
 
 impl<'de> Deserialize<'de> for ParamRepr {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ParamRepr, D::Error> {

@@ -13,6 +13,9 @@ pub enum Error {
     /// A queue file is wrong.
     #[error(transparent)]
     Queue(#[from] bt_queue::QueueError),
+    /// A rules file is wrong.
+    #[error(transparent)]
+    Rules(#[from] bt_rules::RulesError),
     /// A strategy name or parameter is wrong.
     #[error(transparent)]
     Strategy(#[from] bt_domain::StrategyError),
@@ -86,6 +89,7 @@ impl Error {
             Error::Data(e) => e.kind(),
             Error::Queue(e) => e.kind(),
             Error::Strategy(e) => e.kind(),
+            Error::Rules(e) => e.kind(),
             Error::Engine(e) => e.kind(),
             Error::Exec(e) => e.kind(),
             Error::Report(e) => e.kind(),

@@ -55,6 +55,7 @@ mod error;
 mod hash;
 pub mod json;
 mod merge;
+pub mod queue_strategies;
 mod reporting;
 mod run;
 pub mod shell;
@@ -71,6 +72,7 @@ pub use bt_executor as executor;
 pub use bt_fs as fs;
 pub use bt_queue as queue;
 pub use bt_report as report;
+pub use bt_rules as rules;
 pub use bt_stats as stats;
 pub use bt_strategies as strategies;
 

@@ -186,6 +186,8 @@ pub(crate) fn merge(
     }
     let queue_path = opts.queue.clone().unwrap_or_else(|| PathBuf::from(&first.queue));
     let queue = Queue::from_path(&queue_path)?;
+    let registry = crate::queue_strategies::with_queue_strategies(registry, &queue)?;
+    let registry = registry.as_ref();
     let expected = crate::hash::run_hash(&queue)?;
     if expected != hash {
         return Err(MergeError::QueueChanged { queue: queue_path, expected, found: hash }.into());

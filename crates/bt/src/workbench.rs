@@ -64,8 +64,13 @@ impl Workbench {
 
     /// Validates a queue against the registry.
     pub fn check_queue(&self, queue: &Queue) -> Result<()> {
-        queue.validate(&self.registry)?;
+        queue.validate(self.registry_for(queue)?.as_ref())?;
         Ok(())
+    }
+
+    /// The registry with the rules strategies `queue` defines in `strategies`.
+    pub fn registry_for(&self, queue: &Queue) -> Result<std::borrow::Cow<'_, Registry>> {
+        crate::queue_strategies::with_queue_strategies(&self.registry, queue)
     }
 
     /// Loads (or generates) the data sets of a queue.
@@ -91,7 +96,7 @@ impl Workbench {
         datasets: &Datasets,
         opts: &RunOptions<'_>,
     ) -> Result<RunOutcome> {
-        crate::run::run_queue(&self.registry, queue, datasets, opts)
+        crate::run::run_queue(self.registry_for(queue)?.as_ref(), queue, datasets, opts)
     }
 
     /// Writes the report of the run in `dir` (into `dir`, or `opts.out`), re-running its top
@@ -107,7 +112,11 @@ impl Workbench {
             Some((q, d)) => (Some(q), d),
             None => (None, &Datasets::new()),
         };
-        report_into(&self.registry, &target, &run, &info, queue, datasets, opts)
+        let registry = match queue {
+            Some(q) => self.registry_for(q)?,
+            None => std::borrow::Cow::Borrowed(&self.registry),
+        };
+        report_into(registry.as_ref(), &target, &run, &info, queue, datasets, opts)
     }
 
     /// Merges shard run directories into `out` (see [`MergeOptions`]).

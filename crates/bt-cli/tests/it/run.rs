@@ -339,5 +339,5 @@ fn resume_refuses_data_that_changed_since_the_run() {
     fs::write(&data, edited).unwrap();
     let o = run_to(&q, &out, &["--resume"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("different data"), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("different queue, data or rules files"), "{}", text(&o.stderr));
 }

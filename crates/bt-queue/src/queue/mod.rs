@@ -52,6 +52,8 @@ pub struct Queue {
     defaults: ConfigOverrides,
     default_config: BacktestConfig,
     datasets: BTreeMap<String, DatasetSource>,
+    /// Strategies the queue defines: name -> rules file (resolved against its directory).
+    strategy_files: BTreeMap<String, PathBuf>,
     /// Every declared data set name, usable or not.
     declared: BTreeSet<String>,
     dataset_problems: Vec<Problem>,
@@ -104,6 +106,22 @@ impl Queue {
                 ),
             }
         }
+        for (name, s) in &repr.strategies.0 {
+            if name.is_empty() || name.contains('/') {
+                dataset_problems.push(Problem::new(
+                    Subject::Queue,
+                    format!("strategy name {name:?} must be non-empty and free of `/`"),
+                ));
+            }
+            if s.rules.trim().is_empty() {
+                dataset_problems.push(Problem::new(
+                    Subject::Queue,
+                    format!("strategy {name:?}: `rules` is empty: name a rules file"),
+                ));
+            }
+        }
+        let strategy_files =
+            repr.strategies.0.into_iter().map(|(k, s)| (k, base_dir.join(s.rules))).collect();
         let simulations =
             repr.simulations.into_iter().map(|s| simulation(s, default_config)).collect();
         let sweeps = repr.sweeps.into_iter().map(|s| sweep(s, default_config)).collect();
@@ -115,6 +133,7 @@ impl Queue {
             defaults: repr.defaults,
             default_config,
             datasets,
+            strategy_files,
             declared,
             dataset_problems,
             simulations,
@@ -137,6 +156,12 @@ impl Queue {
     /// The usable data sets by name (a broken one is reported by [`Queue::validate`]).
     pub fn datasets(&self) -> &BTreeMap<String, DatasetSource> {
         &self.datasets
+    }
+
+    /// The strategies the queue defines in `strategies`: name -> rules file, resolved against
+    /// the queue file's directory (the caller reads them: see bt-rules).
+    pub fn strategy_files(&self) -> &BTreeMap<String, PathBuf> {
+        &self.strategy_files
     }
 
     /// The broker settings of `defaults`, over [`BacktestConfig::default`].
@@ -292,7 +317,7 @@ fn synthetic(s: SyntheticRepr) -> Result<SyntheticSpec, Vec<String>> {
     }
 }
 
-fn params(repr: crate::file::UniqueMap<crate::value::ParamRepr>) -> Params {
+fn params(repr: crate::ron_file::UniqueMap<crate::value::ParamRepr>) -> Params {
     repr.0.into_iter().map(|(k, v)| (k, v.0)).collect()
 }
 

@@ -72,6 +72,17 @@ impl Queue {
                 }
             }
         }
+        for (name, path) in &self.strategy_files {
+            if !path.is_file() {
+                problems.push(Problem::new(
+                    Subject::Queue,
+                    format!(
+                        "strategy {name:?}: rules file {} does not exist: fix `rules` (it is relative to the queue file's directory)",
+                        path.display()
+                    ),
+                ));
+            }
+        }
         self.validate_simulations(catalog, &mut problems);
         self.validate_sweeps(catalog, &mut problems);
         self.validate_walk_forwards(catalog, &mut problems);

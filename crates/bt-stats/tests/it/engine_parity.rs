@@ -138,9 +138,39 @@ impl Strategy for Script {
 /// Runs the case's strategy through the engine; checks trades and equity bit for bit and the
 /// statistics within tolerance. Returns every divergence found, the first ones first.
 fn check_end_to_end(case: &Case, worst: &mut Worst) -> Result<(), String> {
+    check_run(case, worst, false)
+}
+
+/// The rules form of SmaCross (data/rules/sma_cross.ron, docs/rules.md) on the same fixtures.
+fn check_rules_end_to_end(case: &Case, worst: &mut Worst) -> Result<(), String> {
+    check_run(case, worst, true)
+}
+
+fn sma_cross_rules() -> &'static bt_rules::Rules {
+    static RULES: std::sync::OnceLock<bt_rules::Rules> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/rules/sma_cross.ron");
+        bt_rules::Rules::load(path).unwrap()
+    })
+}
+
+fn check_run(case: &Case, worst: &mut Worst, rules: bool) -> Result<(), String> {
     let mut sma;
+    let mut rules_form;
     let mut script: Option<Script> = None;
     let strategy: &mut dyn Strategy = match case.strategy() {
+        s @ ("SmaCross" | "SmaCrossLongOnly") if rules => {
+            let mut params = bt_domain::Params::new();
+            let int = |k: &str| bt_domain::ParamValue::Int(case.param(k) as i64);
+            params.insert("fast".into(), int("n1"));
+            params.insert("slow".into(), int("n2"));
+            params.insert("long_only".into(), bt_domain::ParamValue::Bool(s == "SmaCrossLongOnly"));
+            rules_form = sma_cross_rules()
+                .strategy("sma_cross", &params)
+                .map_err(|e| format!("the rules form does not compile: {e}"))?;
+            &mut rules_form
+        }
         s @ ("SmaCross" | "SmaCrossLongOnly") => {
             sma = sma_cross(case.param("n1"), case.param("n2"), s == "SmaCrossLongOnly");
             &mut sma
@@ -273,6 +303,16 @@ fn run_all(kind: fn(&str) -> bool) {
 #[test]
 fn sma_cross_runs_match_backtesting_py_end_to_end() {
     run_all(|s| s == "SmaCross" || s == "SmaCrossLongOnly");
+}
+
+#[test]
+fn the_rules_form_of_sma_cross_matches_backtesting_py_end_to_end() {
+    let cases: Vec<Case> = all_cases()
+        .into_iter()
+        .filter(|c| matches!(c.strategy(), "SmaCross" | "SmaCrossLongOnly"))
+        .collect();
+    assert!(cases.len() >= 10, "{} SmaCross fixtures", cases.len());
+    check_all(&cases, "runs of the rules form", check_rules_end_to_end);
 }
 
 #[test]

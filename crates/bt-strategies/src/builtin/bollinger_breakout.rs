@@ -6,7 +6,9 @@ use bt_domain::{Limit, ParamKind, ParamSpec, ParamValue, StrategyError};
 use bt_engine::{Ctx, EngineError, Ind, Init, Strategy};
 
 use crate::{
-    builtin::{LONG_ONLY, check_period, go_long, go_short, indicator, not_initialised, period},
+    builtin::{
+        LONG_ONLY, check_period, go_long, go_short, not_initialised, period, register_indicator,
+    },
     indicators::{rolling_std, sma},
     params::Args,
     registry::StrategyEntry,
@@ -95,8 +97,9 @@ impl BollingerBreakout {
 impl Strategy for BollingerBreakout {
     fn init(&mut self, init: &mut Init<'_>) -> Result<(), EngineError> {
         let n = self.params.period;
-        let mid = indicator(init, &format!("sma(close,{n})"), |b| sma(b.close(), n))?;
-        let sd = indicator(init, &format!("std(close,{n})"), |b| rolling_std(b.close(), n))?;
+        let mid = register_indicator(init, &format!("sma(close,{n})"), |b| sma(b.close(), n))?;
+        let sd =
+            register_indicator(init, &format!("std(close,{n})"), |b| rolling_std(b.close(), n))?;
         self.bands = Some((mid, sd));
         Ok(())
     }

@@ -4,7 +4,9 @@ use bt_domain::{ParamSpec, StrategyError};
 use bt_engine::{Ctx, EngineError, Ind, Init, Strategy};
 
 use crate::{
-    builtin::{LONG_ONLY, check_period, go_long, go_short, indicator, not_initialised, period},
+    builtin::{
+        LONG_ONLY, check_period, go_long, go_short, not_initialised, period, register_indicator,
+    },
     indicators::{rolling_max, rolling_min},
     params::Args,
     registry::StrategyEntry,
@@ -82,8 +84,12 @@ impl DonchianBreakout {
 impl Strategy for DonchianBreakout {
     fn init(&mut self, init: &mut Init<'_>) -> Result<(), EngineError> {
         let n = self.params.period;
-        let hi = indicator(init, &format!("rolling_max(high,{n})"), |b| rolling_max(b.high(), n))?;
-        let lo = indicator(init, &format!("rolling_min(low,{n})"), |b| rolling_min(b.low(), n))?;
+        let hi = register_indicator(init, &format!("rolling_max(high,{n})"), |b| {
+            rolling_max(b.high(), n)
+        })?;
+        let lo = register_indicator(init, &format!("rolling_min(low,{n})"), |b| {
+            rolling_min(b.low(), n)
+        })?;
         self.channel = Some((hi, lo));
         Ok(())
     }

@@ -4,7 +4,9 @@ use bt_domain::{ParamSpec, StrategyError};
 use bt_engine::{Ctx, EngineError, Ind, Init, Strategy};
 
 use crate::{
-    builtin::{LONG_ONLY, check_period, go_long, go_short, indicator, not_initialised, period},
+    builtin::{
+        LONG_ONLY, check_period, go_long, go_short, not_initialised, period, register_indicator,
+    },
     indicators::{crossover, macd},
     params::Args,
     registry::StrategyEntry,
@@ -98,12 +100,13 @@ impl MacdCross {
 impl Strategy for MacdCross {
     fn init(&mut self, init: &mut Init<'_>) -> Result<(), EngineError> {
         let MacdCrossParams { fast, slow, signal, .. } = self.params;
-        let line = indicator(init, &format!("macd(close,{fast},{slow})"), |b| {
+        let line = register_indicator(init, &format!("macd(close,{fast},{slow})"), |b| {
             macd(b.close(), fast, slow, signal).0
         })?;
-        let sig = indicator(init, &format!("macd_signal(close,{fast},{slow},{signal})"), |b| {
-            macd(b.close(), fast, slow, signal).1
-        })?;
+        let sig =
+            register_indicator(init, &format!("macd_signal(close,{fast},{slow},{signal})"), |b| {
+                macd(b.close(), fast, slow, signal).1
+            })?;
         self.lines = Some((line, sig));
         Ok(())
     }

@@ -65,11 +65,20 @@ fn check_period(strategy: &str, spec: &ParamSpec, value: usize) -> Result<(), St
 /// Registers an indicator computed once per data set under `key`, refusing one that has no
 /// value at all (a period longer than the data): backtesting.py would run such a strategy
 /// without ever trading, which hides the mistake.
-fn indicator(
+pub fn register_indicator(
     init: &mut Init<'_>,
     key: &str,
     compute: impl FnOnce(&Bars) -> Vec<f64>,
 ) -> Result<Ind, EngineError> {
+    indicator_values(init, key, compute).map(|(ind, _)| ind)
+}
+
+/// [`register_indicator`], also returning the values.
+pub fn indicator_values(
+    init: &mut Init<'_>,
+    key: &str,
+    compute: impl FnOnce(&Bars) -> Vec<f64>,
+) -> Result<(Ind, std::sync::Arc<[f64]>), EngineError> {
     let bars = init.bars();
     let values = init.cache().get_or_compute(key, || compute(bars));
     if values.iter().all(|v| v.is_nan()) {
@@ -78,7 +87,7 @@ fn indicator(
             bars.len()
         )));
     }
-    init.add(key, values)
+    Ok((init.add(key, values.clone())?, values))
 }
 
 /// The error for `next` called before `init` registered the indicators.

@@ -4,7 +4,9 @@ use bt_domain::{Limit, ParamSpec, StrategyError};
 use bt_engine::{Ctx, EngineError, Ind, Init, Strategy};
 
 use crate::{
-    builtin::{LONG_ONLY, check_period, go_long, go_short, indicator, not_initialised, period},
+    builtin::{
+        LONG_ONLY, check_period, go_long, go_short, not_initialised, period, register_indicator,
+    },
     indicators::{crossover_level, crossunder_level, rsi},
     params::Args,
     registry::StrategyEntry,
@@ -108,7 +110,8 @@ impl RsiReversion {
 impl Strategy for RsiReversion {
     fn init(&mut self, init: &mut Init<'_>) -> Result<(), EngineError> {
         let n = self.params.period;
-        self.rsi = Some(indicator(init, &format!("rsi(close,{n})"), |b| rsi(b.close(), n))?);
+        self.rsi =
+            Some(register_indicator(init, &format!("rsi(close,{n})"), |b| rsi(b.close(), n))?);
         Ok(())
     }
 

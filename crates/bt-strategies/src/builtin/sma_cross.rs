@@ -4,7 +4,7 @@ use bt_domain::{ParamSpec, StrategyError};
 use bt_engine::{Ctx, EngineError, Ind, Init, OrderSpec, Strategy};
 
 use crate::{
-    builtin::{LONG_ONLY, check_period, indicator, not_initialised, period},
+    builtin::{LONG_ONLY, check_period, not_initialised, period, register_indicator},
     indicators::{crossover, sma},
     params::Args,
     registry::StrategyEntry,
@@ -99,8 +99,10 @@ impl SmaCross {
 impl Strategy for SmaCross {
     fn init(&mut self, init: &mut Init<'_>) -> Result<(), EngineError> {
         let SmaCrossParams { fast, slow, .. } = self.params;
-        let fast = indicator(init, &format!("sma(close,{fast})"), |b| sma(b.close(), fast))?;
-        let slow = indicator(init, &format!("sma(close,{slow})"), |b| sma(b.close(), slow))?;
+        let fast =
+            register_indicator(init, &format!("sma(close,{fast})"), |b| sma(b.close(), fast))?;
+        let slow =
+            register_indicator(init, &format!("sma(close,{slow})"), |b| sma(b.close(), slow))?;
         self.smas = Some((fast, slow));
         Ok(())
     }
