@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, path::Path};
 
 use bt_domain::{PboSummary, SimOutcome, SimRecord, ValidationGroup};
 use bt_executor::{ExecError, LockedRunDir};
-use bt_stats::overfit::{Pbo, TrialGroup};
+use bt_stats::overfit::{Pbo, PboData, TrialGroup};
 use serde_json::{Value, json};
 
 use crate::error::Result;
@@ -32,9 +32,8 @@ const LAMBDA_BINS: usize = 20;
 /// At most this many (in-sample, out-of-sample) points per group are kept.
 const SCATTER_POINTS: usize = 500;
 
-/// Splits per task when the PBO's splits are spread over threads: each task makes two passes
-/// over the group's data, so fewer, larger tasks read less memory.
-const SPLIT_BATCH: usize = 128;
+/// Tasks per thread when the PBO's passes are spread over threads (ranges of chunks of trials).
+const TASKS_PER_THREAD: usize = 4;
 
 /// The groups of a run being read in queue order.
 #[derive(Default)]
@@ -78,14 +77,27 @@ impl Groups {
     }
 }
 
-/// The PBO of `group` with its splits spread over `threads` threads in batches (the same
-/// bytes for any thread count); `None` when it is undefined.
+/// The PBO of `group`, its two passes spread over `threads` threads by ranges of trials (the
+/// same bytes for any thread count); `None` when it is undefined.
 pub fn pbo(group: TrialGroup, threads: usize) -> Result<Option<PboSummary>> {
     let Some(data) = group.into_pbo_data() else { return Ok(None) };
-    let splits = data.splits();
-    let batches: Vec<&[u32]> = splits.chunks(SPLIT_BATCH).collect();
-    let outcomes = bt_executor::parallel_map(&batches, threads, |b| data.run(b))?;
-    Ok(Some(summary(&Pbo::new(data.blocks(), &outcomes.concat()))))
+    let masks = data.splits();
+    let chunks = data.chunks();
+    let tasks = (threads.max(1) * TASKS_PER_THREAD).min(chunks).max(1);
+    let ranges: Vec<std::ops::Range<usize>> =
+        (0..tasks).map(|t| t * chunks / tasks..(t + 1) * chunks / tasks).collect();
+    let parts = bt_executor::parallel_map(&ranges, threads, |r| data.best_in(r.clone(), &masks))?;
+    let best = PboData::merge_best(&parts);
+    let star = data.stars(&masks, &best);
+    let counts = bt_executor::parallel_map(&ranges, threads, |r| {
+        data.count_in(r.clone(), &masks, &best, &star)
+    })?
+    .into_iter()
+    .fold(vec![(0u64, 0u64); masks.len()], |acc, part| {
+        acc.iter().zip(&part).map(|(a, b)| (a.0 + b.0, a.1 + b.1)).collect()
+    });
+    let outcomes = data.outcomes(&best, &star, &counts);
+    Ok(Some(summary(&Pbo::new(data.blocks(), &outcomes))))
 }
 
 /// The groups of `records` (any order; queue order is their `index`), in (strategy, data

@@ -339,5 +339,9 @@ fn resume_refuses_data_that_changed_since_the_run() {
     fs::write(&data, edited).unwrap();
     let o = run_to(&q, &out, &["--resume"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("different queue, data or rules files"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("different queue, data or rules files"),
+        "{}",
+        text(&o.stderr)
+    );
 }

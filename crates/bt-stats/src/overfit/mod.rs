@@ -14,7 +14,7 @@ mod returns;
 
 pub use self::{
     group::{Deflated, EULER_GAMMA, TrialGroup},
-    pbo::{Pbo, PboData, SplitOutcome},
+    pbo::{Best, Pbo, PboData, SplitOutcome},
     returns::{ReturnsAccumulator, psr},
 };
 
@@ -74,22 +74,28 @@ mod tests {
         assert!(PboData::of(&[&six]).is_none(), "one trial");
     }
 
-    /// The definition, one trial at a time: blocks summed in ascending order.
+    /// The definition, one trial at a time: the low half's blocks summed in ascending order,
+    /// the high half's, then the two added; divisions by `n` and `n - 1` as multiplications by
+    /// their reciprocals (docs/validation.md).
     fn naive(trials: &[ReturnStats], mask: u32) -> SplitOutcome {
         let t = trials[0].t as usize;
         let s = trials[0].blocks.len();
         let sr = |r: &ReturnStats, inside: bool| {
-            let (mut n, mut sum, mut sq) = (0usize, 0.0, 0.0);
-            for (b, v) in r.blocks.iter().enumerate() {
-                if ((mask >> b) & 1 == 1) == inside {
+            let mut n = 0usize;
+            let mut half = |range: std::ops::Range<usize>| {
+                let (mut sum, mut sq) = (0.0, 0.0);
+                for b in range.filter(|&b| ((mask >> b) & 1 == 1) == inside) {
                     n += (b + 1) * t / s - b * t / s;
-                    sum += v[0];
-                    sq += v[1];
+                    sum += r.blocks[b][0];
+                    sq += r.blocks[b][1];
                 }
-            }
+                (sum, sq)
+            };
+            let ((sa, qa), (sb, qb)) = (half(0..s / 2), half(s / 2..s));
+            let (sum, sq) = (sa + sb, qa + qb);
             let nf = n as f64;
-            let mean = sum / nf;
-            mean / ((sq - sum * mean) / (nf - 1.0)).sqrt()
+            let mean = sum * (1.0 / nf);
+            mean / ((sq - sum * mean) * (1.0 / (nf - 1.0))).sqrt()
         };
         let mut best = 0;
         for k in 1..trials.len() {
@@ -143,6 +149,16 @@ mod tests {
         let data = PboData::of(&refs).unwrap();
         let masks = data.splits();
         let batch = data.run(&masks);
+        // The passes over ranges of chunks, merged, give the same bytes as one pass.
+        let parts: Vec<_> = (0..data.chunks()).map(|c| data.best_in(c..c + 1, &masks)).collect();
+        let best = PboData::merge_best(&parts);
+        let star = data.stars(&masks, &best);
+        let counts: Vec<(u64, u64)> = (0..data.chunks())
+            .map(|c| data.count_in(c..c + 1, &masks, &best, &star))
+            .fold(vec![(0, 0); masks.len()], |acc, part| {
+                acc.iter().zip(&part).map(|(a, b)| (a.0 + b.0, a.1 + b.1)).collect()
+            });
+        assert_eq!(data.outcomes(&best, &star, &counts), batch);
         for (k, &m) in masks.iter().enumerate() {
             let want = naive(&trials, m);
             for got in [batch[k], data.split(m)] {

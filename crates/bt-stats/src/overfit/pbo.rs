@@ -2,11 +2,13 @@
 //!
 //! Per split (a choice of `S/2` in-sample blocks) every trial's `sr` is computed twice, in and
 //! out of sample, from its per-block sums: `C(16, 8) = 12,870` splits times `N` trials times
-//! two. The trials are stored in chunks of [`LANES`], block-major inside a chunk, so a split
-//! sums whole rows of a chunk (vectorised) while the chunk sits in cache, and a batch of
-//! splits shares each pass over the data. Every `sr` is the same sequence of floating-point
-//! operations as the definition's (blocks summed in ascending order from 0), so the outcome
-//! of a split depends on nothing but the split: any batching, any thread count, same bytes.
+//! two. The trials are stored in chunks of [`LANES`], block-major inside a chunk. For each
+//! chunk, the sums over every subset of each half of the blocks are tabulated once (`2^(S/2)`
+//! per half, each summed in ascending block order from 0), so a split's sum over its blocks is
+//! one addition per lane: the low half's subset plus the high half's. Pass 1 finds each split's
+//! best in-sample trial over ranges of chunks (merged in order), pass 2 counts where it ranks
+//! out of sample; a split's figures are the same floating-point operations whatever the ranges,
+//! so any partition over threads gives the same bytes.
 
 use super::{better, key};
 use bt_domain::numeric::{np_mean, np_sum};
@@ -39,14 +41,6 @@ pub struct SplitOutcome {
     pub rank: f64,
     /// `ln(w / (1 - w))`, `w = rank / (N + 1)`.
     pub lambda: f64,
-}
-
-/// One split's blocks and return counts, in and out of sample.
-struct Plan {
-    inside: Vec<usize>,
-    outside: Vec<usize>,
-    n_in: f64,
-    n_out: f64,
 }
 
 impl PboData {
@@ -120,101 +114,209 @@ impl PboData {
         }
     }
 
-    fn plan(&self, mask: u32) -> Plan {
-        let (inside, outside): (Vec<usize>, Vec<usize>) =
-            (0..self.s).partition(|b| (mask >> b) & 1 == 1);
-        let count = |blocks: &[usize]| blocks.iter().map(|&b| self.counts[b]).sum::<u64>() as f64;
-        Plan { n_in: count(&inside), n_out: count(&outside), inside, outside }
+    /// Chunks of trials.
+    pub fn chunks(&self) -> usize {
+        self.n.div_ceil(LANES)
     }
 
-    fn chunks(&self) -> impl Iterator<Item = (usize, &[f64])> {
-        self.data.chunks_exact(self.s * 2 * LANES).enumerate().map(|(c, chunk)| (c * LANES, chunk))
+    /// Blocks in the low half (`A`) and the high half (`B`) of a mask.
+    fn halves(&self) -> (usize, usize) {
+        (self.s / 2, self.s - self.s / 2)
     }
 
-    /// One split: the best in-sample trial and where it ranks out of sample.
-    pub fn split(&self, mask: u32) -> SplitOutcome {
-        self.run(&[mask])[0]
+    /// The reciprocals of `n` and `n - 1` for the returns of a set of blocks.
+    fn counts_of(&self, mask: u32) -> (f64, f64) {
+        let n: u64 = (0..self.s).filter(|b| (mask >> b) & 1 == 1).map(|b| self.counts[b]).sum();
+        let n = n as f64;
+        (1.0 / n, 1.0 / (n - 1.0))
     }
 
-    /// The outcomes of `masks`, in their order: two passes over the data whatever their number.
-    pub fn run(&self, masks: &[u32]) -> Vec<SplitOutcome> {
-        let plans: Vec<Plan> = masks.iter().map(|&m| self.plan(m)).collect();
+    /// Per subset of each half of the blocks, the sums (then the squares) of every lane of
+    /// chunk `c`, each subset summed in ascending block order from 0.
+    fn tables(&self, c: usize) -> [Vec<f64>; 2] {
+        let chunk = &self.data[c * self.s * 2 * LANES..][..self.s * 2 * LANES];
+        let (a, b) = self.halves();
+        [(0, a), (a, b)].map(|(first, size)| {
+            let mut t = vec![0.0; (1 << size) * 2 * LANES];
+            for sub in 1..(1usize << size) {
+                let high = usize::BITS as usize - 1 - sub.leading_zeros() as usize;
+                let (rest, block) = (sub & !(1 << high), first + high);
+                let (src, row) = (rest * 2 * LANES, sub * 2 * LANES);
+                for i in 0..2 * LANES {
+                    let add = chunk[2 * block * LANES + i];
+                    t[row + i] = t[src + i] + add;
+                }
+            }
+            t
+        })
+    }
+
+    /// The `sr` of every lane over the blocks of `mask`, from the chunk's `tables`.
+    #[inline]
+    fn sr_lanes(&self, tables: &[Vec<f64>; 2], mask: u32, inv: (f64, f64), out: &mut [f64; LANES]) {
+        let a = self.halves().0;
+        let (ma, mb) = ((mask as usize) & ((1 << a) - 1), (mask as usize) >> a);
+        let ta = &tables[0][ma * 2 * LANES..][..2 * LANES];
+        let tb = &tables[1][mb * 2 * LANES..][..2 * LANES];
+        let (sa, qa) = ta.split_at(LANES);
+        let (sb, qb) = tb.split_at(LANES);
+        for i in 0..LANES {
+            let (sum, sq) = (sa[i] + sb[i], qa[i] + qb[i]);
+            let mean = sum * inv.0;
+            out[i] = mean / ((sq - sum * mean) * inv.1).sqrt();
+        }
+    }
+
+    /// Trial `k`'s `sr` over the blocks of `mask`: the lane computation for one trial.
+    pub fn sr_of(&self, k: usize, mask: u32) -> f64 {
+        let chunk = &self.data[(k / LANES) * self.s * 2 * LANES..][..self.s * 2 * LANES];
+        let (lane, a) = (k % LANES, self.halves().0);
+        let part = |range: std::ops::Range<usize>| {
+            let (mut sum, mut sq) = (0.0, 0.0);
+            for b in range.filter(|b| (mask >> b) & 1 == 1) {
+                sum += chunk[2 * b * LANES + lane];
+                sq += chunk[(2 * b + 1) * LANES + lane];
+            }
+            (sum, sq)
+        };
+        let ((sa, qa), (sb, qb)) = (part(0..a), part(a..self.s));
+        let (sum, sq) = (sa + sb, qa + qb);
+        let inv = self.counts_of(mask);
+        let mean = sum * inv.0;
+        mean / ((sq - sum * mean) * inv.1).sqrt()
+    }
+
+    /// The complement of `mask` among the blocks: the out-of-sample blocks.
+    fn outside(&self, mask: u32) -> u32 {
+        !mask & ((1u32 << self.s) - 1)
+    }
+
+    /// Pass 1 over chunks `chunks`: per split of `masks`, the trial with the best in-sample
+    /// `sr` among them and that `sr` (`usize::MAX` when the range holds no trial).
+    pub fn best_in(&self, chunks: std::ops::Range<usize>, masks: &[u32]) -> Vec<Best> {
+        let inv: Vec<(f64, f64)> = masks.iter().map(|&m| self.counts_of(m)).collect();
+        let mut best = vec![Best { trial: usize::MAX, sr: f64::NAN }; masks.len()];
         let mut lanes = [0.0; LANES];
-        // Pass 1: the best in-sample trial of every split.
-        let mut best: Vec<(usize, f64)> = vec![(usize::MAX, f64::NAN); plans.len()];
-        for (first, chunk) in self.chunks() {
-            let valid = (self.n - first).min(LANES);
-            for (plan, b) in plans.iter().zip(&mut best) {
-                sr_lanes(chunk, &plan.inside, plan.n_in, &mut lanes);
-                for (i, &v) in lanes[..valid].iter().enumerate() {
-                    if b.0 == usize::MAX || better(v, b.1) {
-                        *b = (first + i, v);
-                    }
+        for c in chunks {
+            let tables = self.tables(c);
+            let (first, valid) = (c * LANES, (self.n - c * LANES).min(LANES));
+            for ((&m, &inv), b) in masks.iter().zip(&inv).zip(&mut best) {
+                self.sr_lanes(&tables, m, inv, &mut lanes);
+                let lanes = &lanes[..valid];
+                // The chunk's largest value (NaN only when every lane is NaN), then its first
+                // lane: the same choice as a scan keeping the first strictly better value.
+                let top = lanes.iter().copied().fold(f64::NAN, f64::max);
+                if b.trial == usize::MAX || better(top, b.sr) {
+                    let i = if top.is_nan() {
+                        0
+                    } else {
+                        lanes.iter().position(|&v| v == top).unwrap_or(0)
+                    };
+                    *b = Best { trial: first + i, sr: lanes[i] };
                 }
             }
         }
-        // The best's out-of-sample sr, then pass 2: how many trials it beats out of sample.
-        let star: Vec<f64> =
-            plans.iter().zip(&best).map(|(p, &(k, _))| self.sr(k, &p.outside, p.n_out)).collect();
-        let mut counts = vec![(0u64, 0u64); plans.len()];
-        for (first, chunk) in self.chunks() {
-            let valid = (self.n - first).min(LANES);
-            for (p, plan) in plans.iter().enumerate() {
-                sr_lanes(chunk, &plan.outside, plan.n_out, &mut lanes);
-                let (target, (lower, equal)) = (key(star[p]), &mut counts[p]);
-                for (i, &v) in lanes[..valid].iter().enumerate() {
-                    if first + i == best[p].0 {
-                        continue;
-                    }
-                    match key(v).partial_cmp(&target) {
-                        Some(std::cmp::Ordering::Less) => *lower += 1,
-                        Some(std::cmp::Ordering::Equal) => *equal += 1,
-                        _ => {}
-                    }
+        best
+    }
+
+    /// The results of [`PboData::best_in`] over consecutive chunk ranges, combined in order:
+    /// the best over all of them (ties to the earlier trial).
+    pub fn merge_best(parts: &[Vec<Best>]) -> Vec<Best> {
+        let mut out = parts.first().cloned().unwrap_or_default();
+        for part in parts.iter().skip(1) {
+            for (o, p) in out.iter_mut().zip(part) {
+                if p.trial != usize::MAX && (o.trial == usize::MAX || better(p.sr, o.sr)) {
+                    *o = *p;
                 }
             }
         }
-        (0..plans.len())
-            .map(|p| {
-                let rank = 1.0 + counts[p].0 as f64 + counts[p].1 as f64 / 2.0;
+        out
+    }
+
+    /// Pass 2 over chunks `chunks`: per split, how many trials other than `best` have a lower
+    /// and an equal out-of-sample `sr` than `star` (the best's).
+    pub fn count_in(
+        &self,
+        chunks: std::ops::Range<usize>,
+        masks: &[u32],
+        best: &[Best],
+        star: &[f64],
+    ) -> Vec<(u64, u64)> {
+        let outside: Vec<u32> = masks.iter().map(|&m| self.outside(m)).collect();
+        let inv: Vec<(f64, f64)> = outside.iter().map(|&m| self.counts_of(m)).collect();
+        let mut counts = vec![(0u64, 0u64); masks.len()];
+        let mut lanes = [0.0; LANES];
+        for c in chunks {
+            let tables = self.tables(c);
+            let (first, valid) = (c * LANES, (self.n - c * LANES).min(LANES));
+            for p in 0..masks.len() {
+                self.sr_lanes(&tables, outside[p], inv[p], &mut lanes);
+                let (t, (lower, equal)) = (star[p], &mut counts[p]);
+                let lanes = &lanes[..valid];
+                // NaN ranks below every number and equals NaN (`key`), counted without branches;
+                // the best itself, in this chunk, is taken out of the equal ones.
+                if t.is_nan() {
+                    *equal += lanes.iter().map(|v| u64::from(v.is_nan())).sum::<u64>();
+                } else {
+                    *lower += lanes.iter().map(|&v| u64::from(v < t || v.is_nan())).sum::<u64>();
+                    *equal += lanes.iter().map(|&v| u64::from(v == t)).sum::<u64>();
+                }
+                let k = best[p].trial;
+                if (first..first + valid).contains(&k) {
+                    debug_assert_eq!(key(lanes[k - first]), key(t));
+                    *equal -= 1;
+                }
+            }
+        }
+        counts
+    }
+
+    /// The out-of-sample `sr` of each split's best trial.
+    pub fn stars(&self, masks: &[u32], best: &[Best]) -> Vec<f64> {
+        masks.iter().zip(best).map(|(&m, b)| self.sr_of(b.trial, self.outside(m))).collect()
+    }
+
+    /// The outcome of each split from the passes' results.
+    pub fn outcomes(
+        &self,
+        best: &[Best],
+        star: &[f64],
+        counts: &[(u64, u64)],
+    ) -> Vec<SplitOutcome> {
+        best.iter()
+            .zip(star)
+            .zip(counts)
+            .map(|((b, &oos_sr), &(lower, equal))| {
+                let (k, is_sr) = (b.trial, b.sr);
+                let rank = 1.0 + lower as f64 + equal as f64 / 2.0;
                 let w = rank / (self.n as f64 + 1.0);
-                SplitOutcome {
-                    best: best[p].0,
-                    is_sr: best[p].1,
-                    oos_sr: star[p],
-                    rank,
-                    lambda: (w / (1.0 - w)).ln(),
-                }
+                SplitOutcome { best: k, is_sr, oos_sr, rank, lambda: (w / (1.0 - w)).ln() }
             })
             .collect()
     }
 
-    /// Trial `k`'s `sr` over `blocks` (`n` returns): the lane computation for one trial.
-    fn sr(&self, k: usize, blocks: &[usize], n: f64) -> f64 {
-        let chunk = &self.data[(k / LANES) * self.s * 2 * LANES..][..self.s * 2 * LANES];
-        let mut lanes = [0.0; LANES];
-        sr_lanes(chunk, blocks, n, &mut lanes);
-        lanes[k % LANES]
+    /// Every split of `masks` on the calling thread (see the passes above for threads).
+    pub fn run(&self, masks: &[u32]) -> Vec<SplitOutcome> {
+        let all = 0..self.chunks();
+        let best = self.best_in(all.clone(), masks);
+        let star = self.stars(masks, &best);
+        let counts = self.count_in(all, masks, &best, &star);
+        self.outcomes(&best, &star, &counts)
+    }
+
+    /// One split.
+    pub fn split(&self, mask: u32) -> SplitOutcome {
+        self.run(&[mask])[0]
     }
 }
 
-/// The `sr` of every lane of `chunk` over `blocks` (ascending) holding `n` returns:
-/// `mean / sqrt((sumsq - sum * mean) / (n - 1))`, `mean = sum / n`.
-#[inline]
-fn sr_lanes(chunk: &[f64], blocks: &[usize], n: f64, out: &mut [f64; LANES]) {
-    let mut sum = [0.0f64; LANES];
-    let mut sq = [0.0f64; LANES];
-    for &b in blocks {
-        let (s, q) = chunk[2 * b * LANES..(2 * b + 2) * LANES].split_at(LANES);
-        for i in 0..LANES {
-            sum[i] += s[i];
-            sq[i] += q[i];
-        }
-    }
-    for i in 0..LANES {
-        let mean = sum[i] / n;
-        out[i] = mean / ((sq[i] - sum[i] * mean) / (n - 1.0)).sqrt();
-    }
+/// A split's best in-sample trial among some trials (`usize::MAX`: none) and its `sr`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Best {
+    /// The trial.
+    pub trial: usize,
+    /// Its in-sample `sr`.
+    pub sr: f64,
 }
 
 /// The PBO of a group from its splits' outcomes (in split order).

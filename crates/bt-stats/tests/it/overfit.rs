@@ -77,7 +77,7 @@ fn return_statistics_dsr_and_pbo_match_numpy_and_scipy() {
             }
             let refs: Vec<&ReturnStats> = ours.iter().collect();
             let data = PboData::of(&refs).unwrap();
-            let outcomes: Vec<_> = data.splits().into_iter().map(|m| data.split(m)).collect();
+            let outcomes = data.run(&data.splits());
             let p = Pbo::new(blocks, &outcomes);
             let e = &g["pbo"][s];
             let what = format!("{name} S={s}");
