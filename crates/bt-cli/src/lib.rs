@@ -37,7 +37,10 @@ use std::{ffi::OsString, io::Write, process::ExitCode};
 use bt::{Workbench, strategies::Registry};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-pub use crate::errors::{BadInput, exit_code, render_error};
+pub use crate::{
+    errors::{BadInput, exit_code, render_error},
+    rules_cmd::strategies_markdown,
+};
 
 /// Exit code when a run finished but some simulations failed.
 pub const EXIT_SOME_FAILED: u8 = 3;
@@ -143,8 +146,10 @@ impl App {
         std::panic::set_hook(Box::new(|info| {
             tracing::debug!("panic: {info}");
         }));
-        let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
-        let (mut out, mut err) = (stdout.lock(), stderr.lock());
+        // stdout is ours alone; stderr is not locked for the whole command: progress lines,
+        // logs and the Ctrl-C notice are written from other threads while the main one waits
+        // for the simulations (holding the lock here deadlocked the first progress line).
+        let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr());
         let quiet = cli.quiet;
         self.dispatch(cli, &mut Io { out: &mut out, err: &mut err, progress: !quiet })
     }

@@ -1,4 +1,5 @@
-//! Progress of a run on stderr: a bar on a terminal, a log line every few seconds otherwise.
+//! Progress of a run on stderr: a bar on a terminal, a log line every few seconds otherwise
+//! (every `BT_PROGRESS_INTERVAL` seconds, default 5: cluster logs may want fewer).
 
 use std::{
     io::{IsTerminal, Write},
@@ -20,6 +21,19 @@ pub(crate) struct StderrProgress {
     failed: AtomicU64,
     started: Instant,
     last_line: Mutex<Instant>,
+    interval: Duration,
+}
+
+/// The seconds between progress lines when stderr is not a terminal.
+const DEFAULT_INTERVAL_S: f64 = 5.0;
+
+/// `BT_PROGRESS_INTERVAL` (seconds, >= 0), or the default when unset or not a number.
+fn interval() -> Duration {
+    std::env::var("BT_PROGRESS_INTERVAL")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or(Duration::from_secs_f64(DEFAULT_INTERVAL_S), Duration::from_secs_f64)
 }
 
 impl StderrProgress {
@@ -42,6 +56,7 @@ impl StderrProgress {
             failed: AtomicU64::new(0),
             started: Instant::now(),
             last_line: Mutex::new(Instant::now()),
+            interval: interval(),
         }
     }
 
@@ -79,7 +94,7 @@ impl Progress for StderrProgress {
             return;
         }
         let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
-        if last.elapsed() >= Duration::from_secs(5) {
+        if last.elapsed() >= self.interval {
             *last = Instant::now();
             let total = self.total.load(Ordering::Relaxed).max(done);
             let secs = self.started.elapsed().as_secs_f64();

@@ -108,9 +108,7 @@ fn run_units<O: EquityObserver + ?Sized>(
     let trailing = Trailing::new(bars, config, cache);
     // Bars before the start are back-filled with the equity at the start, which is the cash: no
     // order can exist before the first `next`.
-    for b in 0..start.min(n) {
-        observer.on_equity(b, config.cash);
-    }
+    observer.on_flat(0, start.min(n), config.cash);
     let mut bust_bar = None;
     let mut final_equity = config.cash;
     let mut bar_steps = 0;
@@ -121,9 +119,7 @@ fn run_units<O: EquityObserver + ?Sized>(
         }
         let Some(equity) = next else {
             bust_bar = Some(i);
-            for b in i..n {
-                observer.on_equity(b, 0.0);
-            }
+            observer.on_flat(i, n - i, 0.0);
             final_equity = 0.0;
             break;
         };

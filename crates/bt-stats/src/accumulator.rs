@@ -43,6 +43,9 @@ pub struct StatsAccumulator<'a> {
     log_dot: NeumaierSum,
     /// A ratio was 0, negative, infinite or NaN: numpy's covariance is then NaN.
     log_bad: bool,
+    /// The bits of this bar's ratio `E[i]/E[i-1]` and its logarithm (or an impossible ratio's
+    /// bits): a bucket of one bar has the same growth, whose logarithm is then not recomputed.
+    last_ln: (u64, f64),
     next_bucket: usize,
     next_end: usize,
     periods: PeriodReturns,
@@ -101,6 +104,7 @@ impl<'a> StatsAccumulator<'a> {
             log_sum: 0.0,
             log_dot: NeumaierSum::default(),
             log_bad: false,
+            last_ln: (f64::NAN.to_bits(), f64::NAN),
             next_bucket: 0,
             next_end: ds.bucket_ends[0],
             periods: PeriodReturns { prev_bucket: f64::NAN, ..PeriodReturns::default() },
@@ -117,6 +121,7 @@ impl<'a> StatsAccumulator<'a> {
         let ratio = e / self.prev;
         if ratio > 0.0 && ratio.is_finite() {
             let a = ratio.ln();
+            self.last_ln = (ratio.to_bits(), a);
             self.log_sum += a;
             self.log_dot.add(a * self.close_dev[i - 1]);
         } else {
@@ -148,8 +153,11 @@ impl<'a> StatsAccumulator<'a> {
             let growth = 1.0 + r;
             p.non_positive |= growth <= 0.0;
             // ln(1) = 0 leaves a Neumaier sum bit-for-bit unchanged: flat periods skip the log.
+            // With one bar per bucket (daily bars) the growth is this bar's ratio, whose
+            // logarithm the log return just took.
             if growth != 1.0 {
-                p.ln_sum.add(growth.ln());
+                let (bits, ln) = self.last_ln;
+                p.ln_sum.add(if growth.to_bits() == bits { ln } else { growth.ln() });
             }
             p.moments.add(r);
             let down = r.min(0.0);
@@ -286,6 +294,7 @@ impl EquityObserver for StatsAccumulator<'_> {
     fn on_equity(&mut self, _bar_idx: usize, e: f64) {
         let i = self.i;
         self.i += 1;
+        self.last_ln.0 = f64::NAN.to_bits();
         if i == 0 {
             self.first = e;
         } else if e != self.prev || e <= 0.0 || e.is_nan() {
@@ -302,6 +311,41 @@ impl EquityObserver for StatsAccumulator<'_> {
         }
         if i == self.next_end {
             self.close_bucket(e);
+        }
+    }
+
+    /// A warm-up (the same positive equity from the first bar on) in O(log n): bar by bar
+    /// until the first period has closed, then every later bar is a new high right after the
+    /// last, brings no log return, and closes its periods with returns of exactly 0, which
+    /// only count. Anything else goes bar by bar.
+    fn on_flat(&mut self, first: usize, count: usize, e: f64) {
+        let end = first + count;
+        let mut b = first;
+        if self.i == 0 && e > 0.0 && e.is_finite() {
+            while b < end && self.periods.prev_bucket.is_nan() {
+                self.on_equity(b, e);
+                b += 1;
+            }
+            if b < end {
+                let closed = self.bucket_ends.partition_point(|&x| x < end);
+                let k = closed.saturating_sub(self.next_bucket) as u64;
+                let p = &mut self.periods;
+                p.count += k;
+                p.moments.add_zeros(k);
+                p.downside_sq.add_zeros(k);
+                self.next_bucket = self.next_bucket.max(closed);
+                self.next_end =
+                    self.bucket_ends.get(self.next_bucket).copied().unwrap_or(usize::MAX);
+                self.drawdown.last_zero = end - 1;
+                self.drawdown.low = f64::INFINITY;
+                self.peak = e;
+                self.prev = e;
+                self.i = end;
+                return;
+            }
+        }
+        for b in b..end {
+            self.on_equity(b, e);
         }
     }
 }

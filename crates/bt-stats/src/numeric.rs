@@ -90,12 +90,21 @@ impl NeumaierSum {
     #[inline]
     pub(crate) fn add(&mut self, x: f64) {
         let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.comp += (self.sum - t) + x;
-        } else {
-            self.comp += (x - t) + self.sum;
-        }
+        // The larger magnitude first; a select rather than a branch (signs of returns are
+        // unpredictable), the same operations in the same order as the branching form.
+        let (big, small) = if self.sum.abs() >= x.abs() { (self.sum, x) } else { (x, self.sum) };
+        self.comp += (big - t) + small;
         self.sum = t;
+    }
+
+    /// `k` additions of +0: nothing while the sum is still exactly +0 (as `k` calls of
+    /// `add(0.0)` leave it); `k` calls otherwise.
+    pub(crate) fn add_zeros(&mut self, k: u64) {
+        if self.sum.to_bits() != 0 || self.comp.to_bits() != 0 {
+            for _ in 0..k {
+                self.add(0.0);
+            }
+        }
     }
 
     pub(crate) fn value(&self) -> f64 {
@@ -125,6 +134,18 @@ impl Welford {
         let delta = x - self.mean;
         self.mean += delta / self.n as f64;
         self.m2 += delta * (x - self.mean);
+    }
+
+    /// `k` more zeros, in O(1) while every value so far was 0 (the mean and the sum of
+    /// squares stay exactly +0, as `k` calls of `add(0.0)` leave them); `k` calls otherwise.
+    pub(crate) fn add_zeros(&mut self, k: u64) {
+        if self.mean.to_bits() == 0 && self.m2.to_bits() == 0 {
+            self.n += k;
+        } else {
+            for _ in 0..k {
+                self.add(0.0);
+            }
+        }
     }
 
     /// Sample variance with `ddof` (NaN when `n <= ddof` or any value was not finite).

@@ -132,3 +132,37 @@ fn a_killed_holder_leaves_no_stale_lock() {
     assert!(started.elapsed() < Duration::from_secs(60), "the resume did not wait for a lock");
     assert_eq!(lines(&out), 126);
 }
+
+/// Progress lines are written by the worker threads while the main thread waits for them: with
+/// stderr a pipe (a scheduler's log) and a line after every simulation, a parallel run must
+/// finish and log them (the main thread once held stderr's lock for the whole command, and the
+/// first progress line, 5 s into a run, deadlocked it).
+#[test]
+fn progress_lines_from_worker_threads_do_not_block_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("q.ron");
+    fs::write(&q, SMALL).unwrap();
+    let mut child = bt()
+        .arg("run")
+        .arg(&q)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .args(["--no-report", "--threads", "2"])
+        .env("BT_PROGRESS_INTERVAL", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("bt run hung writing progress lines");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
+    ok(&o);
+    let err = text(&o.stderr);
+    assert!(err.contains("progress: 2/2 simulations (100%)"), "{err}");
+}

@@ -99,6 +99,19 @@ impl EquityObserver for ReturnsAccumulator {
             self.close_blocks();
         }
     }
+
+    fn on_flat(&mut self, first: usize, count: usize, equity: f64) {
+        if count == 0 {
+            return;
+        }
+        self.on_equity(first, equity);
+        // Every later bar of the run has the return 0 (equity/equity - 1, or 0 after a bust),
+        // which adds nothing to the sums: it only counts, and may close blocks.
+        self.n += count - 1;
+        if self.n >= self.next_end {
+            self.close_blocks();
+        }
+    }
 }
 
 /// The Probabilistic Sharpe Ratio of `sr` against `sr_star`:

@@ -6,6 +6,7 @@ mod bust;
 mod engine_parity;
 mod extremes;
 mod fixtures;
+mod flat;
 mod long_curve;
 mod overfit;
 mod parity;

@@ -1,0 +1,100 @@
+//! Throughput of whole simulations (strategy + engine + the 32 statistics + the return
+//! statistics), in process: the numbers of the per-core and parallel-efficiency goals in
+//! docs/performance.md. `cargo bench -p bt --bench sweep`.
+//!
+//! - `goog_grid_sequential` / `goog_grid_threads`: the README's 300-point sma_cross grid on
+//!   GOOG (2148 daily bars), as a sweep runs it: one data set (indicator cache shared), every
+//!   simulation through `Simulator::simulate`, on the calling thread or on 2 threads through
+//!   the executor's pool (`parallel_map`); items are bar-steps;
+//! - `million_bars`: one sma_cross simulation over 1M synthetic minute bars, indicators cached.
+
+use bt::{
+    Dataset, Simulator,
+    domain::{BacktestConfig, Bars, ParamValue, Params, SimSpec},
+    executor::Simulator as _,
+    strategies::Registry,
+};
+use divan::{Bencher, black_box, counter::ItemsCount};
+
+fn main() {
+    divan::main();
+}
+
+fn goog() -> Dataset {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/GOOG.csv");
+    Dataset::load(&path).unwrap()
+}
+
+fn synthetic(n: usize) -> Dataset {
+    let mut rng = bt::domain::rng::SplitMix64::new(3);
+    let (mut o, mut h, mut l, mut c) = (vec![], vec![], vec![], vec![]);
+    let mut price = 100.0f64;
+    for _ in 0..n {
+        let open = price;
+        price = (price * (1.0 + (rng.unit_f64() - 0.5) * 0.004)).max(1.0);
+        o.push(open);
+        c.push(price);
+        h.push(open.max(price) * 1.0005);
+        l.push(open.min(price) * 0.9995);
+    }
+    let ts = (0..n as i64).map(|i| i * 60_000_000_000).collect();
+    Dataset::new(Bars::new(ts, o, h, l, c, vec![1.0; n]).unwrap(), "synthetic")
+}
+
+fn spec(fast: i64, slow: i64) -> SimSpec {
+    let mut params = Params::new();
+    params.insert("fast".into(), ParamValue::Int(fast));
+    params.insert("slow".into(), ParamValue::Int(slow));
+    SimSpec {
+        id: format!("g/goog/fast={fast},slow={slow}"),
+        dataset: "goog".into(),
+        strategy: "sma_cross".into(),
+        params,
+        config: BacktestConfig { commission: 0.002, ..BacktestConfig::default() },
+    }
+}
+
+/// The README's grid: fast 5..=34, slow 40..=130 step 10, fast < slow: 300 points.
+fn grid() -> Vec<SimSpec> {
+    (5..=34).flat_map(|f| (40..=130).step_by(10).map(move |s| spec(f, s))).collect()
+}
+
+fn steps(sim: &Simulator<'_>, data: &Dataset, specs: &[SimSpec]) -> usize {
+    specs.iter().map(|s| sim.simulate(s, data).unwrap().1.bar_steps as usize).sum()
+}
+
+#[divan::bench(sample_count = 20)]
+fn goog_grid_sequential(bencher: Bencher<'_, '_>) {
+    let registry = Registry::builtin();
+    let sim = Simulator::new(&registry);
+    let (data, specs) = (goog(), grid());
+    bencher.counter(ItemsCount::new(steps(&sim, &data, &specs))).bench_local(|| {
+        for s in &specs {
+            black_box(sim.simulate(s, &data).unwrap());
+        }
+    });
+}
+
+#[divan::bench(sample_count = 20)]
+fn goog_grid_threads(bencher: Bencher<'_, '_>) {
+    let registry = Registry::builtin();
+    let sim = Simulator::new(&registry);
+    let (data, specs) = (goog(), grid());
+    bencher.counter(ItemsCount::new(steps(&sim, &data, &specs))).bench_local(|| {
+        black_box(
+            bt::executor::parallel_map(&specs, 2, |s| sim.simulate(s, &data).unwrap()).unwrap(),
+        );
+    });
+}
+
+#[divan::bench(sample_count = 10)]
+fn million_bars(bencher: Bencher<'_, '_>) {
+    let registry = Registry::builtin();
+    let sim = Simulator::new(&registry);
+    let data = synthetic(1_000_000);
+    let mut s = spec(10, 50);
+    s.dataset = "syn".into();
+    bencher
+        .counter(ItemsCount::new(steps(&sim, &data, std::slice::from_ref(&s))))
+        .bench_local(|| black_box(sim.simulate(&s, &data).unwrap()));
+}
