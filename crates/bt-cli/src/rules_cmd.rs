@@ -111,11 +111,19 @@ fn list(registry: &Registry, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The full description when there is one, else the summary.
+fn full_text(entry: &StrategyEntry) -> &str {
+    if entry.description().is_empty() { entry.doc() } else { entry.description() }
+}
+
 fn describe(entry: &StrategyEntry, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(out, "{}", entry.name())?;
-    let text = if entry.description().is_empty() { entry.doc() } else { entry.description() };
-    for line in text.lines() {
-        writeln!(out, "  {line}")?;
+    for line in full_text(entry).lines() {
+        if line.is_empty() {
+            writeln!(out)?;
+        } else {
+            writeln!(out, "  {line}")?;
+        }
     }
     writeln!(out, "parameters:")?;
     params(entry, out)?;
@@ -124,4 +132,50 @@ fn describe(entry: &StrategyEntry, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out, "rules: {}", rules.join("; "))?;
     }
     Ok(())
+}
+
+/// The strategies of `registry` as a Markdown document, in name order: per strategy the text
+/// `bt strategies NAME` prints and a table of its parameters. docs/strategies.md is this
+/// document for the built-in registry (a test keeps it so).
+pub fn strategies_markdown(registry: &Registry) -> String {
+    let mut md = String::from(
+        "# Strategies\n\n\
+         <!-- Generated from the strategy registry by bt_cli::strategies_markdown: do not edit.\n\
+         Regenerate with `BT_BLESS=1 cargo test -p bt-cli --test it strategies`. -->\n\n\
+         What each strategy does and the parameters it takes, in name order; the built-in\n\
+         strategies are described exactly enough to reproduce their trades in backtesting.py\n\
+         0.6.6. `bt strategies NAME` prints the same text; `bt strategies` lists every strategy\n\
+         with its parameters.\n\n",
+    );
+    for name in registry.names() {
+        md.push_str(&format!("- [{name}](#{name})\n"));
+    }
+    for name in registry.names() {
+        let Ok(entry) = registry.entry(name) else { continue };
+        md.push_str(&format!("\n## {name}\n\n{}\n", full_text(entry).trim_end()));
+        if entry.params().is_empty() {
+            md.push_str("\nNo parameters.\n");
+        } else {
+            md.push_str("\n| name | default | rule | doc |\n|---|---|---|---|\n");
+            for p in entry.params() {
+                let default = p.default.as_ref().map(|d| format!("`{d}`")).unwrap_or_default();
+                md.push_str(&format!(
+                    "| `{}` | {default} | {} | {} |\n",
+                    p.name,
+                    table_cell(&p.rule()),
+                    table_cell(&p.doc)
+                ));
+            }
+        }
+        let rules: Vec<String> = entry.rules().map(|r| format!("`{r}`")).collect();
+        if !rules.is_empty() {
+            md.push_str(&format!("\nRules across parameters: {}.\n", rules.join(", ")));
+        }
+    }
+    md
+}
+
+/// Text that stays inside one Markdown table cell.
+fn table_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
 }

@@ -10,6 +10,7 @@ mod rules;
 mod run;
 mod shard_props;
 mod slurm;
+mod strategies;
 mod validation;
 
 use std::process::{Command, Output};

@@ -7,7 +7,8 @@ use bt_engine::{Ctx, EngineError, Ind, Init, Strategy};
 
 use crate::{
     builtin::{
-        LONG_ONLY, check_period, go_long, go_short, not_initialised, period, register_indicator,
+        LONG_ONLY, check_period, close_first_doc, crossover_doc, go_long, go_short,
+        not_initialised, orders_doc, period, register_indicator, reversal_doc, warmup_doc,
     },
     indicators::{rolling_std, sma},
     params::Args,
@@ -29,6 +30,74 @@ static PARAMS: [ParamSpec; 3] = [
     LONG_ONLY,
 ];
 
+/// What `bt strategies bollinger_breakout` prints: enough to reproduce the trades in
+/// backtesting.py.
+const DESCRIPTION: &str = concat!(
+    "Breakout through Bollinger bands of the closes: long after the close crosses above the\n",
+    "upper band, short after it crosses below the lower band (flat instead with\n",
+    "`long_only`).\n",
+    "\n",
+    "At every bar i that `next` runs on (see the warm-up):\n",
+    "- if `crossover(close, upper)`, that is `close[i-1] < upper[i-1] and\n",
+    "  close[i] > upper[i]`: unless the position is already long, close every open trade,\n",
+    "  then buy;\n",
+    "- else, if `crossover(lower, close)`, that is `close[i-1] > lower[i-1] and\n",
+    "  close[i] < lower[i]`: unless the position is already short, close every open trade,\n",
+    "  then sell short (with `long_only`: if the position is long, close it; never sell).\n",
+    "\n",
+    reversal_doc!(),
+    "\n",
+    "Indicators, over the closes, bit for bit as pandas computes them:\n",
+    "- `mid = close.rolling(period).mean()`: pandas' rolling mean;\n",
+    "- `std = close.rolling(period).std(ddof=0)`: the population standard deviation\n",
+    "  (divided by `period`, not `period - 1`), pandas' rolling variance;\n",
+    "- `upper = mid + k * std`, `lower = mid - k * std`; all three are NaN before bar\n",
+    "  period - 1.\n",
+    "\n",
+    crossover_doc!(),
+    "\n",
+    warmup_doc!(),
+    "Here the bands have their first value at bar period - 1, so `next` first runs at bar\n",
+    "`period` and the first order fills at bar period + 1's open.\n",
+    "\n",
+    orders_doc!(),
+    close_first_doc!(),
+    "\n",
+    "In backtesting.py 0.6.6 (with pandas 3.1.1), run as\n",
+    "`Backtest(data, BollingerBreakout, cash=10_000).run(period=20, k=2.0)`:\n",
+    "\n",
+    "    import pandas as pd\n",
+    "    from backtesting import Strategy\n",
+    "    from backtesting.lib import crossover\n",
+    "\n",
+    "    def BANDS(x, n, k):\n",
+    "        close = pd.Series(x)\n",
+    "        mid = close.rolling(n).mean()\n",
+    "        std = close.rolling(n).std(ddof=0)\n",
+    "        return mid + k * std, mid - k * std\n",
+    "\n",
+    "    class BollingerBreakout(Strategy):\n",
+    "        period = 20\n",
+    "        k = 2.0\n",
+    "        long_only = False\n",
+    "\n",
+    "        def init(self):\n",
+    "            self.upper, self.lower = self.I(BANDS, self.data.Close, self.period, self.k)\n",
+    "\n",
+    "        def next(self):\n",
+    "            if crossover(self.data.Close, self.upper):\n",
+    "                if not self.position.is_long:\n",
+    "                    self.position.close()\n",
+    "                    self.buy()\n",
+    "            elif crossover(self.lower, self.data.Close):\n",
+    "                if self.long_only:\n",
+    "                    if self.position.is_long:\n",
+    "                        self.position.close()\n",
+    "                elif not self.position.is_short:\n",
+    "                    self.position.close()\n",
+    "                    self.sell()\n",
+);
+
 pub(crate) fn entry() -> StrategyEntry {
     StrategyEntry::new(NAME, |args| Ok(Box::new(BollingerBreakout::from_args(args)?)))
         .with_doc(
@@ -37,6 +106,7 @@ pub(crate) fn entry() -> StrategyEntry {
           buy; when it crosses below the lower band, close any long and sell short (long_only: \
           close and stay flat)",
         )
+        .with_description(DESCRIPTION)
         .with_params(&PARAMS[..])
 }
 

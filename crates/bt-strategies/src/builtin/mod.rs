@@ -23,6 +23,76 @@ pub use self::{
 };
 use crate::registry::StrategyEntry;
 
+// Paragraphs the built-ins' descriptions share (`bt strategies NAME`, docs/strategies.md).
+// Macros rather than consts because `concat!` takes only literals.
+
+/// backtesting.py's `crossover`, as the signals use it.
+macro_rules! crossover_doc {
+    () => {
+        concat!(
+            "`crossover(a, b)` is backtesting.py's `backtesting.lib.crossover`: at bar i,\n",
+            "`a[i-1] < b[i-1] and a[i] > b[i]` (`a[-2] < b[-2] and a[-1] > b[-1]`), both\n",
+            "strict: a tie on either bar is no cross, and neither is a NaN. A number stands for\n",
+            "a constant line (`crossover(rsi, 70)`, `crossover(30, rsi)`).\n",
+        )
+    };
+}
+
+/// backtesting.py's warm-up rule; the strategy's own numbers follow on the next line.
+macro_rules! warmup_doc {
+    () => {
+        concat!(
+            "Warm-up, as in backtesting.py: `next` first runs at bar w + 1, where w is the\n",
+            "largest index, over all indicators, of the first value that is not NaN. Before that\n",
+            "bar there is no signal and no order, and the equity is the cash.\n",
+        )
+    };
+}
+
+/// Sizing and fills of `buy()`/`sell()` without arguments.
+macro_rules! orders_doc {
+    () => {
+        concat!(
+            "Orders: `buy()` and `sell()` are market orders of backtesting.py's default size,\n",
+            "`1 - eps` = 0.9999999999999998 of the equity: the broker fills the largest whole\n",
+            "number of units that the available margin (times the leverage) pays for at the\n",
+            "fill price, commission included, and cancels an order for 0 units\n",
+            "(docs/SEMANTICS.md, section 2, has the exact expression). An order placed at bar i\n",
+            "fills at bar i + 1's open (`trade_on_close=False`). An order placed on the last bar\n",
+            "never fills, and a trade still open at the end stays open, outside the trades table\n",
+            "(`finalize_trades=False`). Commission, spread, margin and the other broker settings\n",
+            "(`trade_on_close`, `hedging`, `exclusive_orders`, `finalize_trades`, bt's trailing\n",
+            "stops and slippage) are the backtest's, as for any strategy.\n",
+        )
+    };
+}
+
+/// The order of a close and an entry placed on the same bar.
+macro_rules! close_first_doc {
+    () => {
+        concat!(
+            "`position.close()` puts a close order for every open trade at the front of the\n",
+            "order queue, so at the next open the position is closed first and the new entry is\n",
+            "sized on the cash after the close.\n",
+        )
+    };
+}
+
+/// What a long or short signal does in the strategies that ignore a signal in the direction
+/// they hold ([`go_long`], [`go_short`]).
+macro_rules! reversal_doc {
+    () => {
+        concat!(
+            "A signal in the direction already held does nothing, so a position is held until\n",
+            "the opposite signal: the strategy has no other exit, no stop and no target of its\n",
+            "own. With `long_only`, a short signal only closes a long position and the strategy\n",
+            "is long or flat.\n",
+        )
+    };
+}
+
+pub(crate) use {close_first_doc, crossover_doc, orders_doc, reversal_doc, warmup_doc};
+
 /// Every built-in strategy's registry entry.
 pub(crate) fn entries() -> [StrategyEntry; 6] {
     [

@@ -5,7 +5,8 @@ use bt_engine::{Ctx, EngineError, Ind, Init, Strategy};
 
 use crate::{
     builtin::{
-        LONG_ONLY, check_period, go_long, go_short, not_initialised, period, register_indicator,
+        LONG_ONLY, check_period, close_first_doc, crossover_doc, go_long, go_short,
+        not_initialised, orders_doc, period, register_indicator, reversal_doc, warmup_doc,
     },
     indicators::{crossover_level, crossunder_level, rsi},
     params::Args,
@@ -26,6 +27,78 @@ static PARAMS: [ParamSpec; 4] = [
     LONG_ONLY,
 ];
 
+/// What `bt strategies rsi_reversion` prints: enough to reproduce the trades in backtesting.py.
+const DESCRIPTION: &str = concat!(
+    "Mean reversion on Wilder's RSI of the closes: long after the RSI crosses below `lower`\n",
+    "(oversold), short after it crosses above `upper` (overbought; flat instead with\n",
+    "`long_only`).\n",
+    "\n",
+    "At every bar i that `next` runs on (see the warm-up):\n",
+    "- if `crossover(lower, rsi)`, that is `rsi[i-1] > lower and rsi[i] < lower`: unless the\n",
+    "  position is already long, close every open trade, then buy;\n",
+    "- else, if `crossover(rsi, upper)`, that is `rsi[i-1] < upper and rsi[i] > upper`: unless\n",
+    "  the position is already short, close every open trade, then sell short (with\n",
+    "  `long_only`: if the position is long, close it; never sell).\n",
+    "\n",
+    reversal_doc!(),
+    "\n",
+    "Indicator `rsi`, over the closes, bit for bit as pandas computes it:\n",
+    "- `delta = close.diff()` (NaN at bar 0), `gain = delta.clip(lower=0)`,\n",
+    "  `loss = -delta.clip(upper=0)`;\n",
+    "- `avg_gain`, `avg_loss`: `gain` and `loss`, each smoothed with\n",
+    "  `.ewm(alpha=1 / period, adjust=False, min_periods=period).mean()`, Wilder's smoothing\n",
+    "  as an exponential average that starts at the first delta (bar 1) with no SMA seed;\n",
+    "- `rsi = 100 - 100 / (1 + avg_gain / avg_loss)`, and 100 where `avg_loss == 0` (also\n",
+    "  on a flat stretch, where the division alone gives NaN). NaN before bar `period`.\n",
+    "\n",
+    crossover_doc!(),
+    "\n",
+    warmup_doc!(),
+    "Here `rsi` has its first value at bar `period`, so `next` first runs at bar period + 1\n",
+    "and the first order fills at bar period + 2's open.\n",
+    "\n",
+    orders_doc!(),
+    close_first_doc!(),
+    "\n",
+    "In backtesting.py 0.6.6 (with pandas 3.1.1), run as\n",
+    "`Backtest(data, RsiReversion, cash=10_000).run(period=14, lower=30, upper=70)`:\n",
+    "\n",
+    "    import pandas as pd\n",
+    "    from backtesting import Strategy\n",
+    "    from backtesting.lib import crossover\n",
+    "\n",
+    "    def RSI(x, n):\n",
+    "        delta = pd.Series(x).diff()\n",
+    "        gain = delta.clip(lower=0)\n",
+    "        loss = -delta.clip(upper=0)\n",
+    "        avg_gain = gain.ewm(alpha=1 / n, adjust=False, min_periods=n).mean()\n",
+    "        avg_loss = loss.ewm(alpha=1 / n, adjust=False, min_periods=n).mean()\n",
+    "        rsi = 100 - 100 / (1 + avg_gain / avg_loss)\n",
+    "        return rsi.where(avg_loss != 0, 100.0)\n",
+    "\n",
+    "    class RsiReversion(Strategy):\n",
+    "        period = 14\n",
+    "        lower = 30.0\n",
+    "        upper = 70.0\n",
+    "        long_only = False\n",
+    "\n",
+    "        def init(self):\n",
+    "            self.rsi = self.I(RSI, self.data.Close, self.period)\n",
+    "\n",
+    "        def next(self):\n",
+    "            if crossover(self.lower, self.rsi):\n",
+    "                if not self.position.is_long:\n",
+    "                    self.position.close()\n",
+    "                    self.buy()\n",
+    "            elif crossover(self.rsi, self.upper):\n",
+    "                if self.long_only:\n",
+    "                    if self.position.is_long:\n",
+    "                        self.position.close()\n",
+    "                elif not self.position.is_short:\n",
+    "                    self.position.close()\n",
+    "                    self.sell()\n",
+);
+
 pub(crate) fn entry() -> StrategyEntry {
     StrategyEntry::new(NAME, |args| Ok(Box::new(RsiReversion::from_args(args)?)))
         .with_doc(
@@ -34,6 +107,7 @@ pub(crate) fn entry() -> StrategyEntry {
           (long_only: close the long and stay flat). Does nothing when already positioned in \
           the signal's direction.",
         )
+        .with_description(DESCRIPTION)
         .with_params(&PARAMS[..])
         .with_rule("lower < upper")
 }

@@ -4,7 +4,10 @@ use bt_domain::{ParamSpec, StrategyError};
 use bt_engine::{Ctx, EngineError, Ind, Init, OrderSpec, Strategy};
 
 use crate::{
-    builtin::{LONG_ONLY, check_period, not_initialised, period, register_indicator},
+    builtin::{
+        LONG_ONLY, check_period, close_first_doc, crossover_doc, not_initialised, orders_doc,
+        period, register_indicator, warmup_doc,
+    },
     indicators::{crossover, sma},
     params::Args,
     registry::StrategyEntry,
@@ -18,6 +21,62 @@ static PARAMS: [ParamSpec; 3] = [
     LONG_ONLY,
 ];
 
+/// What `bt strategies sma_cross` prints: enough to reproduce the trades in backtesting.py.
+const DESCRIPTION: &str = concat!(
+    "backtesting.py's `SmaCross` example: long after the fast SMA of the closes crosses above\n",
+    "the slow one, short after it crosses below (flat instead with `long_only`).\n",
+    "\n",
+    "At every bar i that `next` runs on (see the warm-up):\n",
+    "- if `crossover(sma_fast, sma_slow)`: close every open trade, then buy;\n",
+    "- else, if `crossover(sma_slow, sma_fast)`: close every open trade, then sell short\n",
+    "  (with `long_only`: only close, and stay flat).\n",
+    "\n",
+    "Unlike the other built-ins it acts on every cross, also one in the direction it already\n",
+    "holds (possible after an exact tie of the two averages): it then closes the position\n",
+    "and opens a new one at the same open, as backtesting.py's `SmaCross` does.\n",
+    "\n",
+    "Indicators, over the closes, bit for bit as pandas computes them:\n",
+    "- `sma_fast = close.rolling(fast).mean()`, `sma_slow = close.rolling(slow).mean()`:\n",
+    "  pandas' rolling mean (a Kahan-compensated running sum), NaN before bar n - 1.\n",
+    "\n",
+    crossover_doc!(),
+    "\n",
+    warmup_doc!(),
+    "Here `sma_slow` has its first value at bar slow - 1 (`fast < slow`), so `next` first\n",
+    "runs at bar `slow` and the first order fills at bar slow + 1's open.\n",
+    "\n",
+    orders_doc!(),
+    close_first_doc!(),
+    "\n",
+    "In backtesting.py 0.6.6 (with pandas 3.1.1), run as\n",
+    "`Backtest(data, SmaCross, cash=10_000, commission=0.002).run(fast=10, slow=20)`:\n",
+    "\n",
+    "    import pandas as pd\n",
+    "    from backtesting import Strategy\n",
+    "    from backtesting.lib import crossover\n",
+    "\n",
+    "    def SMA(x, n):\n",
+    "        return pd.Series(x).rolling(n).mean()\n",
+    "\n",
+    "    class SmaCross(Strategy):\n",
+    "        fast = 10\n",
+    "        slow = 20\n",
+    "        long_only = False\n",
+    "\n",
+    "        def init(self):\n",
+    "            self.sma_fast = self.I(SMA, self.data.Close, self.fast)\n",
+    "            self.sma_slow = self.I(SMA, self.data.Close, self.slow)\n",
+    "\n",
+    "        def next(self):\n",
+    "            if crossover(self.sma_fast, self.sma_slow):\n",
+    "                self.position.close()\n",
+    "                self.buy()\n",
+    "            elif crossover(self.sma_slow, self.sma_fast):\n",
+    "                self.position.close()\n",
+    "                if not self.long_only:\n",
+    "                    self.sell()\n",
+);
+
 pub(crate) fn entry() -> StrategyEntry {
     StrategyEntry::new(NAME, |args| Ok(Box::new(SmaCross::from_args(args)?)))
         .with_doc(
@@ -25,6 +84,7 @@ pub(crate) fn entry() -> StrategyEntry {
           close any position and buy; when it crosses below, close and sell short (long_only: \
           close and stay flat). Crosses are strict, as backtesting.py's crossover.",
         )
+        .with_description(DESCRIPTION)
         .with_params(&PARAMS[..])
         .with_rule("fast < slow")
 }
