@@ -314,14 +314,12 @@ bt_test() {
     fail "merged summary.csv differs from the one-machine run"
   log "merged summary.csv == one-machine summary.csv ($(($(wc -l <"$run/summary.csv") - 1)) rows, $(wc -c <"$run/summary.csv") bytes)"
 
-  # Resume: shard 1 dies mid-write (half its lines and a torn one), shard 3 is lost; resubmit
-  # only those indices, as docs/distributed.md says, then the merge.
-  local lines
-  lines=$(wc -l <"$run/shard-1/results.jsonl")
-  head -n $((lines / 2)) "$run/shard-1/results.jsonl" >"$TMP/half"
-  sed -n "$((lines / 2 + 1))p" "$run/shard-1/results.jsonl" | head -c 40 >>"$TMP/half"
-  mv "$TMP/half" "$run/shard-1/results.jsonl"
-  rm -rf "$run/shard-3" "$run/results.jsonl" "$run/summary.csv"
+  # Resume: shard 1 dies mid-write (its log cut half way, inside a frame), shard 3 is lost;
+  # resubmit only those indices, as docs/distributed.md says, then the merge.
+  local bytes
+  bytes=$(stat -c %s "$run/shard-1/results.btr")
+  truncate -s $((bytes / 2)) "$run/shard-1/results.btr"
+  rm -rf "$run/shard-3" "$run/results.btr" "$run/summary.csv" "$run/summary.parquet"
   t=$(date +%s.%N)
   a=$(sbatch --parsable --array=1,3 "$run/slurm/shards.sbatch")
   m=$(sbatch --parsable --dependency="afterok:$a" --kill-on-invalid-dep=yes "$run/slurm/merge.sbatch")

@@ -317,8 +317,8 @@ fn measure(plan: &Plan) -> anyhow::Result<Vec<Row>> {
 
 fn results_path(run_dir: &Path, mode: Mode) -> PathBuf {
     match mode {
-        Mode::Processes => run_dir.join("merged/results.jsonl"),
-        _ => run_dir.join("results.jsonl"),
+        Mode::Processes => run_dir.join("merged/results.btr"),
+        _ => run_dir.join("results.btr"),
     }
 }
 
@@ -435,16 +435,16 @@ fn read_run_json(dir: &Path, sims: usize) -> anyhow::Result<(f64, String, u64)> 
     ))
 }
 
-/// Sum of `bar_steps` over the successful simulations of a results.jsonl.
+/// Sum of `bar_steps` over the successful simulations of a result log.
 fn sum_bar_steps(path: &Path) -> anyhow::Result<u64> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut total = 0u64;
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(line)
-            .with_context(|| format!("{} line {}: not JSON", path.display(), i + 1))?;
-        total += v["bar_steps"].as_u64().unwrap_or(0);
-    }
+    bt_executor::for_each_result(path, |r| {
+        if let bt_domain::SimOutcome::Ok(s) = &r.outcome {
+            total += s.bar_steps;
+        }
+        Ok(())
+    })
+    .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(total)
 }
 

@@ -141,10 +141,10 @@ mod tests {
         let os = full().to_string();
         // The source in the middle (before a hint) and at the end of the parent's message.
         let write =
-            bt::Error::from(ExecError::Write { path: "out/results.jsonl".into(), source: full() });
+            bt::Error::from(ExecError::Write { path: "out/results.btr".into(), source: full() });
         let text = render_error(&anyhow::Error::new(write).context("running q.ron"));
         assert_eq!(text.matches(&os).count(), 1, "{text}");
-        assert!(text.starts_with("running q.ron: cannot write out/results.jsonl: "), "{text}");
+        assert!(text.starts_with("running q.ron: cannot write out/results.btr: "), "{text}");
         let at_end = anyhow::Error::new(Error::other("boom")).context("x: boom");
         assert_eq!(render_error(&at_end), "x: boom");
         let mine =

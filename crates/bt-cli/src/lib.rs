@@ -3,7 +3,8 @@
 //! only; everything a second program could want lives in the `bt` crate.
 //!
 //! A program with strategies of its own gets the whole command line (`run`, `backtest`,
-//! `gen-queue`, `report`, `merge`, `slurm script`, `strategies`, `data`) in a few lines:
+//! `gen-queue`, `report`, `merge`, `results`, `slurm script`, `strategies`, `data`) in a few
+//! lines:
 //!
 //! ```no_run
 //! use bt::strategies::{Registry, StrategyEntry, builtin::BuyAndHold};
@@ -28,6 +29,7 @@ mod gen_queue_cmd;
 mod merge_cmd;
 mod progress;
 mod report_cmd;
+mod results_cmd;
 mod rules_cmd;
 mod run_cmd;
 mod slurm_cmd;
@@ -85,6 +87,8 @@ enum Command {
     Report(report_cmd::ReportArgs),
     /// Combine shard run directories into one.
     Merge(merge_cmd::MergeArgs),
+    /// Print a run directory's results in queue order (JSON lines or CSV).
+    Results(results_cmd::ResultsArgs),
     /// Print a script that runs a queue as a Slurm job array plus a merge job.
     #[command(subcommand)]
     Slurm(slurm_cmd::SlurmCommand),
@@ -217,6 +221,7 @@ impl App {
             Command::GenQueue(args) => gen_queue_cmd::run(args, wb.registry(), io.out),
             Command::Report(args) => report_cmd::run(wb, args, io.out),
             Command::Merge(args) => merge_cmd::run(wb, args, io.out),
+            Command::Results(args) => results_cmd::run(args, io.out),
             Command::Slurm(cmd) => slurm_cmd::run(wb, cmd, io.out),
             Command::Strategies(args) => rules_cmd::strategies(wb, args, io.out),
             Command::Rules(cmd) => rules_cmd::run(cmd, io.out),

@@ -48,10 +48,13 @@ pub fn run(wb: &Workbench, args: MergeArgs, out: &mut dyn Write) -> anyhow::Resu
         c.failed,
         args.out.display()
     )?;
-    if !merged.missing.is_empty() {
-        writeln!(out, "missing {} simulation(s):", merged.missing.len())?;
+    if merged.missing_count > 0 {
+        writeln!(out, "missing {} simulation(s):", merged.missing_count)?;
         for id in &merged.missing {
             writeln!(out, "  {id}")?;
+        }
+        if merged.missing_count > merged.missing.len() {
+            writeln!(out, "  ... and {} more", merged.missing_count - merged.missing.len())?;
         }
     }
     Ok(if c.failed > 0 { ExitCode::from(EXIT_SOME_FAILED) } else { ExitCode::SUCCESS })

@@ -38,7 +38,7 @@ pub struct RunArgs {
     /// Run on the calling thread only.
     #[arg(long)]
     pub sequential: bool,
-    /// Skip simulations already in OUT/results.jsonl and run the rest.
+    /// Skip simulations already in OUT/results.btr and run the rest.
     #[arg(long)]
     pub resume: bool,
     /// Run one shard: `K/N` (0-based K), or `auto` from the scheduler's environment.
@@ -60,8 +60,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_report: bool,
     /// Blocks of returns per simulation for the Probability of Backtest Overfitting: an even
-    /// number up to 20, or 0 for no PBO (docs/validation.md) [default: 16; on --resume, the
-    /// run's].
+    /// number up to 20, or 0 for no PBO (docs/validation.md) [default: 16, or 0 for queues of
+    /// more than 100,000 simulations; on --resume, the run's].
     #[arg(long, value_name = "S")]
     pub pbo_blocks: Option<usize>,
 }
@@ -123,7 +123,19 @@ pub fn run(wb: &Workbench, args: RunArgs, io: &mut Io<'_>) -> anyhow::Result<Exi
             .ok()
             .flatten()
             .map_or(bt::DEFAULT_PBO_BLOCKS, |i| i.pbo_blocks as usize),
-        None => bt::DEFAULT_PBO_BLOCKS,
+        None => {
+            let bars = datasets.iter().map(|(k, d)| (k.clone(), d.bars.len())).collect();
+            let total = queue.len() + queue.walk_forward_len(&bars);
+            let blocks = bt::validation::default_pbo_blocks(total);
+            if blocks == 0 && io.progress {
+                writeln!(
+                    io.err,
+                    "note: no PBO for {total} simulations (above {}, it takes ~30 s per million on 2 cores); --pbo-blocks 16 computes it",
+                    bt::validation::PBO_DEFAULT_MAX_SIMS
+                )?;
+            }
+            blocks
+        }
     };
     bt::validation::check_pbo_blocks(pbo_blocks)
         .map_err(|e| BadInput(format!("--pbo-blocks {pbo_blocks}: {e}")))?;

@@ -4,7 +4,7 @@ use crate::{
     time,
 };
 
-/// What one finished simulation of a run produced: the unit of `results.jsonl`.
+/// What one finished simulation of a run produced: the unit of the result log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimRecord {
     /// Position of the simulation in its queue (0-based): the order of every summary.

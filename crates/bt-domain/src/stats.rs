@@ -184,6 +184,59 @@ impl Stats {
         std::array::from_fn(|i| (STAT_KEYS[i], v[i]))
     }
 
+    /// Every statistic as one 64-bit word, in [`STAT_KEYS`] order, losslessly (the binary
+    /// result log's encoding): times and durations as `i64` nanoseconds (NaT as `i64::MIN`),
+    /// floats as their bits, counts as they are. [`Stats::from_words`] is the inverse.
+    pub fn to_words(&self) -> [u64; 32] {
+        self.values().map(|(_, v)| match v {
+            StatValue::Time(t) => t as u64,
+            StatValue::Duration(d) => d.unwrap_or(i64::MIN) as u64,
+            StatValue::Float(x) => x.to_bits(),
+            StatValue::Count(n) => n,
+        })
+    }
+
+    /// The statistics from [`Stats::to_words`]'s words, bit for bit.
+    pub fn from_words(w: [u64; 32]) -> Stats {
+        let t = |i: usize| w[i] as i64;
+        let d = |i: usize| Some(w[i] as i64).filter(|&x| x != i64::MIN);
+        let f = |i: usize| f64::from_bits(w[i]);
+        Stats {
+            start: t(0),
+            end: t(1),
+            duration: t(2),
+            exposure_time_pct: f(3),
+            equity_final: f(4),
+            equity_peak: f(5),
+            commissions: f(6),
+            return_pct: f(7),
+            buy_hold_return_pct: f(8),
+            return_ann_pct: f(9),
+            volatility_ann_pct: f(10),
+            cagr_pct: f(11),
+            sharpe_ratio: f(12),
+            sortino_ratio: f(13),
+            calmar_ratio: f(14),
+            alpha_pct: f(15),
+            beta: f(16),
+            max_drawdown_pct: f(17),
+            avg_drawdown_pct: f(18),
+            max_drawdown_duration: d(19),
+            avg_drawdown_duration: d(20),
+            n_trades: w[21],
+            win_rate_pct: f(22),
+            best_trade_pct: f(23),
+            worst_trade_pct: f(24),
+            avg_trade_pct: f(25),
+            max_trade_duration: d(26),
+            avg_trade_duration: d(27),
+            profit_factor: f(28),
+            expectancy_pct: f(29),
+            sqn: f(30),
+            kelly_criterion: f(31),
+        }
+    }
+
     /// One statistic by key (`sharpe_ratio`), as a number (see [`StatValue::as_f64`]).
     pub fn metric(&self, key: &str) -> Option<f64> {
         self.values().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_f64())

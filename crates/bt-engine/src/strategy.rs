@@ -60,6 +60,16 @@ impl<'a> Init<'a> {
 
     /// Registers precomputed indicator values (one per bar).
     pub fn add(&mut self, name: &str, values: Arc<[f64]>) -> Result<Ind, EngineError> {
+        self.add_checked(name, values).map(|(ind, _)| ind)
+    }
+
+    /// [`Init::add`], also saying where the indicator's first value is (`None`: it has none,
+    /// every value is NaN), from the same scan.
+    pub fn add_checked(
+        &mut self,
+        name: &str,
+        values: Arc<[f64]>,
+    ) -> Result<(Ind, Option<usize>), EngineError> {
         if values.len() != self.bars.len() {
             return Err(EngineError::Init(format!(
                 "indicator {name} has {} values for {} bars: an indicator needs one value per bar",
@@ -68,10 +78,10 @@ impl<'a> Init<'a> {
             )));
         }
         // `np.isnan(indicator).argmin()`: first non-NaN index, 0 when all NaN.
-        let first = values.iter().position(|v| !v.is_nan()).unwrap_or(0);
-        self.warmup = self.warmup.max(first);
+        let first = values.iter().position(|v| !v.is_nan());
+        self.warmup = self.warmup.max(first.unwrap_or(0));
         self.indicators.push(values);
-        Ok(Ind(self.indicators.len() - 1))
+        Ok((Ind(self.indicators.len() - 1), first))
     }
 }
 

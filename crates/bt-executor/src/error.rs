@@ -29,7 +29,7 @@ pub enum ExecError {
     },
     /// Writing a file of the run directory failed during the run (disk full, quota, file size
     /// limit), or before it for a reason other than an unusable path (a full disk; on
-    /// resume, any failure to cut a torn last line). The run stopped; `results.jsonl` keeps
+    /// resume, any failure to cut a torn last frame). The run stopped; `results.btr` keeps
     /// every complete result written so far and `run.json` does not say "complete".
     #[error(
         "cannot write {path}: {source}: free disk space (or fix the permissions), then resume the run; the results written so far are kept"
@@ -103,20 +103,19 @@ pub enum ExecError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The results log holds one simulation twice with different results (written by two
-    /// processes at once, before run directories had a lock): which one is right is unknown.
+    /// A simulation is recorded twice with different results (two processes wrote one log at
+    /// once, before run directories had a lock; or two shards disagree): which one is right
+    /// is unknown.
     #[error(
-        "{path}: simulation {id:?} has two different results, on lines {first_line} and {second_line}: delete the wrong line (or the run) and resume"
+        "simulation {id:?} has two different results, in {first} and in {second}: delete the wrong run (or rerun that shard) and resume"
     )]
     DuplicateResult {
-        /// results.jsonl.
-        path: PathBuf,
         /// The simulation id.
         id: String,
-        /// 1-based line of the first result.
-        first_line: usize,
-        /// 1-based line of the second.
-        second_line: usize,
+        /// Where the first is (log and frame).
+        first: String,
+        /// Where the second is.
+        second: String,
     },
     /// A `K/N` shard spec is wrong.
     #[error("invalid shard {spec:?}: {reason}")]

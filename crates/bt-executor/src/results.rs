@@ -1,149 +1,93 @@
-//! `results.jsonl`, read back: scanning with torn-line recovery, the ids a resume skips,
-//! `summary.csv` in queue order, and the leaderboard, all streaming (memory bounded by the
-//! number of simulations times a few words, never by their records).
+//! The result log read back (see [`crate::log`]): every record, the indices a resume skips,
+//! the summaries in queue order and the leaderboard, all streaming (memory bounded by a few
+//! frames, never by the number of records).
 
-use std::{
-    fs::{File, OpenOptions},
-    io::{BufRead, BufReader, Read, Seek, SeekFrom},
-    path::Path,
-};
+use std::{fs::OpenOptions, path::Path};
 
-use bt_domain::{SimRecord, SummaryLayout, hash::fnv1a_128, push_csv_line, ranking::TopK};
+use bt_domain::{SimRecord, SummaryLayout, push_csv_line, ranking::TopK};
 
 use crate::{
     error::ExecError,
-    jsonl::decode_record,
+    log::{Conflict, Log, ParamKind, for_each_in_order},
     rundir::{LockedRunDir, write_run_file},
 };
 
-/// Where a record's line sits in the file.
-#[derive(Debug, Clone, Copy)]
-struct Span {
-    line: usize,
-    offset: u64,
-    len: usize,
-}
-
-/// Scans `results.jsonl`: calls `f(span, record)` for every complete line.
-///
-/// A final line without its newline (a write torn by a crash) is ignored and its length
-/// returned, so the caller can truncate it away. A bad line elsewhere is an error.
-fn scan(
-    path: &Path,
-    mut f: impl FnMut(Span, SimRecord) -> Result<(), ExecError>,
-) -> Result<u64, ExecError> {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(ExecError::Io { path: path.into(), source: e }),
-    };
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut text = String::new();
-    let mut offset = 0u64;
-    let mut line = 0;
-    loop {
-        text.clear();
-        let n = reader.read_line(&mut text).map_err(ExecError::io(path))?;
-        if n == 0 {
-            return Ok(0);
-        }
-        line += 1;
-        if !text.ends_with('\n') {
-            // Torn last line: the process died mid-write.
-            return Ok(n as u64);
-        }
-        match decode_record(text.trim_end()) {
-            Ok(record) => f(Span { line, offset, len: n }, record)?,
-            Err(message) => return Err(ExecError::Corrupt { path: path.into(), line, message }),
-        }
-        offset += n as u64;
-    }
-}
-
-/// Reads every record of a `results.jsonl` (ignoring a torn last line), in file order.
+/// Reads every record of a result log (ignoring a torn last frame), in file order.
 pub fn read_results(path: &Path) -> Result<Vec<SimRecord>, ExecError> {
     let mut out = Vec::new();
-    scan(path, |_, r| {
+    for_each_result(path, |r| {
         out.push(r);
         Ok(())
     })?;
     Ok(out)
 }
 
-/// Calls `f` with every record of a `results.jsonl` (ignoring a torn last line), in file
-/// order, holding one record at a time.
+/// Calls `f` with every record of a result log (ignoring a torn last frame), in file order,
+/// holding one frame at a time.
 pub fn for_each_result(
     path: &Path,
-    mut f: impl FnMut(SimRecord) -> Result<(), ExecError>,
+    f: impl FnMut(SimRecord) -> Result<(), ExecError>,
 ) -> Result<(), ExecError> {
-    scan(path, |_, r| f(r)).map(|_| ())
+    Log::open(path)?.for_each(f)
 }
 
-/// Reads the bytes of one line.
-fn read_span(file: &mut File, path: &Path, span: Span) -> Result<Vec<u8>, ExecError> {
-    let mut buf = vec![0; span.len];
-    file.seek(SeekFrom::Start(span.offset)).map_err(ExecError::io(path))?;
-    file.read_exact(&mut buf).map_err(ExecError::io(path))?;
-    Ok(buf)
+/// Calls `f` with every record of a result log in queue order, one per simulation (a
+/// simulation recorded twice with the same result is used once, with a warning; with
+/// different results it is [`ExecError::DuplicateResult`]), holding a few frames at a time.
+pub fn for_each_in_queue_order(
+    path: &Path,
+    f: impl FnMut(SimRecord) -> Result<(), ExecError>,
+) -> Result<(), ExecError> {
+    for_each_in_queue_order_of(&[path], &mut refuse_conflict, f)
 }
 
-/// Keeps the first of each id in `entries` (sorted by id hash, then file order). A second
-/// line with the same id (two writers on one directory, from a version without the lock)
-/// is dropped with a warning when its bytes equal the first's, and is an error naming both
-/// lines when they differ.
-fn drop_duplicates(path: &Path, entries: &mut Vec<(u128, Span)>) -> Result<(), ExecError> {
-    let mut file = None;
-    let mut dropped = 0usize;
-    let mut k = 1;
-    while k < entries.len() {
-        let (first, second) = (entries[k - 1], entries[k]);
-        if first.0 != second.0 {
-            k += 1;
-            continue;
-        }
-        let f = match &mut file {
-            Some(f) => f,
-            None => file.insert(File::open(path).map_err(ExecError::io(path))?),
-        };
-        if read_span(f, path, first.1)? != read_span(f, path, second.1)? {
-            let text = String::from_utf8_lossy(&read_span(f, path, first.1)?).into_owned();
-            let id = decode_record(text.trim_end()).map(|r| r.id).unwrap_or_default();
-            return Err(ExecError::DuplicateResult {
-                path: path.into(),
-                id,
-                first_line: first.1.line,
-                second_line: second.1.line,
-            });
-        }
-        entries.remove(k);
-        dropped += 1;
-    }
-    if dropped > 0 {
+/// [`for_each_in_queue_order`] over several logs at once (the shards of a merge): a
+/// simulation in two of them is passed once when both results are equal; when they differ,
+/// `conflict` says what to do (the first is passed on if it returns `Ok`).
+pub fn for_each_in_queue_order_of(
+    paths: &[&Path],
+    conflict: &mut dyn FnMut(Conflict) -> Result<(), ExecError>,
+    f: impl FnMut(SimRecord) -> Result<(), ExecError>,
+) -> Result<(), ExecError> {
+    let logs = paths.iter().map(|p| Log::open(p)).collect::<Result<Vec<_>, _>>()?;
+    let dropped = for_each_in_order(&logs, conflict, f)?;
+    if dropped > 0 && logs.len() == 1 {
         tracing::warn!(
-            "{}: {dropped} result line(s) repeat an earlier line of the same simulation (two writers on one run directory?): using one of each",
-            path.display()
+            "{}: {dropped} result(s) repeat an earlier record of the same simulation (two writers on one run directory?): using one of each",
+            paths[0].display()
         );
     }
     Ok(())
 }
 
-/// Ids already in `results.jsonl`, as sorted 128-bit hashes, after truncating a torn last line.
-pub(crate) fn done_ids(path: &Path) -> Result<Vec<u128>, ExecError> {
-    let mut entries = Vec::new();
-    let mut valid = 0u64;
-    let torn = scan(path, |span, r| {
-        entries.push((fnv1a_128(r.id.as_bytes()), span));
-        valid = span.offset + span.len as u64;
-        Ok(())
-    })?;
-    if torn > 0 {
-        tracing::warn!("{}: dropping a torn last line ({torn} bytes)", path.display());
-        let f = OpenOptions::new().write(true).open(path).map_err(ExecError::write(path))?;
-        f.set_len(valid).map_err(ExecError::write(path))?;
+/// [`Conflict`] as the error that stops a summary.
+pub fn refuse_conflict(c: Conflict) -> Result<(), ExecError> {
+    Err(ExecError::DuplicateResult { id: c.record.id, first: c.first, second: c.second })
+}
+
+/// The (name, type) of every parameter in the logs at `paths`, sorted.
+pub fn param_kinds(paths: &[&Path]) -> Result<Vec<(String, ParamKind)>, ExecError> {
+    let mut kinds = Vec::new();
+    for p in paths {
+        Log::open(p)?.param_kinds(&mut kinds)?;
     }
-    entries.sort_by_key(|&(id, span)| (id, span.line));
-    drop_duplicates(path, &mut entries)?;
-    Ok(entries.into_iter().map(|(id, _)| id).collect())
+    kinds.sort();
+    Ok(kinds)
+}
+
+/// Queue indices already in the log at `path`, sorted, after cutting a torn last frame.
+pub(crate) fn done_indices(path: &Path) -> Result<Vec<u64>, ExecError> {
+    let log = Log::open(path)?;
+    if log.torn > 0 {
+        tracing::warn!("{}: dropping a torn last frame ({} bytes)", path.display(), log.torn);
+        let len = std::fs::metadata(path).map_err(ExecError::write(path))?.len();
+        let f = OpenOptions::new().write(true).open(path).map_err(ExecError::write(path))?;
+        f.set_len(len - log.torn).map_err(ExecError::write(path))?;
+    }
+    let mut done = log.indices()?;
+    done.sort_unstable();
+    done.dedup();
+    Ok(done)
 }
 
 /// Counts of a finished run.
@@ -157,80 +101,77 @@ pub struct Counts {
     pub failed: u64,
 }
 
-/// The lines of `results.jsonl` in queue order, one per id (see [`drop_duplicates`]), and the
-/// parameter names in order of first appearance: one pass, a few words per record.
-fn queue_order(results: &Path) -> Result<(Vec<Span>, Vec<String>), ExecError> {
-    let mut entries: Vec<(u128, Span)> = Vec::new();
-    let mut order: Vec<u64> = Vec::new();
-    let mut params: Vec<String> = Vec::new();
-    scan(results, |span, r| {
-        for k in r.params.keys() {
-            if !params.contains(k) {
-                params.push(k.clone());
-            }
-        }
-        entries.push((fnv1a_128(r.id.as_bytes()), span));
-        order.push(r.index);
-        Ok(())
-    })?;
-    // Queue index of each line, looked up by line number after the duplicate check.
-    let index_of = |span: &Span| order[span.line - 1];
-    entries.sort_by_key(|&(id, span)| (id, span.line));
-    drop_duplicates(results, &mut entries)?;
-    entries.sort_by_key(|(id, span)| (index_of(span), *id));
-    Ok((entries.into_iter().map(|(_, span)| span).collect(), params))
+/// Runs of up to this many simulations get a `summary.csv`; larger ones have
+/// `summary.parquet` (and `bt results DIR --csv` writes the CSV on demand).
+pub const SUMMARY_CSV_MAX_ROWS: u64 = 100_000;
+
+/// Where the summary rows of a run go besides `summary.csv` (the facade writes
+/// `summary.parquet` with one).
+pub trait SummaryOutput: Sync {
+    /// Starts the table of run directory `dir`, whose records have these parameters (see
+    /// [`param_kinds`]).
+    fn start(
+        &self,
+        dir: &Path,
+        params: &[(String, ParamKind)],
+    ) -> Result<Box<dyn SummaryRows + '_>, ExecError>;
 }
 
-/// Reads the records at `spans`, in their order, one at a time.
-fn visit(
-    results: &Path,
-    spans: &[Span],
-    mut f: impl FnMut(SimRecord) -> Result<(), ExecError>,
-) -> Result<(), ExecError> {
-    let mut file = File::open(results).map_err(ExecError::io(results))?;
-    for &span in spans {
-        let bytes = read_span(&mut file, results, span)?;
-        let corrupt =
-            |message: String| ExecError::Corrupt { path: results.into(), line: span.line, message };
-        let line = std::str::from_utf8(&bytes).map_err(|e| corrupt(e.to_string()))?;
-        f(decode_record(line.trim_end()).map_err(corrupt)?)?;
-    }
-    Ok(())
+/// One summary table being written, a row at a time in queue order.
+pub trait SummaryRows {
+    /// Adds one record's row.
+    fn row(&mut self, record: &SimRecord) -> Result<(), ExecError>;
+    /// Publishes the table.
+    fn finish(self: Box<Self>) -> Result<(), ExecError>;
 }
 
-/// Calls `f` with every record of a `results.jsonl` in queue order, one per simulation (an id
-/// written twice is used once), holding one record at a time.
-pub fn for_each_in_queue_order(
-    path: &Path,
-    f: impl FnMut(SimRecord) -> Result<(), ExecError>,
-) -> Result<(), ExecError> {
-    let (spans, _) = queue_order(path)?;
-    visit(path, &spans, f)
-}
-
-/// Writes `summary.csv` (queue order, atomically) from `results.jsonl` without holding the
-/// records in memory: one pass collects (index, offset) pairs and parameter names, a sort, then
-/// each line is read again at its offset. An id written twice is used once (see
+/// Writes the summaries of `dir` in queue order from its log, streaming: `summary.csv`
+/// (atomically; runs of more than [`SUMMARY_CSV_MAX_ROWS`] simulations get none and lose a
+/// stale one) and `output`'s table. A simulation recorded twice is used once (see
 /// [`ExecError::DuplicateResult`] for when that is an error).
-pub fn finalize(dir: &LockedRunDir) -> Result<Counts, ExecError> {
+pub fn finalize(
+    dir: &LockedRunDir,
+    output: Option<&dyn SummaryOutput>,
+) -> Result<Counts, ExecError> {
     let results = dir.results();
-    let (spans, params) = queue_order(&results)?;
-    let layout = SummaryLayout::new(params.iter().map(String::as_str));
+    let kinds = param_kinds(&[&results])?;
+    let csv = Log::open(&results)?.len() <= SUMMARY_CSV_MAX_ROWS;
+    let layout = SummaryLayout::new(kinds.iter().map(|(n, _)| n.as_str()));
+    let mut rows = output.map(|o| o.start(&dir.path, &kinds)).transpose()?;
     let mut out = String::new();
-    push_csv_line(&mut out, layout.columns());
+    if csv {
+        push_csv_line(&mut out, layout.columns());
+    }
     let mut counts = Counts::default();
-    visit(&results, &spans, |r| {
+    for_each_in_queue_order(&results, |r| {
         counts.total += 1;
         if r.stats().is_some() {
             counts.ok += 1;
         } else {
             counts.failed += 1;
         }
-        push_csv_line(&mut out, layout.row(&r).iter().map(bt_domain::Cell::to_text));
-        Ok(())
+        if csv {
+            push_csv_line(&mut out, layout.row(&r).iter().map(bt_domain::Cell::to_text));
+        }
+        rows.as_mut().map_or(Ok(()), |t| t.row(&r))
     })?;
-    write_run_file(&dir.summary(), out.as_bytes())?;
+    if csv {
+        write_run_file(&dir.summary(), out.as_bytes())?;
+    } else {
+        remove_stale(&dir.summary())?;
+    }
+    if let Some(rows) = rows {
+        rows.finish()?;
+    }
     Ok(counts)
+}
+
+/// Removes `path` if it exists.
+pub(crate) fn remove_stale(path: &Path) -> Result<(), ExecError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ExecError::write(path)(e)),
+        _ => Ok(()),
+    }
 }
 
 /// The best `k` successful records by `metric` (a rankable statistic, see
@@ -249,10 +190,10 @@ pub fn top_k(
     top.into_sorted()
 }
 
-/// [`top_k`] over a `results.jsonl` file, streaming (O(k) records in memory).
+/// [`top_k`] over a result log, streaming (O(k) records and a frame in memory).
 pub fn top_k_file(path: &Path, metric: &str, k: usize) -> Result<Vec<SimRecord>, ExecError> {
     let mut top = TopK::new(k);
-    scan(path, |_, record| {
+    for_each_result(path, |record| {
         if let Some(score) = record.ranked_stats().and_then(|s| s.metric(metric)) {
             top.push(score, record.index, record);
         }
@@ -267,4 +208,10 @@ pub fn top_k_file(path: &Path, metric: &str, k: usize) -> Result<Vec<SimRecord>,
         new
     });
     Ok(best)
+}
+
+impl std::fmt::Debug for dyn SummaryOutput + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SummaryOutput")
+    }
 }

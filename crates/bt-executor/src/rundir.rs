@@ -24,9 +24,14 @@ impl RunDir {
     pub fn new(path: impl Into<PathBuf>) -> RunDir {
         RunDir { path: path.into() }
     }
-    /// `results.jsonl`: one line per finished simulation, in completion order.
+    /// `results.btr`: the result log, every finished simulation in completion order (see
+    /// docs/results-format.md).
     pub fn results(&self) -> PathBuf {
-        self.path.join("results.jsonl")
+        self.path.join("results.btr")
+    }
+    /// `summary.parquet`: one typed row per simulation, in queue order.
+    pub fn summary_parquet(&self) -> PathBuf {
+        self.path.join("summary.parquet")
     }
     /// `summary.csv`: one row per simulation, in queue order.
     pub fn summary(&self) -> PathBuf {

@@ -6,7 +6,10 @@
 //!   GOOG (2148 daily bars), as a sweep runs it: one data set (indicator cache shared), every
 //!   simulation through `Simulator::simulate`, on the calling thread or on 2 threads through
 //!   the executor's pool (`parallel_map`); items are bar-steps;
-//! - `million_bars`: one sma_cross simulation over 1M synthetic minute bars, indicators cached.
+//! - `million_bars`: one sma_cross simulation over 1M synthetic minute bars, indicators cached;
+//! - `goog_random_1000`: 1000 points of the million-simulation sweep of docs/performance.md
+//!   (sma_cross on GOOG, fast in 2..1200, slow in 10..2100, fast < slow): long warm-ups, so the
+//!   per-simulation set-up counts; items are simulations.
 
 use bt::{
     Dataset, Simulator,
@@ -97,4 +100,30 @@ fn million_bars(bencher: Bencher<'_, '_>) {
     bencher
         .counter(ItemsCount::new(steps(&sim, &data, std::slice::from_ref(&s))))
         .bench_local(|| black_box(sim.simulate(&s, &data).unwrap()));
+}
+
+/// Random points of the docs' million-simulation sweep, from a fixed seed.
+fn random_points(n: usize) -> Vec<SimSpec> {
+    let mut rng = bt::domain::rng::SplitMix64::new(11);
+    let mut out = Vec::new();
+    while out.len() < n {
+        let fast = 2 + (rng.unit_f64() * 1198.0) as i64;
+        let slow = 10 + (rng.unit_f64() * 2090.0) as i64;
+        if fast < slow {
+            out.push(spec(fast, slow));
+        }
+    }
+    out
+}
+
+#[divan::bench(sample_count = 10)]
+fn goog_random_1000(bencher: Bencher<'_, '_>) {
+    let registry = Registry::builtin();
+    let sim = Simulator::new(&registry).with_pbo_blocks(0);
+    let (data, specs) = (goog(), random_points(1000));
+    bencher.counter(ItemsCount::new(specs.len())).bench_local(|| {
+        for s in &specs {
+            black_box(sim.simulate(s, &data).unwrap());
+        }
+    });
 }

@@ -1,11 +1,15 @@
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     ffi::OsString,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use bt_domain::{ErrorKind, RunInfo, RunMode, RunStatus};
-use bt_executor::{Counts, ExecError, LockedRunDir, RunDir, encode_record, read_results};
+use bt_executor::{
+    Counts, ExecError, LockedRunDir, RunDir, for_each_in_queue_order_of, log::LogWriter,
+    refuse_conflict,
+};
 use bt_queue::Queue;
 use bt_report::ReportFiles;
 use bt_strategies::Registry;
@@ -39,8 +43,10 @@ pub struct MergeOutcome {
     pub shards: usize,
     /// Results in the merged run.
     pub counts: Counts,
-    /// Simulations of the queue in no shard (only with `allow_partial`).
+    /// The first (up to 20) simulations of the queue in no shard (only with `allow_partial`).
     pub missing: Vec<String>,
+    /// How many simulations of the queue are in no shard.
+    pub missing_count: usize,
     /// The report's files, when one was asked for.
     pub report: Option<ReportFiles>,
 }
@@ -69,9 +75,11 @@ pub enum MergeError {
         found: String,
     },
     /// The same simulation has different results in two shards.
-    #[error("{} simulation(s) appear in several shards with different results:\n{}", .conflicts.len(), list(.conflicts))]
+    #[error("{count} simulation(s) appear in several shards with different results:\n{}", list(.conflicts))]
     Conflicts {
-        /// `id (again in dir)` lines.
+        /// How many.
+        count: usize,
+        /// `id (in A frame N and in B frame M)` lines, the first few.
         conflicts: Vec<String>,
     },
     /// Results of simulations the queue does not have.
@@ -193,60 +201,20 @@ pub(crate) fn merge(
         return Err(MergeError::QueueChanged { queue: queue_path, expected, found: hash }.into());
     }
 
-    // Union of records by id; the same id twice must carry the same result.
-    let mut by_id: BTreeMap<String, String> = BTreeMap::new();
-    let mut conflicts = Vec::new();
-    for (dir, _) in &infos {
-        for r in read_results(&RunDir::new(dir).results())? {
-            let line = encode_record(&r);
-            match by_id.get(&r.id) {
-                Some(existing) if *existing != line => {
-                    conflicts.push(format!("{} (again in {})", r.id, dir.display()))
-                }
-                Some(_) => {}
-                None => {
-                    by_id.insert(r.id.clone(), line);
-                }
-            }
-        }
-    }
-    if !conflicts.is_empty() {
-        return Err(MergeError::Conflicts { conflicts }.into());
-    }
     // Walk-forward windows follow from the data's length, which run.json records.
     let bars: BTreeMap<String, usize> =
         first.datasets.iter().map(|d| (d.name.clone(), d.bars as usize)).collect();
-    let mut missing = Vec::new();
-    let mut lines = String::new();
-    for spec in queue.iter_with(&bars) {
-        match by_id.remove(&spec.id) {
-            Some(line) => {
-                lines.push_str(&line);
-                lines.push('\n');
-            }
-            None => missing.push(spec.id),
-        }
+    let logs: Vec<PathBuf> = infos.iter().map(|(dir, _)| RunDir::new(dir).results()).collect();
+    let logs: Vec<&Path> = logs.iter().map(PathBuf::as_path).collect();
+    let Union { missing, missing_count } = check_union(&queue, &bars, &logs)?;
+    if missing_count > 0 && !opts.allow_partial {
+        return Err(MergeError::Missing { count: missing_count, first: missing }.into());
     }
-    // Out-of-sample walk-forward runs (from a run that was not sharded) are kept; the merge
-    // runs the missing ones.
-    for id in crate::walk_forward::out_of_sample_ids(&queue, &bars) {
-        if let Some(line) = by_id.remove(&id) {
-            lines.push_str(&line);
-            lines.push('\n');
-        }
-    }
-    if !by_id.is_empty() {
-        let first = by_id.keys().take(10).cloned().collect();
-        return Err(MergeError::NotInQueue { count: by_id.len(), first }.into());
-    }
-    if !missing.is_empty() && !opts.allow_partial {
-        let first = missing.iter().take(20).cloned().collect();
-        return Err(MergeError::Missing { count: missing.len(), first }.into());
-    }
+    let missing_none = missing_count == 0;
 
     // Read before anything is written: a data error then leaves `out` as it was. The
     // walk-forwards' out-of-sample runs need the data too.
-    let walk_forward = !queue.walk_forwards().is_empty() && missing.is_empty();
+    let walk_forward = !queue.walk_forwards().is_empty() && missing_none;
     let datasets = match &opts.report {
         Some(_) => Some(crate::dataset::load_datasets(&queue)?),
         None if walk_forward => Some(crate::dataset::load_datasets(&queue)?),
@@ -261,7 +229,7 @@ pub(crate) fn merge(
         }
         e => e.into(),
     })?;
-    if std::fs::metadata(dir.results()).is_ok_and(|m| m.len() > 0) {
+    if std::fs::metadata(dir.results()).is_ok_and(|m| m.is_file() && m.len() > 0) {
         return Err(MergeError::OutHasResults { path: out.to_owned() }.into());
     }
     let before =
@@ -270,7 +238,7 @@ pub(crate) fn merge(
         bt_version: env!("CARGO_PKG_VERSION").into(),
         queue: first.queue.clone(),
         queue_hash: hash,
-        status: if missing.is_empty() { RunStatus::Complete } else { RunStatus::Partial },
+        status: if missing_none { RunStatus::Complete } else { RunStatus::Partial },
         mode: RunMode::Merged,
         threads: infos.iter().map(|(_, i)| i.threads).max().unwrap_or(1),
         wall_time_s: infos.iter().map(|(_, i)| i.wall_time_s).fold(0.0, f64::max),
@@ -291,11 +259,16 @@ pub(crate) fn merge(
         walk_forward,
         report: opts.report.as_ref(),
     });
-    let published = publish(&dir, &lines, &mut info, context, &mut written);
+    let published = publish(&dir, &logs, &mut info, context, &mut written);
     match published {
-        Ok((counts, report)) => {
-            Ok(MergeOutcome { dir: out.to_owned(), shards: infos.len(), counts, missing, report })
-        }
+        Ok((counts, report)) => Ok(MergeOutcome {
+            dir: out.to_owned(),
+            shards: infos.len(),
+            counts,
+            missing,
+            missing_count,
+            report,
+        }),
         Err(err) => {
             undo(out, &before, &written, created);
             Err(match err {
@@ -316,25 +289,95 @@ struct Context<'a> {
     report: Option<&'a ReportOptions>,
 }
 
-/// Writes the merged run into `dir`: results.jsonl, summary.csv, validation.json, run.json
-/// (`info` gets the counts), then the walk-forwards' out-of-sample runs and the report when
-/// there are. Every file written is pushed to `written`, for [`undo`].
+/// What the shards hold against the queue.
+struct Union {
+    /// The first simulations of the queue in no shard.
+    missing: Vec<String>,
+    /// How many are in none.
+    missing_count: usize,
+}
+
+/// Checks the shards' records against the queue, streaming both in queue order: a
+/// simulation twice must have the same result, every record must be the queue's (or one of
+/// its walk-forwards' out-of-sample runs, numbered after it), and what no shard has is
+/// listed. Memory: a few frames and the first few names of each problem.
+fn check_union(queue: &Queue, bars: &BTreeMap<String, usize>, logs: &[&Path]) -> Result<Union> {
+    const SHOWN: usize = 20;
+    let out_of_sample: BTreeSet<String> =
+        crate::walk_forward::out_of_sample_ids(queue, bars).into_iter().collect();
+    let mut specs = queue.iter_with(bars).enumerate().peekable();
+    let (mut conflicts, mut conflict_count) = (Vec::new(), 0);
+    let (mut stray, mut stray_count) = (Vec::new(), 0);
+    let (mut missing, mut missing_count) = (Vec::new(), 0);
+    let note = |list: &mut Vec<String>, count: &mut usize, what: String| {
+        *count += 1;
+        if list.len() < SHOWN {
+            list.push(what);
+        }
+    };
+    let mut on_conflict = |c: bt_executor::log::Conflict| {
+        conflict_count += 1;
+        if conflicts.len() < SHOWN {
+            conflicts.push(format!("{} (in {} and in {})", c.record.id, c.first, c.second));
+        }
+        Ok(())
+    };
+    for_each_in_queue_order_of(logs, &mut on_conflict, |r| {
+        while let Some((_, spec)) = specs.next_if(|(i, _)| (*i as u64) < r.index) {
+            note(&mut missing, &mut missing_count, spec.id);
+        }
+        if specs.next_if(|(i, spec)| *i as u64 == r.index && spec.id == r.id).is_none()
+            && !out_of_sample.contains(&r.id)
+        {
+            note(&mut stray, &mut stray_count, r.id);
+        }
+        Ok(())
+    })?;
+    for (_, spec) in specs {
+        note(&mut missing, &mut missing_count, spec.id);
+    }
+    if conflict_count > 0 {
+        return Err(MergeError::Conflicts { count: conflict_count, conflicts }.into());
+    }
+    if stray_count > 0 {
+        stray.truncate(10);
+        return Err(MergeError::NotInQueue { count: stray_count, first: stray }.into());
+    }
+    Ok(Union { missing, missing_count })
+}
+
+/// Writes the merged run into `dir`: results.btr (the shards' records in queue order, each
+/// once), the summaries, validation.json, run.json (`info` gets the counts), then the
+/// walk-forwards' out-of-sample runs and the report when there are. Every file written is
+/// pushed to `written`, for [`undo`].
 fn publish(
     dir: &LockedRunDir,
-    lines: &str,
+    logs: &[&Path],
     info: &mut RunInfo,
     context: Option<Context<'_>>,
     written: &mut Vec<PathBuf>,
 ) -> Result<(Counts, Option<ReportFiles>)> {
     let results = dir.results();
-    bt_fs::write_atomic(&results, lines.as_bytes())
+    written.push(results.clone());
+    let log = LogWriter::open(&results)
         .map_err(|source| MergeError::Write { path: results.clone(), source })?;
-    written.push(results);
-    let counts = bt_executor::finalize(dir).map_err(write_error)?;
+    for_each_in_queue_order_of(logs, &mut refuse_conflict, |r| {
+        log.append(&r, Duration::ZERO);
+        Ok(())
+    })?;
+    log.finish().map_err(write_error)?;
+    let summaries = crate::summary::RunSummaries::default();
     written.push(dir.summary());
+    written.push(dir.summary_parquet());
+    let counts = bt_executor::finalize(dir, Some(&summaries)).map_err(write_error)?;
     info.ok = counts.ok;
     info.failed = counts.failed;
-    write_validation(dir, crate::cluster::default_threads()).map_err(|e| match e {
+    let threads = crate::cluster::default_threads();
+    let validation = match summaries.take_trials() {
+        Some(trials) => crate::validation::write_collected(dir, trials, threads),
+        None => write_validation(dir, threads),
+    };
+    validation.map_err(|e| match e {
         Error::Exec(e) => write_error(e),
         e => e,
     })?;

@@ -157,6 +157,7 @@ pub(crate) fn run_locked(
         pbo_blocks: opts.pbo_blocks as u64,
         ..RunInfo::default()
     };
+    let summaries = crate::summary::RunSummaries::default();
     let exec = ExecOptions {
         out: dir,
         mode: opts.mode,
@@ -166,6 +167,7 @@ pub(crate) fn run_locked(
         work_estimate,
         stop: opts.stop,
         then: (!wfs.is_empty()).then_some(&wfs as &dyn bt_executor::Then),
+        summary: Some(&summaries),
     };
     let simulator =
         Simulator::new(registry).with_pbo_blocks(opts.pbo_blocks).with_walk_forwards(&wfs);
@@ -183,7 +185,10 @@ pub(crate) fn run_locked(
             Mode::Sequential => 1,
             Mode::Threads(n) | Mode::Auto(n) => n,
         };
-        write_validation(dir, threads)?
+        match summaries.take_trials() {
+            Some(trials) => crate::validation::write_collected(dir, trials, threads)?,
+            None => write_validation(dir, threads)?,
+        }
     };
     let walk_forward = if outcome.interrupted || opts.shard.is_some() {
         Vec::new()

@@ -220,7 +220,7 @@ impl Plan {
 #   sbatch --dependency=afterok:JOBID {out}/slurm/merge.sbatch
 set -euo pipefail
 
-if [ -e {out}/results.jsonl ]; then
+if [ -e {out}/results.btr ]; then
   echo "{out} already holds merged results: pass another --out to bt slurm script" >&2
   exit 1
 fi
@@ -241,7 +241,7 @@ cat > {out}/slurm/shards.sbatch <<'EOF'
 # be wrong when some of them are resubmitted alone.
 # Threads: bt uses SLURM_CPUS_PER_TASK. --resume: a requeued or resubmitted task skips the
 # simulations it had finished. Exit 3 (some simulations failed) counts as done: the failures
-# are recorded in results.jsonl, a rerun would fail the same way, and the merge reports them.
+# are recorded in the results, a rerun would fail the same way, and the merge reports them.
 set -uo pipefail
 {bt} run {queue} \
   --shard "$SLURM_ARRAY_TASK_ID/{n}" --out "{out}/shard-$SLURM_ARRAY_TASK_ID" \

@@ -18,6 +18,16 @@ pub const VALIDATION_JSON: &str = "validation.json";
 /// The most PBO blocks: `C(20, 10) = 184,756` splits.
 pub const MAX_PBO_BLOCKS: usize = 20;
 
+/// Runs of more simulations than this keep no PBO blocks unless asked: the PBO of a million
+/// trials takes about 30 s on two cores and 256 bytes of blocks per simulation.
+pub const PBO_DEFAULT_MAX_SIMS: u64 = 100_000;
+
+/// The PBO blocks a run of `simulations` keeps by default: [`crate::DEFAULT_PBO_BLOCKS`] up to
+/// [`PBO_DEFAULT_MAX_SIMS`], none beyond (the DSR is computed either way).
+pub fn default_pbo_blocks(simulations: u64) -> usize {
+    if simulations <= PBO_DEFAULT_MAX_SIMS { crate::DEFAULT_PBO_BLOCKS } else { 0 }
+}
+
 /// `Ok` for 0 (no PBO) and even numbers from 2 to [`MAX_PBO_BLOCKS`].
 pub fn check_pbo_blocks(blocks: usize) -> Result<()> {
     if blocks.is_multiple_of(2) && blocks <= MAX_PBO_BLOCKS {
@@ -37,13 +47,13 @@ const TASKS_PER_THREAD: usize = 4;
 
 /// The groups of a run being read in queue order.
 #[derive(Default)]
-struct Groups {
+pub(crate) struct Groups {
     groups: BTreeMap<(String, String), (TrialGroup, String)>,
 }
 
 impl Groups {
     /// Adds the next record (queue order); failed simulations are not trials.
-    fn push(&mut self, r: &SimRecord) {
+    pub(crate) fn push(&mut self, r: &SimRecord) {
         let SimOutcome::Ok(s) = &r.outcome else { return };
         // A walk-forward's runs (on windows of a data set) are not trials of a sweep.
         if r.on_window() {
@@ -56,7 +66,7 @@ impl Groups {
         }
     }
 
-    fn finish(self, threads: usize) -> Result<Vec<ValidationGroup>> {
+    pub(crate) fn finish(self, threads: usize) -> Result<Vec<ValidationGroup>> {
         let mut out = Vec::new();
         for ((strategy, dataset), (group, best_id)) in self.groups {
             let Some(d) = group.deflated() else { continue };
@@ -112,7 +122,7 @@ pub fn validate(records: &[SimRecord], threads: usize) -> Result<Vec<ValidationG
     groups.finish(threads)
 }
 
-/// [`validate`] for the `results.jsonl` at `path`, read in queue order one record at a time:
+/// [`validate`] for the result log at `path`, read in queue order one record at a time:
 /// memory is the trials' blocks (2 S + 1 numbers each), not their records.
 pub fn validate_results(path: &Path, threads: usize) -> Result<Vec<ValidationGroup>> {
     let mut groups = Groups::default();
@@ -222,6 +232,23 @@ fn group_from_json(v: &Value) -> ValidationGroup {
 /// Computes the groups of the run in `dir` and writes `validation.json` (atomically).
 pub fn write_validation(dir: &LockedRunDir, threads: usize) -> Result<Vec<ValidationGroup>> {
     let groups = validate_results(&dir.results(), threads)?;
+    write_groups(dir, &groups)?;
+    Ok(groups)
+}
+
+/// Writes `validation.json` (atomically) from trials collected in queue order (by the pass
+/// over the log that writes the summaries), computing the PBO on `threads` threads.
+pub(crate) fn write_collected(
+    dir: &LockedRunDir,
+    trials: Groups,
+    threads: usize,
+) -> Result<Vec<ValidationGroup>> {
+    let groups = trials.finish(threads)?;
+    write_groups(dir, &groups)?;
+    Ok(groups)
+}
+
+fn write_groups(dir: &LockedRunDir, groups: &[ValidationGroup]) -> Result<()> {
     let v = json!({
         "version": 1,
         "definitions": "docs/validation.md",
@@ -231,7 +258,7 @@ pub fn write_validation(dir: &LockedRunDir, threads: usize) -> Result<Vec<Valida
     let path = dir.path.join(VALIDATION_JSON);
     bt_fs::write_atomic(&path, text.as_bytes())
         .map_err(|source| ExecError::Write { path, source })?;
-    Ok(groups)
+    Ok(())
 }
 
 /// The groups of the run in `dir`: its `validation.json`, written when the run or merge

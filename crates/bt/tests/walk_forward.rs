@@ -49,7 +49,7 @@ fn run(q: &Path, out: &Path) -> (Vec<WalkForwardResult>, Vec<SimRecord>) {
     let queue = wb.read_queue(q).unwrap();
     let opts = RunOptions { out: out.to_owned(), mode: Mode::Sequential, ..RunOptions::default() };
     let outcome = wb.run_queue(&queue, &opts).unwrap();
-    let mut records = read_results(&out.join("results.jsonl")).unwrap();
+    let mut records = read_results(&out.join("results.btr")).unwrap();
     records.sort_by_key(|r| r.index);
     (outcome.walk_forward, records)
 }

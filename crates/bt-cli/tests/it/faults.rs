@@ -1,7 +1,11 @@
 //! Fault tests through the real `bt` binary: SIGKILL at several points of a run and of a resume,
 //! a full disk (a file size limit, `/dev/full`) and an output directory that cannot be written.
 //! After every fault `bt run --resume` must give the clean run's `summary.csv` byte for byte and
-//! the same set of result lines; nothing half-written may be presented as done.
+//! the same set of records; nothing half-written may be presented as done.
+//!
+//! Every `bt` here writes one record per frame of its result log (`BT_FRAME_RECORDS=1`), so a
+//! kill or a full disk can land between any two results, as with the default frames it lands
+//! between any two frames.
 //!
 //! The full disk is simulated without root with RLIMIT_FSIZE: `sh -c 'trap "" XFSZ; ulimit -f
 //! N; exec bt ...'`. An ignored SIGXFSZ stays ignored across exec, so a write past the limit
@@ -16,11 +20,18 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::{bt, ok, text};
+use crate::{ok, record_count, records, text};
 
-/// The bytes of a directory's run files (results.jsonl, summary.csv, run.json).
+/// `bt`, one record per frame of the result log.
+fn bt() -> Command {
+    let mut cmd = crate::bt();
+    cmd.env("BT_FRAME_RECORDS", "1");
+    cmd
+}
+
+/// The bytes of a directory's run files (results.btr, summary.csv, run.json).
 fn run_files(dir: &Path) -> [Vec<u8>; 3] {
-    ["results.jsonl", "summary.csv", "run.json"]
+    ["results.btr", "summary.csv", "run.json"]
         .map(|f| fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", dir.display())))
 }
 
@@ -32,7 +43,7 @@ fn shard_workspace(dir: &Path) -> Vec<PathBuf> {
         dir.join("GOOG.csv"),
     )
     .unwrap();
-    // 280 simulations: a ~30 kB expanded queue; 30 results (~62 kB) for the merge.
+    // 280 simulations: a ~30 kB expanded queue; 20 results for the merge.
     let grid = r#"(
         version: 1,
         datasets: {"syn": (synthetic: (bars: 300, seed: 3, interval: "1h"))},
@@ -56,7 +67,7 @@ fn merge_into(mut cmd: Command, shards: &[PathBuf], out: &Path, extra: &[&str]) 
 }
 
 /// 40 simulations over 60k synthetic bars: about 1 s in a debug build on one thread, slow
-/// enough to be killed at a chosen number of finished lines; ~2 kB per result line.
+/// enough to be killed at a chosen number of finished results; ~1 kB per one-record frame.
 const QUEUE: &str = r#"(
     version: 1,
     datasets: {"syn": (synthetic: (bars: 60000, seed: 7, interval: "1m"))},
@@ -66,8 +77,8 @@ const QUEUE: &str = r#"(
 const TOTAL: usize = 40;
 
 /// A file size limit in `ulimit -f` blocks: 8 kB under dash (512-byte blocks), 16 kB under
-/// bash (1024). Either way above run.json (~0.4 kB) and below results.jsonl (~50 kB) and
-/// summary.csv (~23 kB) of [`QUEUE`].
+/// bash (1024). Either way above run.json (~0.4 kB) and below results.btr (~40 kB in one-record
+/// frames) and summary.csv (~23 kB) of [`QUEUE`].
 const LIMIT_BLOCKS: u32 = 16;
 
 /// A temp dir holding the queue text as q.ron.
@@ -96,15 +107,16 @@ fn bt_limited() -> Command {
 /// `bt` with every file it writes limited to `blocks` (`ulimit -f`, see [`LIMIT_BLOCKS`]).
 fn bt_limited_to(blocks: u32) -> Command {
     let mut cmd = Command::new("sh");
-    cmd.arg("-c")
+    cmd.env("BT_FRAME_RECORDS", "1")
+        .arg("-c")
         .arg(format!(r#"trap "" XFSZ; ulimit -f {blocks}; exec "$0" "$@""#))
         .arg(env!("CARGO_BIN_EXE_bt"));
     cmd
 }
 
-/// Complete lines of OUT/results.jsonl (0 if it does not exist).
+/// Results in OUT's log so far (0 without one).
 fn lines(out: &Path) -> usize {
-    fs::read(out.join("results.jsonl")).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
+    record_count(out)
 }
 
 /// The `status` of OUT/run.json, or "" without one.
@@ -139,16 +151,19 @@ fn assert_not_done(out: &Path, what: &str) {
     assert!(!out.join("summary.csv").exists(), "{what}: a summary.csv of an unfinished run");
 }
 
-/// Every byte of results.jsonl belongs to a complete, valid record; returns their count.
+/// Every complete frame of results.btr checks out and decodes; returns the records.
 fn complete_records(out: &Path, what: &str) -> usize {
-    let bytes = fs::read(out.join("results.jsonl")).unwrap();
-    assert!(bytes.is_empty() || bytes.ends_with(b"\n"), "{what}: a torn last line");
-    for line in text(&bytes).lines() {
-        let v: serde_json::Value = serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("{what}: invalid record {line:?}: {e}"));
-        assert!(v["id"].is_string() && v["status"].is_string(), "{what}: {line}");
+    match bt::executor::read_results(&out.join("results.btr")) {
+        Ok(records) => records.len(),
+        Err(e) => panic!("{what}: {e}"),
     }
-    lines(out)
+}
+
+/// The records of OUT as exact JSON lines, sorted.
+fn sorted_records(dir: &Path) -> Vec<String> {
+    let mut l: Vec<String> = records(dir).iter().map(bt::executor::encode_record).collect();
+    l.sort();
+    l
 }
 
 /// OUT equals the clean run: run.json complete, summary.csv byte for byte, the same result
@@ -159,16 +174,7 @@ fn assert_matches_clean(out: &Path, clean: &Path, what: &str) {
         fs::read(out.join("summary.csv")).unwrap() == fs::read(clean.join("summary.csv")).unwrap(),
         "{what}: summary.csv differs from the clean run's"
     );
-    let sorted = |dir: &Path| {
-        let mut l: Vec<String> = fs::read_to_string(dir.join("results.jsonl"))
-            .unwrap()
-            .lines()
-            .map(String::from)
-            .collect();
-        l.sort();
-        l
-    };
-    let (got, want) = (sorted(out), sorted(clean));
+    let (got, want) = (sorted_records(out), sorted_records(clean));
     let mut ids: Vec<String> = got
         .iter()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
@@ -176,7 +182,7 @@ fn assert_matches_clean(out: &Path, clean: &Path, what: &str) {
     ids.sort();
     ids.dedup();
     assert_eq!((got.len(), ids.len()), (TOTAL, TOTAL), "{what}: missing or duplicated ids");
-    assert!(got == want, "{what}: results.jsonl holds other records than the clean run's");
+    assert!(got == want, "{what}: results.btr holds other records than the clean run's");
     let tmp: Vec<String> = listing(out).into_iter().filter(|n| n.ends_with(".tmp")).collect();
     assert!(tmp.is_empty(), "{what}: temporary files left: {tmp:?}");
 }
@@ -244,19 +250,14 @@ fn sigkill_at_several_points_then_resume_gives_the_clean_run() {
     ok(&run_to(&q, &clean, &["--threads", "2"]));
 
     let points: [KillPoint; 3] = [
-        (
-            "1",
-            "right after the start (results.jsonl created)",
-            |o| o.join("results.jsonl").exists(),
-            "2",
-        ),
+        ("1", "right after the start (run.json written)", |o| o.join("run.json").exists(), "2"),
         ("1", "after the first result", |o| lines(o) >= 1, "1"),
         ("2", "half way", |o| lines(o) >= TOTAL / 2, "2"),
     ];
     for (k, (threads, point, reached, resume_threads)) in points.into_iter().enumerate() {
         let out = tmp.path().join(format!("killed-{k}"));
         let n = kill_when(&q, &out, &["--threads", threads], reached);
-        let mut what = format!("killed {point} ({n} lines, --threads {threads})");
+        let mut what = format!("killed {point} ({n} results, --threads {threads})");
         eprintln!("{what}");
         assert_not_done(&out, &what);
         complete_records(&out, &what);
@@ -264,7 +265,7 @@ fn sigkill_at_several_points_then_resume_gives_the_clean_run() {
             // Kill the resume too, after it added results of its own.
             let next = n + ((TOTAL - n) / 2).max(1);
             let m = kill_when(&q, &out, &["--resume", "--threads", "2"], |o| lines(o) >= next);
-            what = format!("{what}, resume killed at {m} lines");
+            what = format!("{what}, resume killed at {m} results");
             eprintln!("{what}");
             assert_not_done(&out, &what);
         }
@@ -287,28 +288,39 @@ fn kill_points_between_two_writes_leave_states_resume_finishes() {
     let running = complete.replace(r#""status": "complete""#, r#""status": "running""#);
     assert_ne!(running, complete);
     let running = running.into_bytes();
-    let (results, summary) = (read("results.jsonl"), read("summary.csv"));
+    let (results, summary) = (read("results.btr"), read("summary.csv"));
     let half = |b: &[u8]| b[..b.len() / 2].to_vec();
-    let last_line_start =
-        results[..results.len() - 1].iter().rposition(|&c| c == b'\n').unwrap() + 1;
-    let torn_last = results[..last_line_start + (results.len() - last_line_start) / 2].to_vec();
+    // The same records, the last one in a frame of its own, cut half way.
+    let all = records(&clean);
+    let log = tmp.path().join("torn.btr");
+    let writer = bt::executor::log::LogWriter::open(&log).unwrap();
+    for (k, r) in all.iter().enumerate() {
+        if k + 1 == all.len() {
+            assert!(writer.flush());
+        }
+        assert!(writer.append(r, Duration::ZERO));
+    }
+    let before_last = fs::metadata(&log).unwrap().len() as usize;
+    writer.finish().unwrap();
+    let whole = fs::read(&log).unwrap();
+    let torn_last = whole[..before_last + (whole.len() - before_last) / 2].to_vec();
 
     let states: Vec<(&str, Files)> = vec![
         ("after creating the directory", vec![]),
         ("inside the first run.json write", vec![("run.json.tmp", half(&running))]),
         (
             "inside the write of the last result",
-            vec![("run.json", running.clone()), ("results.jsonl", torn_last)],
+            vec![("run.json", running.clone()), ("results.btr", torn_last)],
         ),
         (
             "after the last result, before summary.csv",
-            vec![("run.json", running.clone()), ("results.jsonl", results.clone())],
+            vec![("run.json", running.clone()), ("results.btr", results.clone())],
         ),
         (
             "inside the summary.csv write",
             vec![
                 ("run.json", running.clone()),
-                ("results.jsonl", results.clone()),
+                ("results.btr", results.clone()),
                 ("summary.csv.tmp", half(&summary)),
             ],
         ),
@@ -316,7 +328,7 @@ fn kill_points_between_two_writes_leave_states_resume_finishes() {
             "between summary.csv and the final run.json",
             vec![
                 ("run.json", running.clone()),
-                ("results.jsonl", results.clone()),
+                ("results.btr", results.clone()),
                 ("summary.csv", summary.clone()),
             ],
         ),
@@ -346,7 +358,7 @@ fn a_full_disk_stops_the_run_with_a_clear_error_and_resume_finishes_it() {
     let o = cmd.output().unwrap();
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "a failed write mid-run is exit 1: {err}");
-    let results = out.join("results.jsonl").display().to_string();
+    let results = out.join("results.btr").display().to_string();
     assert!(err.starts_with(&format!("error: cannot write {results}: ")), "{err}");
     assert!(err.contains("free disk space") && err.contains("--resume"), "a hint: {err}");
     assert_eq!(err.matches("(os error").count(), 1, "the cause once: {err}");
@@ -362,7 +374,7 @@ fn a_full_disk_stops_the_run_with_a_clear_error_and_resume_finishes_it() {
     // The disk fills up while summary.csv is written (every result is in, from a killed run).
     let fin = tmp.path().join("full-at-summary");
     fs::create_dir_all(&fin).unwrap();
-    fs::copy(clean.join("results.jsonl"), fin.join("results.jsonl")).unwrap();
+    fs::copy(clean.join("results.btr"), fin.join("results.btr")).unwrap();
     let mut cmd = bt_limited();
     run_args(&mut cmd, &q, &fin, &["--resume"]);
     let o = cmd.output().unwrap();
@@ -371,21 +383,21 @@ fn a_full_disk_stops_the_run_with_a_clear_error_and_resume_finishes_it() {
     let summary = fin.join("summary.csv").display().to_string();
     assert!(err.starts_with(&format!("error: cannot write {summary}: ")), "{err}");
     assert_not_done(&fin, "full disk at summary.csv");
-    assert_eq!(listing(&fin), ["results.jsonl", "run.json"], "no temporary file is left");
+    assert_eq!(listing(&fin), ["results.btr", "run.json"], "no temporary file is left");
     ok(&run_to(&q, &fin, &["--resume"]));
     assert_matches_clean(&fin, &clean, "resumed after a full disk at summary.csv");
 
-    // ENOSPC itself, for root too: results.jsonl on /dev/full.
+    // ENOSPC itself, for root too: results.btr on /dev/full.
     let dev = tmp.path().join("dev-full");
     fs::create_dir_all(&dev).unwrap();
-    std::os::unix::fs::symlink("/dev/full", dev.join("results.jsonl")).unwrap();
+    std::os::unix::fs::symlink("/dev/full", dev.join("results.btr")).unwrap();
     let o = run_to(&q, &dev, &["--threads", "2"]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    let results = dev.join("results.jsonl").display().to_string();
+    let results = dev.join("results.btr").display().to_string();
     assert!(err.starts_with(&format!("error: cannot write {results}: No space left")), "{err}");
     assert_not_done(&dev, "/dev/full");
-    assert_eq!(listing(&dev), ["results.jsonl", "run.json"]);
+    assert_eq!(listing(&dev), ["results.btr", "run.json"]);
 }
 
 #[test]
@@ -437,7 +449,7 @@ fn other_writers_leave_no_half_written_file_on_a_full_disk() {
         assert_eq!(listing(dir), before, "{args:?}: a file was left behind");
     }
 
-    // `bt merge`: the merged results.jsonl does not fit.
+    // `bt merge`: the merged results.btr does not fit.
     let merge = |cmd: &mut Command| {
         cmd.arg("merge")
             .args(&shards)
@@ -450,7 +462,7 @@ fn other_writers_leave_no_half_written_file_on_a_full_disk() {
     let o = merge(&mut bt_limited());
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains(&merged.join("results.jsonl").display().to_string()), "{err}");
+    assert!(err.contains(&merged.join("results.btr").display().to_string()), "{err}");
     assert!(listing(&merged).is_empty(), "nothing half-written in the merged directory");
     ok(&merge(&mut bt()));
     assert_eq!(status(&merged), "complete");
@@ -515,7 +527,7 @@ fn a_merge_that_fails_after_writing_results_is_undone_and_runs_again() {
         assert_eq!(status(out), "complete", "{what}");
     };
 
-    // The disk is full when summary.csv is written, after results.jsonl went in: its temporary
+    // The disk is full when summary.csv is written, after results.btr went in: its temporary
     // file lands on /dev/full (ENOSPC, for root too).
     let full = dir.join("full-at-summary");
     fs::create_dir_all(&full).unwrap();
@@ -549,7 +561,7 @@ fn a_merge_that_fails_after_writing_results_is_undone_and_runs_again() {
     again(&blocked, &["--no-report"], "merged again after run.json was unblocked");
 
     // The disk fills up during the report, after run.json said "complete": 160 blocks (80 kB
-    // under dash, 160 kB under bash) is above results.jsonl (~62 kB) and below report.html
+    // under dash, 160 kB under bash) is above results.btr and summary.csv and below report.html
     // (~0.2 MB).
     let late = dir.join("full-at-report");
     let o = merge_into(bt_limited_to(160), &shards, &late, &[]);
@@ -602,22 +614,22 @@ fn an_output_path_that_cannot_be_used_is_exit_2_for_every_writer() {
         assert!(!err.contains("panicked"), "{err}");
     }
 
-    // `bt merge` into an existing directory where results.jsonl cannot be created.
+    // `bt merge` into an existing directory where results.btr cannot be created.
     let merged = dir.join("merged");
-    fs::create_dir_all(merged.join("results.jsonl.tmp")).unwrap();
+    fs::create_dir_all(merged.join("results.btr")).unwrap();
     let o = merge_into(bt(), &shards, &merged, &["--no-report"]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
-        err.starts_with(&format!("error: cannot write {}: ", g(&merged.join("results.jsonl")))),
+        err.starts_with(&format!("error: cannot write {}: ", g(&merged.join("results.btr")))),
         "{err}"
     );
     assert!(
         err.contains("merge into another directory") && err.contains("hint: pass another --out"),
         "{err}"
     );
-    assert_eq!(listing(&merged), ["results.jsonl.tmp"]);
-    fs::remove_dir(merged.join("results.jsonl.tmp")).unwrap();
+    assert_eq!(listing(&merged), ["results.btr"]);
+    fs::remove_dir(merged.join("results.btr")).unwrap();
     ok(&merge_into(bt(), &shards, &merged, &["--no-report"]));
 
     // `bt report` with a directory where report.html must go.

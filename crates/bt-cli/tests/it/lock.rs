@@ -28,7 +28,7 @@ const SMALL: &str = r#"(
 )"#;
 
 fn lines(dir: &Path) -> usize {
-    fs::read_to_string(dir.join("results.jsonl")).map(|t| t.lines().count()).unwrap_or(0)
+    crate::record_count(dir)
 }
 
 /// `bt run Q --out OUT --sequential -q` in the background, once it has written `at` results.
@@ -39,6 +39,7 @@ fn start(q: &Path, out: &Path, at: usize) -> Child {
         .arg("--out")
         .arg(out)
         .args(["--no-report", "--sequential", "-q"])
+        .env("BT_FRAME_RECORDS", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -391,7 +391,7 @@ fn backtest(dir: &Path, data: &str, strategy: &str, cash: f64) -> Value {
 /// period); equity finite and >= 0; the NaN rules of zero volatility and of no closed trade.
 fn check_stats(stats: &Value, cash: f64, what: &str) {
     let m = stats.as_object().unwrap_or_else(|| panic!("{what}: stats {stats}"));
-    // `bt backtest --json` adds the return statistics after the 32; results.jsonl keeps
+    // `bt backtest --json` adds the return statistics after the 32; the run's records keep
     // them in their own object.
     let keys: Vec<&str> = m.keys().map(String::as_str).collect();
     let returns: &[&str] =
@@ -550,7 +550,7 @@ fn a_queue_over_extreme_data_completes_every_simulation() {
         serde_json::from_str(&fs::read_to_string(out.join("run.json")).unwrap()).expect("run.json");
     assert_eq!(run["status"], "complete");
     assert_eq!((run["total"].as_u64(), run["failed"].as_u64()), (Some(sims.len() as u64), Some(0)));
-    let results = fs::read_to_string(out.join("results.jsonl")).unwrap();
+    let results = crate::results_jsonl(&out);
     assert_eq!(results.lines().count(), sims.len());
     for line in results.lines() {
         let r: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));

@@ -148,26 +148,26 @@ fn a_killed_run_resumes_to_the_same_summary() {
         .arg(&killed)
         .arg("--no-report")
         .args(["--threads", "2"])
+        .env("BT_FRAME_RECORDS", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let results = killed.join("results.jsonl");
+    let results = killed.join("results.btr");
     let start = Instant::now();
     loop {
-        let lines = fs::read_to_string(&results).map(|s| s.lines().count()).unwrap_or(0);
-        if lines >= 5 || start.elapsed() > Duration::from_secs(120) {
+        if crate::record_count(&killed) >= 5 || start.elapsed() > Duration::from_secs(120) {
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let done = fs::read_to_string(&results).unwrap().lines().count();
-    assert!(done < 40, "the run finished before it was killed ({done} lines): make it longer");
-    // And tear the last line, as a crash inside write() would.
+    let done = crate::record_count(&killed);
+    assert!(done < 40, "the run finished before it was killed ({done} results): make it longer");
+    // And tear the last frame, as a crash inside write() would.
     let mut bytes = fs::read(&results).unwrap();
-    bytes.extend_from_slice(b"{\"index\":39,\"id\":\"g/syn/fa");
+    bytes.extend_from_slice(b"BTfr\x33\x00\x00");
     fs::write(&results, bytes).unwrap();
 
     let o = run_to(&q, &killed, &["--threads", "2", "--resume"]);
@@ -177,11 +177,8 @@ fn a_killed_run_resumes_to_the_same_summary() {
         fs::read(killed.join("summary.csv")).unwrap(),
         fs::read(clean.join("summary.csv")).unwrap()
     );
-    let lines = fs::read_to_string(&results).unwrap();
-    let mut ids: Vec<&str> = lines
-        .lines()
-        .map(|l| l.split("\"id\":\"").nth(1).unwrap().split('"').next().unwrap())
-        .collect();
+    let records = crate::records(&killed);
+    let mut ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     let n = ids.len();
     ids.dedup();

@@ -3,7 +3,7 @@
 //! grid or random sampling, simulations that panic or fail at init), then run with
 //! `--sequential`, with a random `--threads`, and as every shard of a random `--shard K/N`
 //! (each with its own thread count) merged by `bt merge` (shard directories in random order).
-//! All must give byte-identical `summary.csv` and `validation.json` and the same `results.jsonl`
+//! All must give byte-identical `summary.csv` and `validation.json` and the same result record
 //! line for every id;
 //! the shards must partition the queue.
 //!
@@ -152,13 +152,13 @@ fn run(q: &Path, out: &Path, extra: &[String]) -> i32 {
     finished(&bt_test(args), &format!("bt run {extra:?}"))
 }
 
-/// `results.jsonl` lines by id; panics on an id seen twice.
+/// Records by id, as exact JSON lines; panics on an id seen twice.
 fn lines_by_id(dir: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    for line in fs::read_to_string(dir.join("results.jsonl")).unwrap().lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let id = v["id"].as_str().unwrap().to_owned();
-        assert!(out.insert(id.clone(), line.to_owned()).is_none(), "{id:?} twice in {dir:?}");
+    for r in crate::records(dir) {
+        let id = r.id.clone();
+        let line = bt::executor::encode_record(&r);
+        assert!(out.insert(id.clone(), line).is_none(), "{id:?} twice in {dir:?}");
     }
     out
 }

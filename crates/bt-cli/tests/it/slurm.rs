@@ -248,11 +248,7 @@ fn generated_driver_runs_shards_and_merge_like_one_machine() {
         )
     );
     for k in 0..3 {
-        assert!(
-            run_dir.join(format!("shard-{k}/results.jsonl")).is_file(),
-            "shard {k}: {}",
-            logs()
-        );
+        assert!(run_dir.join(format!("shard-{k}/results.btr")).is_file(), "shard {k}: {}", logs());
     }
     let merged = fs::read(run_dir.join("summary.csv")).expect("merged summary.csv");
     let one_machine = fs::read(dir.join("single/summary.csv")).expect("single summary.csv");

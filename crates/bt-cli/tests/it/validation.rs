@@ -98,7 +98,7 @@ fn pbo_blocks_are_checked_and_kept_across_a_resume() {
     ok_text(&run(&q, &out, &["--pbo-blocks", "0"]));
     let g = &groups(&out)[0];
     assert!(g["pbo"].is_null() && g["dsr"].as_f64().is_some(), "{g}");
-    let results = fs::read_to_string(out.join("results.jsonl")).unwrap();
+    let results = crate::results_jsonl(&out);
     assert!(results.contains("\"blocks\":[]"), "no blocks kept");
     // A resume takes the run's number by default and refuses another.
     let o = run(&q, &out, &["--resume", "--pbo-blocks", "16"]);
@@ -145,21 +145,20 @@ fn a_walk_forward_killed_resumed_or_sharded_gives_the_same_bytes() {
         .arg("--out")
         .arg(&killed)
         .args(["--no-report", "--threads", "2"])
+        .env("BT_FRAME_RECORDS", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let results = killed.join("results.jsonl");
     let start = std::time::Instant::now();
-    while fs::read_to_string(&results).map_or(0, |s| s.lines().count()) < 20
-        && start.elapsed() < std::time::Duration::from_secs(120)
+    while crate::record_count(&killed) < 20 && start.elapsed() < std::time::Duration::from_secs(120)
     {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let done = fs::read_to_string(&results).unwrap().lines().count();
-    assert!(done < 96, "the training finished before the kill ({done} lines): make it longer");
+    let done = crate::record_count(&killed);
+    assert!(done < 96, "the training finished before the kill ({done} results): make it longer");
     ok_text(&run(&q, &killed, &["--threads", "2", "--resume"]));
 
     let shards: Vec<std::path::PathBuf> =

@@ -36,7 +36,7 @@ fn main() -> Result<(), Error> {
     let opts = RunOptions {
         out: out.to_owned(),
         mode: Mode::Threads(2),
-        resume: out.join("results.jsonl").exists(),
+        resume: out.join("results.btr").exists(),
         report: Some(ReportOptions { by: "return_pct".into(), ..Default::default() }),
         ..Default::default()
     };

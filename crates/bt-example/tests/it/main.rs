@@ -36,15 +36,16 @@ fn workspace() -> tempfile::TempDir {
     tmp
 }
 
+/// Results written so far (a torn frame of a run in progress is ignored).
 fn lines(dir: &Path) -> usize {
-    fs::read_to_string(dir.join("results.jsonl")).map(|t| t.lines().count()).unwrap_or(0)
+    bt::executor::read_results(&dir.join("results.btr")).map_or(0, |r| r.len())
 }
 
 fn run(q: &Path, out: &Path, extra: &[&str]) -> Output {
     mybt().arg("run").arg(q).arg("--out").arg(out).arg("--no-report").args(extra).output().unwrap()
 }
 
-/// Starts `mybt run` and SIGKILLs it once `results.jsonl` holds `at` lines; returns how many
+/// Starts `mybt run` and SIGKILLs it once its log holds `at` results; returns how many
 /// it held. Retries if the run finished first.
 fn run_and_kill(q: &Path, out: &Path, at: usize, total: usize) -> usize {
     for _ in 0..3 {
@@ -55,6 +56,7 @@ fn run_and_kill(q: &Path, out: &Path, at: usize, total: usize) -> usize {
             .arg("--out")
             .arg(out)
             .args(["--no-report", "--threads", "2"])
+            .env("BT_FRAME_RECORDS", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -1,7 +1,6 @@
 use std::{
     collections::BTreeMap,
-    fs::{self, File, OpenOptions},
-    io::Write,
+    fs,
     panic::{AssertUnwindSafe, catch_unwind},
     sync::{
         Mutex,
@@ -12,13 +11,12 @@ use std::{
 
 use bt_domain::{
     Attempt, Params, RunInfo, RunMode, RunStatus, SimOutcome, SimRecord, SimSpec, SimSummary,
-    hash::fnv1a_128,
 };
 
 use crate::{
     error::ExecError,
-    jsonl::encode_record,
-    results::{done_ids, finalize},
+    log::LogWriter,
+    results::{SummaryOutput, done_indices, finalize, remove_stale},
     rundir::LockedRunDir,
     shard::Shard,
 };
@@ -84,7 +82,7 @@ pub struct ExecOptions<'a> {
     pub out: &'a LockedRunDir,
     /// Scheduling.
     pub mode: Mode,
-    /// Skip simulations already in `results.jsonl` (the run hash must match).
+    /// Skip simulations already in the result log (the run hash must match).
     pub resume: bool,
     /// Run only this shard of the queue.
     pub shard: Option<Shard>,
@@ -101,6 +99,8 @@ pub struct ExecOptions<'a> {
     /// merge's resume runs them), its specs run like the others (resume skips those done) and
     /// are numbered after them. `total` counts them.
     pub then: Option<&'a dyn Then>,
+    /// Where the summary rows go besides summary.csv (summary.parquet, in the facade).
+    pub summary: Option<&'a dyn SummaryOutput>,
 }
 
 /// The simulations of [`ExecOptions::then`].
@@ -136,15 +136,17 @@ impl std::fmt::Debug for dyn Progress + '_ {
 
 /// Runs `specs` (the whole queue, in queue order; `total` of them) into `opts.out`.
 ///
-/// Each finished simulation is appended to `results.jsonl` as one line and flushed to the OS
-/// at once, so a crash loses only the simulations in flight. At the end `summary.csv` (queue
-/// order, byte-identical whatever the mode, thread count or interruptions) and `run.json` are
-/// written atomically. Failing or panicking simulations are recorded and the rest go on.
+/// Each finished simulation is appended to the result log (`results.btr`, see [`crate::log`]),
+/// whose frames reach the OS whole as soon as they hold 4096 records or a second of simulation
+/// time, so a crash loses only the simulations in flight and at most about a second of
+/// finished work. At the end the summaries (`summary.csv`, queue order, byte-identical whatever
+/// the mode, thread count or interruptions; [`ExecOptions::summary`]'s table) and `run.json`
+/// are written atomically. Failing or panicking simulations are recorded and the rest go on.
 ///
 /// A directory whose path cannot be used (permissions, not a directory...) is
 /// [`ExecError::OutDir`], found before anything ran. A failed write for another reason (disk
 /// full), before or during the run, is [`ExecError::Write`]; during the run it stops the run
-/// after the simulations in flight: `results.jsonl` then holds only complete lines, there is no
+/// after the simulations in flight: the log then holds only complete frames, there is no
 /// `summary.csv` (a stale one is removed before the first result is appended) and `run.json`
 /// still says "running", so `--resume` finishes the run later.
 pub fn execute<S: Simulator>(
@@ -177,9 +179,17 @@ pub fn execute<S: Simulator>(
             }
             attempts = previous.attempts;
         }
-        // Not `before_start`: a torn line that cannot be cut is a failed write of a run with
+        let legacy = dir.path.join("results.jsonl");
+        if legacy.exists() && !results_path.exists() {
+            return Err(ExecError::Corrupt {
+                path: legacy,
+                line: 1,
+                message: "a results.jsonl from an earlier bt: this one writes results.btr (docs/results-format.md) and cannot resume it; run the queue into a new directory".into(),
+            });
+        }
+        // Not `before_start`: a torn frame that cannot be cut is a failed write of a run with
         // results to keep; another --out would not help.
-        done_ids(&results_path)?
+        done_indices(&results_path)?
     } else {
         let has_results = fs::metadata(&results_path).map(|m| m.len() > 0).unwrap_or(false);
         if has_results {
@@ -203,28 +213,22 @@ pub fn execute<S: Simulator>(
     info.attempts = attempts;
     info.wall_time_s = info.attempts.iter().map(|a| a.wall_time_s).sum();
     dir.write_info(&info).map_err(ExecError::before_start)?;
-    // A summary.csv left by an interrupted run describes fewer results than the file will hold
-    // once this run appends: remove it before the first append, so any summary.csv on disk
-    // matches results.jsonl (run.json already says "running", so a kill here is resumable).
-    if let Err(e) = fs::remove_file(dir.summary())
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        return Err(ExecError::setup(dir.summary())(e));
+    // Summaries left by an interrupted run describe fewer results than the log will hold once
+    // this run appends: remove them before the first append, so any summary on disk matches
+    // the log (run.json already says "running", so a kill here is resumable).
+    for stale in [dir.summary(), dir.summary_parquet()] {
+        remove_stale(&stale).map_err(|e| match e {
+            ExecError::Write { path, source } => ExecError::setup(path)(source),
+            e => e,
+        })?;
     }
 
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&results_path)
-        .map_err(ExecError::setup(&results_path))?;
-    let len = file.metadata().map_err(ExecError::setup(&results_path))?.len();
-    let writer = Mutex::new(ResultsWriter { file, len, error: None });
+    let writer = LogWriter::open(&results_path).map_err(ExecError::setup(&results_path))?;
     // Set when a result cannot be written: the run stops like on Ctrl-C, then reports the error.
     let write_failed = AtomicBool::new(false);
 
     let shard = opts.shard;
-    let is_done =
-        |id: &str| !done.is_empty() && done.binary_search(&fnv1a_128(id.as_bytes())).is_ok();
+    let is_done = |index: usize| !done.is_empty() && done.binary_search(&(index as u64)).is_ok();
     let counts = Counters::default();
     let stop = opts.stop;
     let stopped = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
@@ -240,6 +244,7 @@ pub fn execute<S: Simulator>(
         p.start(expected.saturating_sub(done.len() as u64), done.len() as u64);
     }
     let run_one = |(index, spec): (usize, SimSpec)| {
+        let began = Instant::now();
         let outcome = match datasets.get(&spec.dataset) {
             None => Err(format!("unknown dataset {:?}", spec.dataset)),
             Some(data) => {
@@ -262,9 +267,7 @@ pub fn execute<S: Simulator>(
             params,
             outcome,
         };
-        let mut line = encode_record(&record);
-        line.push('\n');
-        if !writer.lock().unwrap_or_else(|e| e.into_inner()).append(line.as_bytes()) {
+        if !writer.append(&record, began.elapsed()) {
             write_failed.store(true, Ordering::Relaxed);
             return;
         }
@@ -334,6 +337,7 @@ pub fn execute<S: Simulator>(
     if let Some(then) = opts.then
         && shard.is_none()
         && !halted()
+        && writer.flush()
     {
         let more = then.specs(dir)?;
         let count = more.len() as u64;
@@ -342,14 +346,10 @@ pub fn execute<S: Simulator>(
     }
     let (resumed, in_shard) = (counts.resumed.into_inner(), counts.in_shard.into_inner());
 
-    let writer = writer.into_inner().unwrap_or_else(|e| e.into_inner());
-    if let Some(source) = writer.error {
-        return Err(ExecError::Write { path: results_path, source });
-    }
-    writer.file.sync_all().map_err(ExecError::write(&results_path))?;
+    writer.finish()?;
     let interrupted = stopped();
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "simulations done");
-    let counts = finalize(dir)?;
+    let counts = finalize(dir, opts.summary)?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "summary written");
     let ran = ran.into_inner();
     info.attempts.push(Attempt {
@@ -381,7 +381,7 @@ fn todo<'a>(
     specs: &'a mut (dyn Iterator<Item = SimSpec> + Send),
     first: usize,
     shard: Option<Shard>,
-    is_done: &'a (dyn Fn(&str) -> bool + Sync),
+    is_done: &'a (dyn Fn(usize) -> bool + Sync),
     counts: &'a Counters,
     halted: &'a (dyn Fn() -> bool + Sync),
 ) -> impl Iterator<Item = (usize, SimSpec)> + Send + 'a {
@@ -395,47 +395,14 @@ fn todo<'a>(
         .inspect(|_| {
             counts.in_shard.fetch_add(1, Ordering::Relaxed);
         })
-        .filter(|(_, spec)| {
-            let skip = is_done(&spec.id);
+        .filter(|(index, _)| {
+            let skip = is_done(*index);
             if skip {
                 counts.resumed.fetch_add(1, Ordering::Relaxed);
             }
             !skip
         })
         .take_while(|_| !halted())
-}
-
-struct ResultsWriter {
-    file: File,
-    /// Bytes of complete lines in the file.
-    len: u64,
-    /// The first failed write; nothing is written after it.
-    error: Option<std::io::Error>,
-}
-
-impl ResultsWriter {
-    /// One `write` per line: a line reaches the OS whole, or (if the process dies inside the
-    /// call) as a torn tail that resume truncates. Returns false when the line was not written
-    /// (the disk is full...): the run must stop.
-    fn append(&mut self, line: &[u8]) -> bool {
-        if self.error.is_some() {
-            return false;
-        }
-        match self.file.write_all(line) {
-            Ok(()) => {
-                self.len += line.len() as u64;
-                true
-            }
-            Err(e) => {
-                // A write can fail after part of the line went out (a file size limit): cut it
-                // off, so the file holds only complete records. Best effort: if even that fails,
-                // resume drops the torn line.
-                let _ = self.file.set_len(self.len);
-                self.error = Some(e);
-                false
-            }
-        }
-    }
 }
 
 fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {

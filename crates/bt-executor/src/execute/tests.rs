@@ -1,6 +1,6 @@
 //! Unit tests of the executor's scheduling, stop flag and write failures.
 
-use std::path::PathBuf;
+use std::{fs::OpenOptions, io::Write, path::PathBuf};
 
 use bt_domain::{BacktestConfig, Params};
 
@@ -45,8 +45,9 @@ fn specs(n: usize) -> impl Iterator<Item = SimSpec> + Send {
 #[test]
 fn a_results_write_failure_stops_the_run_and_is_reported_with_the_path() {
     // /dev/full fails every write with ENOSPC, for root too: a full disk after the run
-    // started (run.json was written, the results file opened).
-    for (mode, max_calls) in [(Mode::Sequential, 1), (Mode::Threads(2), 4)] {
+    // started (run.json was written, the log opened). The first frame to be written fails: the
+    // run stops after the simulations in flight, not after the whole queue.
+    for mode in [Mode::Sequential, Mode::Threads(2)] {
         let tmp = tempfile::tempdir().unwrap();
         let dir = RunDir::new(tmp.path().join("out"));
         fs::create_dir_all(&dir.path).unwrap();
@@ -61,17 +62,19 @@ fn a_results_write_failure_stops_the_run_and_is_reported_with_the_path() {
             work_estimate: u64::MAX,
             stop: None,
             then: None,
+            summary: None,
         };
         let sim = Counting(AtomicU64::new(0));
         let datasets = BTreeMap::from([("d".to_string(), ())]);
-        let err = execute(specs(500), 500, &datasets, &sim, &opts, None).unwrap_err();
+        let err = execute(specs(20_000), 20_000, &datasets, &sim, &opts, None).unwrap_err();
         let ExecError::Write { path, source } = &err else { panic!("{mode:?}: {err:?}") };
         assert_eq!(path, &dir.results());
         assert_eq!(source.kind(), std::io::ErrorKind::StorageFull, "{mode:?}");
         assert!(err.to_string().contains("resume the run"), "{err}");
-        // Stopped after the simulations in flight, not after the whole queue.
+        // A frame holds at most 4096 records; while the first is compressed and fails, the
+        // other thread fills at most the next two.
         let calls = sim.0.load(Ordering::SeqCst);
-        assert!((1..=max_calls).contains(&calls), "{mode:?}: {calls} simulations ran");
+        assert!((1..=3 * 4096).contains(&calls), "{mode:?}: {calls} simulations ran");
         assert!(!dir.summary().exists(), "{mode:?}: no summary of a failed run");
         let status = dir.read_info().unwrap().unwrap().status;
         assert_eq!(status, RunStatus::Running, "{mode:?}");
@@ -103,6 +106,7 @@ fn an_unwritable_run_directory_is_out_dir_before_anything_runs() {
                     work_estimate: 0,
                     stop: None,
                     then: None,
+                    summary: None,
                 };
                 execute(specs(3), 3, &datasets, &sim, &opts, None)
             })
@@ -143,6 +147,7 @@ fn options<'a>(
         work_estimate: 0,
         stop,
         then: None,
+        summary: None,
     }
 }
 
@@ -211,7 +216,7 @@ impl Drop for Unwritable {
 }
 
 #[test]
-fn a_torn_line_that_cannot_be_cut_on_resume_is_a_write_error_not_out_dir() {
+fn a_torn_frame_that_cannot_be_cut_on_resume_is_a_write_error_not_out_dir() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = RunDir::new(tmp.path().join("out"));
     let datasets = BTreeMap::from([("d".to_string(), ())]);
@@ -219,10 +224,10 @@ fn a_torn_line_that_cannot_be_cut_on_resume_is_a_write_error_not_out_dir() {
     execute(specs(3), 3, &datasets, &sim, &options(&dir.lock("test").unwrap(), false, None), None)
         .unwrap();
     let mut f = OpenOptions::new().append(true).open(dir.results()).unwrap();
-    f.write_all(br#"{"index":3,"id":"s"#).unwrap();
+    f.write_all(b"BTfr\x01\x00").unwrap();
     drop(f);
     let Some(_guard) = Unwritable::new(&dir.results()) else {
-        eprintln!("skipped: results.jsonl cannot be made unwritable here");
+        eprintln!("skipped: results.btr cannot be made unwritable here");
         return;
     };
     let err = execute(
@@ -243,7 +248,7 @@ fn a_torn_line_that_cannot_be_cut_on_resume_is_a_write_error_not_out_dir() {
 #[test]
 fn resume_removes_an_interrupted_runs_summary_before_appending() {
     // An interrupted run writes summary.csv; while the resume appends, that summary would
-    // describe fewer results than results.jsonl holds (and stay so if the resume failed).
+    // describe fewer results than the log holds (and stay so if the resume failed).
     let tmp = tempfile::tempdir().unwrap();
     let dir = RunDir::new(tmp.path().join("out"));
     let datasets = BTreeMap::from([("d".to_string(), ())]);

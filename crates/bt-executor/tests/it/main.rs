@@ -12,7 +12,9 @@ use std::{
 use bt_domain::{
     BacktestConfig, ParamValue, Params, ReturnStats, RunInfo, SimSpec, SimSummary, Stats,
 };
-use bt_executor::{ExecOptions, Mode, RunDir, Shard, Simulator, execute, read_results};
+use bt_executor::{
+    ExecOptions, Mode, RunDir, Shard, Simulator, execute, log::LogWriter, read_results,
+};
 
 /// Why a fake simulation failed.
 #[derive(Debug)]
@@ -149,6 +151,7 @@ fn run(
         work_estimate: 1_000_000,
         stop: fake.stop_after.map(|(_, f)| f),
         then: None,
+        summary: None,
     };
     let total = specs.len() as u64;
     execute(specs.into_iter(), total, &datasets, fake, &opts, None).unwrap()
@@ -187,8 +190,20 @@ fn sequential_and_parallel_summaries_are_byte_identical() {
     assert!(text.contains("unknown dataset"));
 }
 
+/// Appends `records` to the log at `path` in frames of `per_frame`.
+fn write_log(path: &std::path::Path, records: &[bt_domain::SimRecord], per_frame: usize) {
+    let w = LogWriter::open(path).unwrap();
+    for chunk in records.chunks(per_frame) {
+        for r in chunk {
+            assert!(w.append(r, std::time::Duration::ZERO));
+        }
+        assert!(w.flush());
+    }
+    w.finish().unwrap();
+}
+
 #[test]
-fn refuses_to_overwrite_and_resumes_after_a_torn_line() {
+fn refuses_to_overwrite_and_resumes_after_a_torn_frame() {
     let tmp = tempfile::tempdir().unwrap();
     let clean = tmp.path().join("clean");
     run(&clean, Mode::Sequential, false, None, &fake());
@@ -205,6 +220,7 @@ fn refuses_to_overwrite_and_resumes_after_a_torn_line() {
         work_estimate: 0,
         stop: None,
         then: None,
+        summary: None,
     };
     let err = execute(specs(60).into_iter(), 60, &datasets, &fake(), &opts, None).unwrap_err();
     assert!(err.to_string().contains("resume it"), "{err}");
@@ -217,15 +233,17 @@ fn refuses_to_overwrite_and_resumes_after_a_torn_line() {
     let err = execute(specs(60).into_iter(), 60, &datasets, &fake(), &other, None).unwrap_err();
     assert!(err.to_string().contains("different queue"), "{err}");
 
-    // Simulate a crash: keep 25 lines and half of the 26th.
+    // Simulate a crash: 25 results in frames of 5, and half of the frame that follows.
     let crashed = tmp.path().join("crashed");
     fs::create_dir_all(&crashed).unwrap();
     fs::copy(clean.join("run.json"), crashed.join("run.json")).unwrap();
-    let full = fs::read_to_string(clean.join("results.jsonl")).unwrap();
-    let lines: Vec<&str> = full.lines().collect();
-    let mut partial: String = lines[..25].iter().map(|l| format!("{l}\n")).collect();
-    partial.push_str(&lines[25][..lines[25].len() / 2]);
-    fs::write(crashed.join("results.jsonl"), partial).unwrap();
+    let records = read_results(&clean.join("results.btr")).unwrap();
+    let log = crashed.join("results.btr");
+    write_log(&log, &records[..25], 5);
+    let kept = fs::metadata(&log).unwrap().len();
+    write_log(&log, &records[25..30], 5);
+    let torn = fs::metadata(&log).unwrap().len();
+    fs::OpenOptions::new().write(true).open(&log).unwrap().set_len((kept + torn) / 2).unwrap();
 
     let f = fake();
     let out = run(&crashed, Mode::Threads(2), true, None, &f);
@@ -237,7 +255,7 @@ fn refuses_to_overwrite_and_resumes_after_a_torn_line() {
         fs::read(crashed.join("summary.csv")).unwrap(),
         fs::read(clean.join("summary.csv")).unwrap()
     );
-    let records = read_results(&crashed.join("results.jsonl")).unwrap();
+    let records = read_results(&crashed.join("results.btr")).unwrap();
     assert_eq!(records.len(), 60, "no duplicated or missing ids");
 }
 
@@ -271,7 +289,7 @@ fn shards_cover_the_queue_once() {
         let dir = tmp.path().join(format!("s{k}"));
         let out = run(&dir, Mode::Threads(2), false, Some(Shard::new(k, 3).unwrap()), &fake());
         assert_eq!(out.info.shard.as_deref(), Some(format!("{k}/3").as_str()));
-        ids.extend(read_results(&dir.join("results.jsonl")).unwrap().into_iter().map(|r| r.id));
+        ids.extend(read_results(&dir.join("results.btr")).unwrap().into_iter().map(|r| r.id));
     }
     ids.sort();
     let mut expected: Vec<String> = (0..60).map(|x| format!("sim-{x}")).collect();
@@ -286,19 +304,14 @@ fn a_log_holding_an_id_twice_is_used_once_when_equal_and_refused_when_not() {
     let clean = tmp.path().join("clean");
     run(&clean, Mode::Sequential, false, None, &fake());
     let reference = fs::read(clean.join("summary.csv")).unwrap();
-    let log = fs::read_to_string(clean.join("results.jsonl")).unwrap();
-    let lines: Vec<&str> = log.lines().collect();
+    let records = read_results(&clean.join("results.btr")).unwrap();
 
     // Equal duplicates: a resume has nothing to run and the summary is the clean one.
     let twice = tmp.path().join("twice");
     fs::create_dir_all(&twice).unwrap();
     fs::copy(clean.join("run.json"), twice.join("run.json")).unwrap();
-    let mut text = log.clone();
-    for l in &lines[3..9] {
-        text.push_str(l);
-        text.push('\n');
-    }
-    fs::write(twice.join("results.jsonl"), &text).unwrap();
+    write_log(&twice.join("results.btr"), &records, 60);
+    write_log(&twice.join("results.btr"), &records[3..9], 60);
     let f = fake();
     let out = run(&twice, Mode::Threads(2), true, None, &f);
     assert_eq!((out.ran, out.resumed), (0, 60));
@@ -306,13 +319,15 @@ fn a_log_holding_an_id_twice_is_used_once_when_equal_and_refused_when_not() {
     assert!(fs::read(twice.join("summary.csv")).unwrap() == reference);
     assert_eq!((out.info.ok, out.info.failed), (57, 3), "counted once");
 
-    // Different results for one id: which is right is unknown, so both lines are named.
+    // Different results for one id: which is right is unknown, so both frames are named.
     let differ = tmp.path().join("differ");
     fs::create_dir_all(&differ).unwrap();
     fs::copy(clean.join("run.json"), differ.join("run.json")).unwrap();
-    let changed = lines[4].replacen("\"n_bars\":500", "\"n_bars\":501", 1);
-    assert_ne!(changed, lines[4]);
-    fs::write(differ.join("results.jsonl"), format!("{log}{changed}\n")).unwrap();
+    let mut changed = records.iter().find(|r| r.id == "sim-4").unwrap().clone();
+    let bt_domain::SimOutcome::Ok(summary) = &mut changed.outcome else { panic!("sim-4 failed") };
+    summary.n_bars += 1;
+    write_log(&differ.join("results.btr"), &records, 60);
+    write_log(&differ.join("results.btr"), &[changed], 60);
     let locked = RunDir::new(&differ).lock("test").unwrap();
     let opts = ExecOptions {
         out: &locked,
@@ -323,13 +338,18 @@ fn a_log_holding_an_id_twice_is_used_once_when_equal_and_refused_when_not() {
         work_estimate: 0,
         stop: None,
         then: None,
+        summary: None,
     };
     let datasets = BTreeMap::from([("d".to_string(), 500u64)]);
     let err = execute(specs(60).into_iter(), 60, &datasets, &fake(), &opts, None).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("has two different results, on lines 5 and 61"), "{text}");
-    let err = bt_executor::finalize(&locked).unwrap_err().to_string();
-    assert!(err.contains("on lines 5 and 61"), "{err}");
+    assert!(text.contains("\"sim-4\" has two different results"), "{text}");
+    assert!(
+        text.contains("results.btr frame 1 and in ") && text.contains("results.btr frame 2"),
+        "{text}"
+    );
+    let err = bt_executor::finalize(&locked, None).unwrap_err().to_string();
+    assert!(err.contains("frame 1 and in "), "{err}");
 }
 
 /// A second stage whose specs depend on the first stage's results: one spec per multiple of
@@ -384,6 +404,7 @@ fn a_second_stage_runs_once_the_first_has_its_results_and_resumes_like_it() {
             work_estimate: 1_000_000,
             stop: None,
             then: Some(&then),
+            summary: None,
         };
         // x = 0, 10, 20 (a string: fails), 30 (unknown data set: fails), 40, 50 succeed.
         execute(specs(60).into_iter(), 64, &datasets, &fake(), &opts, None).unwrap()
@@ -392,7 +413,7 @@ fn a_second_stage_runs_once_the_first_has_its_results_and_resumes_like_it() {
     let out = go(&dir, false, None);
     assert_eq!((out.ran, out.info.total, out.info.ok, out.info.failed), (64, 64, 61, 3));
     assert_eq!(out.info.status, bt_domain::RunStatus::Complete);
-    let records = read_results(&dir.join("results.jsonl")).unwrap();
+    let records = read_results(&dir.join("results.btr")).unwrap();
     let mut second: Vec<(u64, String)> = records
         .iter()
         .filter(|r| r.id.starts_with("then-"))

@@ -1,18 +1,19 @@
 //! Properties over random queues: whatever the queue (simulations that succeed, fail, panic or
 //! name an unknown data set, of uneven cost so that completion order varies), the thread count
 //! and the shard count, a sequential run, a parallel run and the shards merged back give
-//! byte-identical `summary.csv` and the same `results.jsonl` line for every id; the shards
-//! partition the queue.
+//! byte-identical `summary.csv` and the same record for every id; the shards partition the
+//! queue.
 //!
 //! The simulator here derives awkward statistics (NaN, infinities, -0.0, subnormals, huge and
-//! fractional durations, sub-second timestamps) from a seed parameter, so the JSON round trip
-//! that every summary and every merge goes through is exercised too.
+//! fractional durations, sub-second timestamps) from a seed parameter, so the result log's
+//! round trip that every summary and every merge goes through is exercised too.
 
 use std::{
     collections::BTreeMap,
     fs,
     path::{Path, PathBuf},
     sync::Once,
+    time::Duration,
 };
 
 use bt_domain::{
@@ -21,7 +22,7 @@ use bt_domain::{
 };
 use bt_executor::{
     ExecOptions, Mode, RunDir, RunOutcome, Shard, Simulator, decode_record, encode_record, execute,
-    finalize, read_results,
+    finalize, log::LogWriter, read_results,
 };
 use proptest::{
     prelude::*,
@@ -294,6 +295,7 @@ fn run(
         work_estimate,
         stop: None,
         then: None,
+        summary: None,
     };
     execute(specs.iter().cloned(), specs.len() as u64, &datasets, &PropSim, &opts, None)
         .expect("execute")
@@ -311,16 +313,19 @@ fn fast_tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
-/// The executor's own merge: the shards' `results.jsonl` concatenated as they are, in `order`,
-/// then [`finalize`] (which orders by queue index).
+/// The executor's own merge: the shards' records appended to one log as they are, shard by
+/// shard in `order`, then [`finalize`] (which orders by queue index).
 fn merge_raw(shards: &[PathBuf], order: &[usize], out: &Path) {
     fs::create_dir_all(out).unwrap();
-    let mut all = Vec::new();
+    let w = LogWriter::open(&out.join("results.btr")).unwrap();
     for &k in order {
-        all.extend(fs::read(shards[k].join("results.jsonl")).unwrap());
+        for r in read_results(&shards[k].join("results.btr")).unwrap() {
+            assert!(w.append(&r, Duration::ZERO));
+        }
+        assert!(w.flush());
     }
-    fs::write(out.join("results.jsonl"), all).unwrap();
-    finalize(&RunDir::new(out).lock("test").unwrap()).unwrap();
+    w.finish().unwrap();
+    finalize(&RunDir::new(out).lock("test").unwrap(), None).unwrap();
 }
 
 /// What `bt merge` does: union by id of decoded and re-encoded records, written in queue
@@ -328,38 +333,30 @@ fn merge_raw(shards: &[PathBuf], order: &[usize], out: &Path) {
 fn merge_reencoded(shards: &[PathBuf], specs: &[SimSpec], out: &Path) {
     let mut by_id = BTreeMap::new();
     for dir in shards {
-        for r in read_results(&dir.join("results.jsonl")).unwrap() {
-            by_id.insert(r.id.clone(), encode_record(&r));
-        }
-    }
-    let mut lines = String::new();
-    for s in specs {
-        if let Some(line) = by_id.remove(&s.id) {
-            lines.push_str(&line);
-            lines.push('\n');
+        for r in read_results(&dir.join("results.btr")).unwrap() {
+            by_id.insert(r.id.clone(), r);
         }
     }
     fs::create_dir_all(out).unwrap();
-    fs::write(out.join("results.jsonl"), lines).unwrap();
-    finalize(&RunDir::new(out).lock("test").unwrap()).unwrap();
+    let w = LogWriter::open(&out.join("results.btr")).unwrap();
+    for s in specs {
+        if let Some(r) = by_id.remove(&s.id) {
+            assert!(w.append(&r, Duration::ZERO));
+        }
+    }
+    w.finish().unwrap();
+    finalize(&RunDir::new(out).lock("test").unwrap(), None).unwrap();
 }
 
-/// The id of a `results.jsonl` line (a full decode of every line of every run directory took
-/// most of this test's time in a debug build).
-#[derive(serde::Deserialize)]
-struct IdOnly {
-    id: String,
-}
-
-/// `results.jsonl` lines by id; fails on an id seen twice.
+/// Records by id, as exact JSON lines; fails on an id seen twice.
 fn lines_by_id(dir: &Path) -> Result<BTreeMap<String, String>, TestCaseError> {
-    let text = fs::read_to_string(dir.join("results.jsonl")).unwrap();
     let mut out = BTreeMap::new();
-    for line in text.lines() {
-        let id = serde_json::from_str::<IdOnly>(line)
-            .map_err(|e| TestCaseError::fail(e.to_string()))?
-            .id;
-        prop_assert!(out.insert(id.clone(), line.to_owned()).is_none(), "{id:?} twice in {dir:?}");
+    for r in read_results(&dir.join("results.btr")).unwrap() {
+        let id = r.id.clone();
+        prop_assert!(
+            out.insert(id.clone(), encode_record(&r)).is_none(),
+            "{id:?} twice in {dir:?}"
+        );
     }
     Ok(out)
 }

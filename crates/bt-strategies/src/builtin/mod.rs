@@ -151,13 +151,13 @@ pub fn indicator_values(
 ) -> Result<(Ind, std::sync::Arc<[f64]>), EngineError> {
     let bars = init.bars();
     let values = init.cache().get_or_compute(key, || compute(bars));
-    if values.iter().all(|v| v.is_nan()) {
-        return Err(EngineError::Init(format!(
+    match init.add_checked(key, values.clone())? {
+        (ind, Some(_)) => Ok((ind, values)),
+        (_, None) => Err(EngineError::Init(format!(
             "indicator {key} has no value on these {} bars: use a shorter period or more data",
             bars.len()
-        )));
+        ))),
     }
-    Ok((init.add(key, values.clone())?, values))
 }
 
 /// The error for `next` called before `init` registered the indicators.
