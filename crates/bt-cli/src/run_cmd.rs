@@ -59,6 +59,10 @@ pub struct RunArgs {
     /// Do not write the report at the end.
     #[arg(long)]
     pub no_report: bool,
+    /// Run (and pass --check with) simulations whose warm-up is at least their data's length,
+    /// which never trade; without it such a queue is refused, naming the first point.
+    #[arg(long)]
+    pub allow_short_data: bool,
     /// Blocks of returns per simulation for the Probability of Backtest Overfitting: an even
     /// number up to 20, or 0 for no PBO (docs/validation.md) [default: 16, or 0 for queues of
     /// more than 100,000 simulations; on --resume, the run's].
@@ -80,15 +84,14 @@ pub fn run(wb: &Workbench, args: RunArgs, io: &mut Io<'_>) -> anyhow::Result<Exi
     let queue = wb.read_queue(&args.queue)?;
     let shard = args.shard.as_deref().map(|s| resolve_shard(s, args.shards)).transpose()?;
     if args.check {
-        // Walk-forward windows depend on the data's length: load it to count them.
-        let walk_forward = if queue.walk_forwards().is_empty() {
-            0
-        } else {
-            let datasets = wb.load_datasets(&queue)?;
-            let bars = datasets.iter().map(|(k, d)| (k.clone(), d.bars.len())).collect();
-            queue.validate_lengths(&bars).map_err(bt::Error::from)?;
-            queue.walk_forward_len(&bars)
-        };
+        // Walk-forward windows and warm-ups depend on the data's length: load it.
+        let datasets = wb.load_datasets(&queue)?;
+        let bars = datasets.iter().map(|(k, d)| (k.clone(), d.bars.len())).collect();
+        queue.validate_lengths(&bars).map_err(bt::Error::from)?;
+        if !args.allow_short_data {
+            queue.validate_warmups(wb.registry(), &bars).map_err(bt::Error::from)?;
+        }
+        let walk_forward = queue.walk_forward_len(&bars);
         let of_them = match walk_forward {
             0 => String::new(),
             n => format!(" ({n} of them walk-forward)"),
@@ -155,6 +158,7 @@ pub fn run(wb: &Workbench, args: RunArgs, io: &mut Io<'_>) -> anyhow::Result<Exi
         report,
         queue_label: Some(args.queue.display().to_string()),
         holder: None,
+        allow_short_data: args.allow_short_data,
         pbo_blocks,
     };
     let outcome = wb.run_queue_with(&queue, &datasets, &opts);

@@ -3,7 +3,7 @@
 //!
 //! `load_timing --convert IN OUT` converts between CSV and Parquet (by extension) first, to
 //! make the Parquet copy of a CSV. `load_timing --generate N` times `synthetic::generate` of N
-//! one-minute bars.
+//! one-minute bars; `load_timing --generate N OUT` also saves them (CSV or Parquet by extension).
 
 use std::{path::Path, time::Instant};
 
@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             bt_data::save(&bars, Path::new(output))?;
             println!("converted {} bars in {:.3} s", bars.len(), t.elapsed().as_secs_f64());
         }
-        [flag, n] if flag == "--generate" => {
+        [flag, n, out @ ..] if flag == "--generate" && out.len() <= 1 => {
             let spec = bt_data::synthetic::GbmSpec {
                 bars: n.parse()?,
                 seed: 1,
@@ -26,6 +26,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let t = Instant::now();
             let bars = bt_data::synthetic::generate(&spec)?;
             println!("generated {} bars in {:.3} s", bars.len(), t.elapsed().as_secs_f64());
+            if let Some(out) = out.first() {
+                bt_data::save(&bars, Path::new(out))?;
+            }
         }
         [file, rest @ ..] => {
             let repeats: usize = rest.first().map_or(Ok(5), |r| r.parse())?;
@@ -40,7 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             times.sort_by(f64::total_cmp);
             println!("median {:.4} s", times[times.len() / 2]);
         }
-        _ => eprintln!("usage: load_timing FILE [REPEATS] | load_timing --convert IN OUT"),
+        _ => eprintln!("usage: load_timing FILE [REPEATS] | --convert IN OUT | --generate N [OUT]"),
     }
     Ok(())
 }

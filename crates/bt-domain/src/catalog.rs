@@ -291,6 +291,32 @@ impl StrategyError {
     pub fn kind(&self) -> ErrorKind {
         ErrorKind::Input
     }
+
+    /// The rule broken, without the values: errors of many sweep points that break the same
+    /// rule share it, so a queue's check can count them together.
+    pub fn rule(&self) -> String {
+        match self {
+            StrategyError::UnknownStrategy { name, .. } => format!("unknown strategy {name:?}"),
+            StrategyError::UnknownParam { param, .. } => format!("unknown parameter {param:?}"),
+            StrategyError::WrongType { param, expected, .. } => {
+                format!("{param} must be {expected}")
+            }
+            StrategyError::MissingParam { param, .. } => format!("missing parameter {param}"),
+            StrategyError::OutOfRange { param, expected, .. } => {
+                format!("{param} out of range: use {expected}")
+            }
+            StrategyError::InvalidCombination { fix, .. } => fix.clone(),
+            StrategyError::DuplicateStrategy { name } => {
+                format!("strategy {name:?} registered twice")
+            }
+        }
+    }
+
+    /// Whether every point of a sweep would break it alike (the strategy or a parameter name
+    /// is unknown), so it is reported once for the sweep, not per point.
+    pub fn is_sweep_wide(&self) -> bool {
+        matches!(self, StrategyError::UnknownStrategy { .. } | StrategyError::UnknownParam { .. })
+    }
 }
 
 impl fmt::Display for StrategyError {

@@ -98,6 +98,13 @@ pub enum ReportError {
         /// The backend's message.
         reason: String,
     },
+    /// The record source failed while a report read it (its own error says why and what to
+    /// do).
+    #[error("reading the run's records failed: {reason}")]
+    Records {
+        /// The source's message.
+        reason: String,
+    },
     /// PNG encoding failed.
     #[error("encoding the chart `{chart}` as PNG failed: {reason}")]
     Png {
@@ -109,12 +116,13 @@ pub enum ReportError {
 }
 
 impl ReportError {
-    /// [`ErrorKind::Io`] for a write that failed for space, [`ErrorKind::Input`] for an
-    /// unusable output path and for wrong options; [`ErrorKind::Internal`] for a drawing,
-    /// encoding or font failure.
+    /// [`ErrorKind::Io`] for a write that failed for space and for a record source that
+    /// failed, [`ErrorKind::Input`] for an unusable output path and for wrong options;
+    /// [`ErrorKind::Internal`] for a drawing, encoding or font failure.
     pub fn kind(&self) -> ErrorKind {
         match self {
             ReportError::Io { source, .. } => ErrorKind::of_write(source.kind()),
+            ReportError::Records { .. } => ErrorKind::Io,
             ReportError::Font { .. } | ReportError::Draw { .. } | ReportError::Png { .. } => {
                 ErrorKind::Internal
             }

@@ -1,5 +1,10 @@
 //! Reports of bt runs: tables, charts and one self-contained HTML page.
 //!
+//! - Records come from a [`Records`] source: a slice, or anything that can replay a run's
+//!   records one at a time in queue order. A report reads them in a few passes and holds only
+//!   bounded aggregates ([`Overview`], heatmap cells, histogram bins), so a run of ten million
+//!   simulations reports in bounded memory; summary.csv and summary.json are streamed row by
+//!   row, and summary.md past 1,000 rows shows the best 1,000.
 //! - Tables: [`Leaderboard`] (top K by any statistic, O(n log K) selection), the summary
 //!   exports [`summary_json`] / [`summary_markdown`] (CSV is
 //!   [`bt_domain::SummaryTable::to_csv`]), and the [`failed`] list.
@@ -11,7 +16,8 @@
 //! - The overfitting statistics of the groups ([`validation_text`], [`validation_markdown`]),
 //!   computed by the caller (bt-stats) and passed in as [`bt_domain::ValidationGroup`]s.
 //! - [`write_report`]: `report.html` with inline SVG charts, inline CSS, no scripts and no
-//!   network, plus the requested exports and chart files, each written atomically.
+//!   network, plus the requested exports and chart files, each written atomically
+//!   ([`write_report_from`] when the caller ran the first pass itself).
 //!
 //! Text is drawn with DejaVu Sans embedded in the binary (through plotters' `ab_glyph`), so
 //! PNGs render the same on a machine without fonts or fontconfig. Everything is deterministic:
@@ -19,7 +25,8 @@
 //!
 //! Architecture invariant: this is the only crate that knows plotters, and no plotters type
 //! appears in its API. It knows nothing of engines, executors, queues or data files: it
-//! receives finished [`bt_domain::SimRecord`]s and curves, and writes where the caller says.
+//! receives finished [`bt_domain::SimRecord`]s (through [`Records`]) and curves, and writes
+//! where the caller says. Memory never grows with the number of records.
 //! It does not write Parquet (bt-data does).
 //!
 //! ```
@@ -37,6 +44,10 @@ mod error;
 mod font;
 mod html;
 mod io;
+mod overview;
+mod report;
+mod select;
+mod source;
 mod table;
 mod validation;
 mod walk_forward;
@@ -48,7 +59,10 @@ pub use crate::{
         strategy_heatmaps, swept_params,
     },
     error::ReportError,
-    html::{Format, ReportData, ReportFiles, ReportOptions, esc, write_report},
+    html::{Format, ReportData, ReportFiles, ReportOptions, esc},
+    overview::Overview,
+    report::{write_report, write_report_from},
+    source::Records,
     table::{
         LEADERBOARD_STATS, Leaderboard, failed, failed_markdown, fmt_stat, summary_json,
         summary_markdown, top_k,

@@ -1,12 +1,13 @@
 use std::{
+    cell::RefCell,
     collections::BTreeMap,
     path::{Path, PathBuf},
 };
 
 use bt_domain::{RunInfo, SimRecord, SimSpec, Trade, window::WalkForwardResult};
-use bt_executor::{RunDir, read_results};
+use bt_executor::{ExecError, RunDir, for_each_in_queue_order, read_results};
 use bt_queue::Queue;
-use bt_report::{CurveData, Format, ReportFiles, WalkForwardView};
+use bt_report::{CurveData, Format, Overview, Records, ReportError, ReportFiles, WalkForwardView};
 use bt_strategies::Registry;
 
 use crate::{
@@ -50,9 +51,67 @@ struct Rerun {
     trades: Vec<Trade>,
 }
 
+/// A run's results as a report's record source: each pass streams the result log in queue
+/// order (one record at a time, an id written twice used once).
+struct RunRecords {
+    path: PathBuf,
+    /// The log's own error, kept whole (a report error only carries its text) for
+    /// [`RunRecords::check`].
+    error: RefCell<Option<ExecError>>,
+}
+
+impl RunRecords {
+    fn new(run: &RunDir) -> RunRecords {
+        RunRecords { path: run.results(), error: RefCell::new(None) }
+    }
+
+    /// `result`, unless reading the log failed during it: then the log's error (a report's
+    /// own error goes through `wrap`).
+    fn check<T>(
+        &self,
+        result: std::result::Result<T, ReportError>,
+        wrap: impl FnOnce(Error) -> Error,
+    ) -> Result<T> {
+        match (result, self.error.borrow_mut().take()) {
+            (_, Some(e)) => Err(e.into()),
+            (Ok(v), None) => Ok(v),
+            (Err(e), None) => Err(wrap(e.into())),
+        }
+    }
+}
+
+impl Records for RunRecords {
+    fn for_each(
+        &self,
+        f: &mut dyn FnMut(&SimRecord) -> std::result::Result<(), ReportError>,
+    ) -> std::result::Result<(), ReportError> {
+        // `f`'s error is carried out of the log's loop, which only knows its own errors, by
+        // stopping the loop with a placeholder.
+        let mut stopped = None;
+        let read = for_each_in_queue_order(&self.path, |r| {
+            f(&r).map_err(|e| {
+                stopped = Some(e);
+                ExecError::Io { path: self.path.clone(), source: std::io::Error::other("stopped") }
+            })
+        });
+        match (read, stopped) {
+            (_, Some(e)) => Err(e),
+            (Ok(()), None) => Ok(()),
+            (Err(e), None) => {
+                let reason = e.to_string();
+                *self.error.borrow_mut() = Some(e);
+                Err(ReportError::Records { reason })
+            }
+        }
+    }
+}
+
 /// Writes the report of the run in `run` into `target` (which the caller has locked): re-runs
 /// the top simulations with curves recorded when their data set is in `datasets`, renders the
 /// tables and charts, and writes summary.parquet when asked.
+///
+/// The records are streamed from the result log in a few passes (see [`bt_report::Records`]):
+/// memory holds the report's bounded aggregates, never the run (but for summary.parquet).
 pub(crate) fn report_into(
     registry: &Registry,
     target: &Path,
@@ -63,9 +122,29 @@ pub(crate) fn report_into(
     opts: &ReportOptions,
 ) -> Result<ReportFiles> {
     bt_domain::ranking::rank_metric(&opts.by)?;
-    let records = read_results(&run.results())?;
+    let mut formats = opts.formats.clone();
+    formats.sort_unstable();
+    formats.dedup();
+    if info.total > bt_executor::SUMMARY_CSV_MAX_ROWS && formats.contains(&Format::Csv) {
+        // Hundreds of MB of text that nobody opens: the typed table is summary.parquet.
+        tracing::info!(
+            "no summary.csv for {} simulations (over {}): summary.parquet has every row, and `bt results {} --format csv` prints them",
+            info.total,
+            bt_executor::SUMMARY_CSV_MAX_ROWS,
+            run.path.display()
+        );
+        formats.retain(|f| *f != Format::Csv);
+    }
+    let report_opts = bt_report::ReportOptions {
+        top_k: opts.top,
+        metric: opts.by.clone(),
+        formats: formats.clone(),
+        ..bt_report::ReportOptions::default()
+    };
+    let records = RunRecords::new(run);
+    let overview = records.check(Overview::scan(&records, &report_opts), |e| e)?;
     let reruns = match queue {
-        Some(queue) => rerun_best(registry, queue, &records, datasets, opts)?,
+        Some(queue) => rerun_best(registry, queue, overview.best(), datasets)?,
         None => Vec::new(),
     };
     let curves: Vec<CurveData<'_>> = reruns
@@ -77,15 +156,6 @@ pub(crate) fn report_into(
             trades: &r.trades,
         })
         .collect();
-    let mut formats = opts.formats.clone();
-    formats.sort_unstable();
-    formats.dedup();
-    let report_opts = bt_report::ReportOptions {
-        top_k: opts.top,
-        metric: opts.by.clone(),
-        formats: formats.clone(),
-        ..bt_report::ReportOptions::default()
-    };
     let validation =
         crate::validation::run_validation(&run.path, crate::cluster::default_threads())?;
     let (wf_results, wf_curves) = match queue {
@@ -112,12 +182,14 @@ pub(crate) fn report_into(
         validation: &validation,
         walk_forwards: &wf_views,
     };
-    let mut files = bt_report::write_report(target, &data, &report_opts).map_err(|e| {
-        Error::from(e).context(format!("writing the report into {}", target.display()))
-    })?;
+    let written = bt_report::write_report_from(target, &data, overview, &report_opts);
+    let mut files = records
+        .check(written, |e| e.context(format!("writing the report into {}", target.display())))?;
     if formats.contains(&Format::Parquet) {
+        // The one output that still holds the whole run: the Parquet writer takes whole
+        // columns (a streaming writer replaces it).
         let path = target.join("summary.parquet");
-        write_summary_parquet(&path, &records)?;
+        write_summary_parquet(&path, &read_results(&run.results())?)?;
         files.tables.push(path);
     }
     Ok(files)
@@ -130,14 +202,21 @@ fn walk_forwards(
     queue: &Queue,
     datasets: &Datasets,
     run: &RunDir,
-    records: &[SimRecord],
+    records: &RunRecords,
 ) -> Result<(Vec<WalkForwardResult>, Vec<Option<StitchedCurve>>)> {
     if queue.walk_forwards().is_empty() || datasets.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
     let wfs = WalkForwards::new(queue, datasets);
     let results = walk_forward_results(&wfs, &run.path)?;
-    wfs.choose(&mut |f| records.iter().for_each(&mut *f));
+    let mut read = Ok(());
+    wfs.choose(&mut |f| {
+        read = records.for_each(&mut |r| {
+            f(r);
+            Ok(())
+        })
+    });
+    records.check(read, |e| e)?;
     let simulator = Simulator::new(registry).with_walk_forwards(&wfs);
     let curves = (0..wfs.sections.len())
         .map(|s| {
@@ -149,18 +228,16 @@ fn walk_forwards(
     Ok((results, curves))
 }
 
-/// Re-runs the best simulations (found in the run's queue) with their curves recorded.
+/// Re-runs the best simulations (`best`, found in the run's queue) with their curves recorded.
 fn rerun_best(
     registry: &Registry,
     queue: &Queue,
-    records: &[SimRecord],
+    best: &[SimRecord],
     datasets: &Datasets,
-    opts: &ReportOptions,
 ) -> Result<Vec<Rerun>> {
     if datasets.is_empty() {
         return Ok(Vec::new());
     }
-    let best = bt_executor::top_k(records.iter().cloned(), &opts.by, opts.top);
     let wanted: BTreeMap<&str, usize> =
         best.iter().enumerate().map(|(k, r)| (r.id.as_str(), k)).collect();
     let mut specs: Vec<Option<SimSpec>> = vec![None; best.len()];

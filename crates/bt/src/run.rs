@@ -39,6 +39,9 @@ pub struct RunOptions<'a> {
     /// Who holds the run directory's lock, for a second writer's message [default: this
     /// process's pid and command line].
     pub holder: Option<String>,
+    /// Run simulations whose warm-up is at least their data's length (they never trade)
+    /// instead of refusing the queue.
+    pub allow_short_data: bool,
     /// Blocks of returns each simulation keeps for the PBO (even, 0: no PBO) [default:
     /// [`DEFAULT_PBO_BLOCKS`]]; a resume must use the number the run started with.
     pub pbo_blocks: usize,
@@ -57,6 +60,7 @@ impl Default for RunOptions<'_> {
             report: None,
             queue_label: None,
             holder: None,
+            allow_short_data: false,
             pbo_blocks: DEFAULT_PBO_BLOCKS,
         }
     }
@@ -95,7 +99,11 @@ pub(crate) fn run_queue(
     opts: &RunOptions<'_>,
 ) -> Result<RunOutcome> {
     crate::validation::check_pbo_blocks(opts.pbo_blocks)?;
-    queue.validate_lengths(&bar_counts(datasets))?;
+    let bars = bar_counts(datasets);
+    queue.validate_lengths(&bars)?;
+    if !opts.allow_short_data {
+        queue.validate_warmups(registry, &bars)?;
+    }
     let holder = opts.holder.clone().unwrap_or_else(bt_fs::this_process);
     let dir = RunDir::new(&opts.out).lock(&holder)?;
     let (outcome, validation, walk_forward) = run_locked(registry, queue, datasets, opts, &dir)?;

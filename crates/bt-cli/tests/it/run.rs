@@ -288,6 +288,41 @@ fn check_validates_without_running() {
 }
 
 #[test]
+fn a_warm_up_longer_than_the_data_is_refused_before_running_unless_allowed() {
+    // 300 bars: slow = 301 and 400 need a warm-up of 300 and 399 bars: those points never trade.
+    let queue = r#"(
+        version: 1,
+        datasets: {"syn": (synthetic: (bars: 300, seed: 1, interval: "1d"))},
+        sweeps: [(id: "g", datasets: ["syn"], strategy: "sma_cross",
+                  grid: {"fast": [5, 10], "slow": [50, 301, 400]})],
+    )"#;
+    let (tmp, q) = workspace(queue);
+    let out = tmp.path().join("o");
+    for extra in [&["--check"][..], &[]] {
+        let o = bt().arg("run").arg(&q).arg("--out").arg(&out).args(extra).output().unwrap();
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(
+            err.contains("sweep \"g\": 4 of its 6 points need a warm-up of at least 300 bars")
+                && err.contains("the first: fast=5,slow=301 (warm-up 300 bars)"),
+            "{extra:?}: {err}"
+        );
+        assert!(!out.exists(), "nothing ran");
+    }
+    let o = bt().arg("run").arg(&q).arg("--check").arg("--allow-short-data").output().unwrap();
+    assert!(text(&o.stdout).starts_with("OK: "), "{}", text(&o.stderr));
+    // Allowed, they run and fail one by one (recorded), the rest succeed.
+    let o = bt()
+        .arg("run")
+        .arg(&q)
+        .args(["--no-report", "--allow-short-data", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+}
+
+#[test]
 fn a_panicking_and_a_misconfigured_simulation_do_not_stop_the_rest() {
     let queue = r#"(
         version: 1,

@@ -3,6 +3,7 @@
 mod errors;
 mod layouts;
 mod roundtrip;
+mod table;
 
 use std::path::{Path, PathBuf};
 

@@ -66,6 +66,7 @@ pub struct Queue {
 const LISTED_POINT_FAILURES: usize = 3;
 
 mod validate;
+mod warmup;
 
 impl Queue {
     /// Reads a queue file; data paths are resolved against its directory.

@@ -297,6 +297,9 @@ impl Queue {
 }
 
 /// Runs the catalog on every point of a sweep (once: points do not depend on the data set).
+/// Failures are grouped by the rule they break ([`bt_domain::StrategyError::rule`]): each
+/// rule lists its first points and says how many more break it; an unknown strategy or
+/// parameter name, the same for every point, is reported once.
 fn check_points(
     sweep: &Sweep,
     plan: &Plan,
@@ -304,7 +307,9 @@ fn check_points(
     report: &mut dyn FnMut(String),
 ) {
     let mut cursor = Cursor::new(plan);
-    let (mut failed, mut total) = (0u64, 0u64);
+    let mut total = 0u64;
+    // Per rule, in order of first failure: how many points break it.
+    let mut rules: Vec<(String, u64)> = Vec::new();
     while let Some(idx) = cursor.next() {
         total += 1;
         let params = sweep.params(plan, idx);
@@ -313,33 +318,56 @@ fn check_points(
         let config = if sweep.sets_config && sweep.config.validate().is_ok() {
             apply_config_params(&params, sweep.config)
                 .and_then(|c| c.validate())
-                .map_err(|e| format!("config: {e}"))
+                .map_err(|e| (format!("config: {e}"), format!("config: {e}")))
         } else {
             Ok(())
         };
         let checked = config.and_then(|()| {
-            catalog.check(&sweep.strategy, &strategy_params(&params)).map_err(|e| e.to_string())
-        });
-        if let Err(e) = checked {
-            failed += 1;
-            if failed <= LISTED_POINT_FAILURES as u64 {
-                let mut point = String::new();
-                for (k, (name, axis)) in plan.names.iter().zip(&plan.axes).enumerate() {
-                    if k > 0 {
-                        point.push(',');
-                    }
-                    point.push_str(name);
-                    point.push('=');
-                    push_id_value(&mut point, &axis.value(idx[k]));
+            catalog.check(&sweep.strategy, &strategy_params(&params)).map_err(|e| {
+                if e.is_sweep_wide() {
+                    (e.to_string(), String::new())
+                } else {
+                    (e.to_string(), e.rule())
                 }
-                report(format!("point {point}: {e}"));
+            })
+        });
+        let Err((message, rule)) = checked else { continue };
+        if rule.is_empty() {
+            report(message);
+            return;
+        }
+        let k = match rules.iter().position(|(r, _)| *r == rule) {
+            Some(k) => k,
+            None => {
+                rules.push((rule, 0));
+                rules.len() - 1
             }
+        };
+        rules[k].1 += 1;
+        if rules[k].1 <= LISTED_POINT_FAILURES as u64 {
+            report(format!("point {}: {message}", point_name(plan, idx)));
         }
     }
-    if failed > LISTED_POINT_FAILURES as u64 {
-        report(format!(
-            "{} more of its {total} points fail the same check",
-            failed - LISTED_POINT_FAILURES as u64
-        ));
+    for (rule, n) in rules {
+        if n > LISTED_POINT_FAILURES as u64 {
+            report(format!(
+                "{} more of its {total} points break the same rule ({rule})",
+                n - LISTED_POINT_FAILURES as u64
+            ));
+        }
     }
+}
+
+/// `fast=5,slow=40`: a point's values, as in its id.
+pub(super) fn point_name(plan: &Plan, idx: &[u64]) -> String {
+    let mut point = String::new();
+    for (k, (name, axis)) in plan.names.iter().zip(&plan.axes).enumerate() {
+        if k > 0 {
+            point.push(',');
+        }
+        point.push_str(name);
+        point.push('=');
+        push_id_value(&mut point, &axis.value(idx[k]));
+    }
+    point
 }

@@ -77,6 +77,16 @@ impl StrategyCatalog for TestCatalog {
             }
         }
         if strategy == "sma_cross" {
+            if let Some(ParamValue::Int(fast)) = params.get("fast")
+                && *fast < 1
+            {
+                return Err(StrategyError::OutOfRange {
+                    strategy: strategy.to_owned(),
+                    param: "fast".into(),
+                    value: fast.to_string(),
+                    expected: "an integer >= 1".into(),
+                });
+            }
             let (fast, slow) = (params["fast"].as_f64(), params["slow"].as_f64());
             if fast >= slow {
                 return Err(StrategyError::InvalidCombination {
@@ -90,5 +100,13 @@ impl StrategyCatalog for TestCatalog {
             }
         }
         Ok(())
+    }
+
+    /// sma_cross: the slow SMA's first value is at bar `slow - 1`.
+    fn warmup(&self, strategy: &str, params: &Params) -> Option<usize> {
+        match (strategy, params.get("slow")) {
+            ("sma_cross", Some(ParamValue::Int(slow))) => Some((*slow as usize).saturating_sub(1)),
+            _ => None,
+        }
     }
 }

@@ -4,4 +4,5 @@ mod bad;
 mod catalog;
 mod grid;
 mod random;
+mod warmup;
 mod write;

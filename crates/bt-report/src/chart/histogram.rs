@@ -1,4 +1,6 @@
-//! The distribution of one metric across the simulations of a run.
+//! The distribution of one metric across the simulations of a run, from two passes over the
+//! records (range and count, then bin counts) plus what the exact median needs (see
+//! [`Median`]); nothing grows with the number of records.
 
 use bt_domain::{SimRecord, Stats};
 use plotters::{
@@ -14,6 +16,8 @@ use crate::font::FAMILY;
 use crate::{
     chart::{BLUE, Chart, DESC_PX, DrawResult, GRID, INK, Kind, LABEL_PX, RED, TITLE_PX, compact},
     error::ReportError,
+    select::Median,
+    source::{Records, visit},
     table::{metric_pos, metric_value},
 };
 
@@ -31,49 +35,137 @@ pub(crate) struct Hist {
 }
 
 /// The histogram of `metric` over the successful simulations (finite values; how many were
-/// NaN or infinite is written under the title). About √n bins, between 5 and 50.
-pub fn histogram(records: &[SimRecord], metric: &str) -> Result<Chart, ReportError> {
-    let pos = metric_pos(metric)?;
-    let all: Vec<f64> =
-        records.iter().filter_map(SimRecord::ranked_stats).map(|s| metric_value(s, pos)).collect();
-    let mut vals: Vec<f64> = all.iter().copied().filter(|v| v.is_finite()).collect();
-    if vals.is_empty() {
-        return Err(ReportError::NoData {
-            chart: format!("histogram of {metric}"),
-            reason: format!(
-                "no successful simulation has a finite {metric} ({} values, all NaN or infinite)",
-                all.len()
+/// NaN or infinite is written under the title). About √n bins, between 5 and 50. Reads
+/// `records` twice, or a few times more for the median of more than a million values.
+pub fn histogram(records: &(impl Records + ?Sized), metric: &str) -> Result<Chart, ReportError> {
+    let mut scan = HistScan::new(metric_pos(metric)?);
+    visit(&records, |r| scan.observe(r))?;
+    let mut bins = scan.plan(metric)?;
+    visit(&records, |r| bins.observe(r))?;
+    bins.into_chart(&records, metric)
+}
+
+/// A ranked simulation's metric (see [`SimRecord::ranked_stats`]).
+fn ranked_metric(r: &SimRecord, pos: usize) -> Option<f64> {
+    r.ranked_stats().map(|s| metric_value(s, pos))
+}
+
+/// The first pass of a histogram: how many values, how many finite, their range, and the
+/// median's first pass.
+#[derive(Debug, Clone)]
+pub(crate) struct HistScan {
+    pos: usize,
+    all: usize,
+    n: usize,
+    range: Option<(f64, f64)>,
+    median: Median,
+}
+
+impl HistScan {
+    pub(crate) fn new(pos: usize) -> HistScan {
+        HistScan { pos, all: 0, n: 0, range: None, median: Median::new() }
+    }
+
+    pub(crate) fn observe(&mut self, r: &SimRecord) {
+        let Some(v) = ranked_metric(r, self.pos) else { return };
+        self.all += 1;
+        if !v.is_finite() {
+            return;
+        }
+        self.n += 1;
+        self.median.observe(v);
+        self.range = Some(match self.range {
+            None => (v, v),
+            Some((lo, hi)) => (
+                if v.total_cmp(&lo).is_lt() { v } else { lo },
+                if v.total_cmp(&hi).is_gt() { v } else { hi },
             ),
         });
     }
-    vals.sort_by(f64::total_cmp);
-    let n = vals.len();
-    let median = if n % 2 == 1 { vals[n / 2] } else { (vals[n / 2 - 1] + vals[n / 2]) / 2.0 };
-    let (lo, hi) = (vals[0], vals[n - 1]);
-    let bins = ((n as f64).sqrt().ceil() as usize).clamp(5, 50);
-    let (lo, width) = if hi > lo {
-        (lo, (hi - lo) / bins as f64)
-    } else {
-        let d = if lo == 0.0 { 0.5 } else { lo.abs() * 0.05 };
-        (lo - d, 2.0 * d / bins as f64)
-    };
-    let mut counts = vec![0u64; bins];
-    for v in &vals {
-        let i = (((v - lo) / width).floor().max(0.0) as usize).min(bins - 1);
-        counts[i] += 1;
+
+    /// The bins to fill, or why there is no histogram.
+    pub(crate) fn plan(mut self, metric: &str) -> Result<HistBins, ReportError> {
+        let Some((lo, hi)) = self.range else {
+            return Err(ReportError::NoData {
+                chart: format!("histogram of {metric}"),
+                reason: format!(
+                    "no successful simulation has a finite {metric} ({} values, all NaN or infinite)",
+                    self.all
+                ),
+            });
+        };
+        self.median.end_pass();
+        let bins = ((self.n as f64).sqrt().ceil() as usize).clamp(5, 50);
+        let (lo, width) = if hi > lo {
+            (lo, (hi - lo) / bins as f64)
+        } else {
+            let d = if lo == 0.0 { 0.5 } else { lo.abs() * 0.05 };
+            (lo - d, 2.0 * d / bins as f64)
+        };
+        Ok(HistBins {
+            pos: self.pos,
+            lo,
+            width,
+            counts: vec![0; bins],
+            n: self.n,
+            non_finite: self.all - self.n,
+            median: self.median,
+        })
     }
-    let hist = Hist {
-        metric: metric.to_string(),
-        unit: "simulations",
-        lo,
-        width,
-        counts,
-        n,
-        non_finite: all.len() - n,
-        median,
-    };
-    let label = Stats::label(metric).unwrap_or(metric);
-    Ok(Chart::new(format!("Distribution of {label}"), (800, 460), Kind::Histogram(hist)))
+}
+
+/// The second pass of a histogram: the bin counts (and the median's second pass).
+#[derive(Debug, Clone)]
+pub(crate) struct HistBins {
+    pos: usize,
+    lo: f64,
+    width: f64,
+    counts: Vec<u64>,
+    n: usize,
+    non_finite: usize,
+    median: Median,
+}
+
+impl HistBins {
+    pub(crate) fn observe(&mut self, r: &SimRecord) {
+        let Some(v) = ranked_metric(r, self.pos).filter(|v| v.is_finite()) else { return };
+        let bins = self.counts.len();
+        let i = (((v - self.lo) / self.width).floor().max(0.0) as usize).min(bins - 1);
+        self.counts[i] += 1;
+        if self.median.needs_pass() {
+            self.median.observe(v);
+        }
+    }
+
+    /// The chart, after the further passes over `records` the median may need.
+    pub(crate) fn into_chart(
+        mut self,
+        records: &dyn Records,
+        metric: &str,
+    ) -> Result<Chart, ReportError> {
+        self.median.end_pass();
+        while self.median.needs_pass() {
+            let (median, pos) = (&mut self.median, self.pos);
+            visit(records, |r| {
+                if let Some(v) = ranked_metric(r, pos).filter(|v| v.is_finite()) {
+                    median.observe(v);
+                }
+            })?;
+            self.median.end_pass();
+        }
+        let hist = Hist {
+            metric: metric.to_string(),
+            unit: "simulations",
+            lo: self.lo,
+            width: self.width,
+            counts: self.counts,
+            n: self.n,
+            non_finite: self.non_finite,
+            median: self.median.value().expect("a histogram has at least one finite value"),
+        };
+        let label = Stats::label(metric).unwrap_or(metric);
+        Ok(Chart::new(format!("Distribution of {label}"), (800, 460), Kind::Histogram(hist)))
+    }
 }
 
 impl Hist {
@@ -159,4 +251,117 @@ pub(super) fn draw<DB: DrawingBackend>(
         .label_font(label_style)
         .draw()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use bt_domain::{ReturnStats, SimOutcome, SimSummary};
+
+    use super::*;
+
+    /// Records whose `sharpe_ratio` is `values[i]`, counting the passes over them.
+    struct Sharpes {
+        records: Vec<SimRecord>,
+        passes: Cell<u32>,
+    }
+
+    impl Records for Sharpes {
+        fn for_each(
+            &self,
+            f: &mut dyn FnMut(&SimRecord) -> Result<(), ReportError>,
+        ) -> Result<(), ReportError> {
+            self.passes.set(self.passes.get() + 1);
+            self.records.iter().try_for_each(f)
+        }
+    }
+
+    fn sharpes(values: impl IntoIterator<Item = f64>) -> Sharpes {
+        let z = 0.0;
+        let records = values
+            .into_iter()
+            .enumerate()
+            .map(|(i, sharpe_ratio)| SimRecord {
+                index: i as u64,
+                id: i.to_string(),
+                dataset: "d".into(),
+                strategy: "s".into(),
+                params: Default::default(),
+                outcome: SimOutcome::Ok(Box::new(SimSummary {
+                    stats: Stats {
+                        start: 0,
+                        end: 0,
+                        duration: 0,
+                        exposure_time_pct: z,
+                        equity_final: z,
+                        equity_peak: z,
+                        commissions: z,
+                        return_pct: z,
+                        buy_hold_return_pct: z,
+                        return_ann_pct: z,
+                        volatility_ann_pct: z,
+                        cagr_pct: z,
+                        sharpe_ratio,
+                        sortino_ratio: z,
+                        calmar_ratio: z,
+                        alpha_pct: z,
+                        beta: z,
+                        max_drawdown_pct: z,
+                        avg_drawdown_pct: z,
+                        max_drawdown_duration: None,
+                        avg_drawdown_duration: None,
+                        n_trades: 0,
+                        win_rate_pct: z,
+                        best_trade_pct: z,
+                        worst_trade_pct: z,
+                        avg_trade_pct: z,
+                        max_trade_duration: None,
+                        avg_trade_duration: None,
+                        profit_factor: z,
+                        expectancy_pct: z,
+                        sqn: z,
+                        kelly_criterion: z,
+                    },
+                    returns: ReturnStats::missing(),
+                    n_bars: 0,
+                    bar_steps: 0,
+                    open_trades: 0,
+                    cancelled_orders: 0,
+                    bust_bar: None,
+                })),
+            })
+            .collect();
+        Sharpes { records, passes: Cell::new(0) }
+    }
+
+    fn median_of(chart: &Chart) -> f64 {
+        match &chart.kind {
+            Kind::Histogram(h) => h.median,
+            _ => unreachable!("a histogram"),
+        }
+    }
+
+    #[test]
+    fn a_median_past_the_collected_values_takes_more_passes_and_stays_exact() {
+        // Unit tests collect at most 1,024 values: 3,001 values a few ulps apart share their
+        // top 48 key bits, so the median takes a pass per 16 bits before it is collected.
+        let values: Vec<f64> =
+            (0..3_001u64).map(|i| 1.0 + ((i * 7_919) % 3_001) as f64 * f64::EPSILON).collect();
+        let source = sharpes(values.iter().copied().chain([f64::NAN, f64::INFINITY]));
+        let chart = histogram(&source, "sharpe_ratio").unwrap();
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        assert_eq!(median_of(&chart).to_bits(), sorted[1_500].to_bits());
+        assert_eq!(
+            source.passes.get(),
+            4,
+            "the first pass, the bins (key bits 16-32), bits 32-48, bits 48-64"
+        );
+
+        // An even count: the mean of the two middle values.
+        let source = sharpes((0..2_000).map(|i| f64::from(i % 1_000)));
+        assert_eq!(median_of(&histogram(&source, "sharpe_ratio").unwrap()), 499.5);
+        assert_eq!(source.passes.get(), 2, "few distinct values: collected in the bins pass");
+    }
 }

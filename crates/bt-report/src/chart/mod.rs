@@ -28,6 +28,10 @@ pub use crate::chart::{
     overfit::overfit_chart,
     perf::{PerfPoint, perf, perf_chart},
 };
+pub(crate) use crate::chart::{
+    heatmap::{HeatCells, HeatScan},
+    histogram::{HistBins, HistScan},
+};
 use crate::{error::ReportError, font, io::write_atomic};
 
 /// A chart ready to render as SVG or PNG.

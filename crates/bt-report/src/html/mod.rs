@@ -1,25 +1,17 @@
 //! The run report: one self-contained `report.html` plus the requested table exports and chart
 //! files.
 
-use std::{
-    path::{Path, PathBuf},
-    str::FromStr,
-};
+use std::{fmt, path::PathBuf, str::FromStr};
 
-use bt_domain::{RunInfo, SimRecord, SummaryTable, ValidationGroup};
+use bt_domain::{RunInfo, ValidationGroup};
 
-mod page;
+pub(crate) mod page;
 
 use crate::{
-    chart::{
-        Agg, Chart, CurveData, equity, equity_with_windows, histogram, overfit_chart,
-        strategy_heatmaps,
-    },
+    chart::{Agg, CurveData},
     error::ReportError,
-    io::{create_dir, slug, write_atomic},
-    table::{Leaderboard, failed, failed_markdown, metric_pos, summary_json, summary_markdown},
-    validation::validation_markdown,
-    walk_forward::{WalkForwardView, varying_params, window_label},
+    source::Records,
+    walk_forward::WalkForwardView,
 };
 
 /// An output of `bt report`.
@@ -27,7 +19,8 @@ use crate::{
 pub enum Format {
     /// `report.html`, self-contained.
     Html,
-    /// `summary.md` (full table), `leaderboard.md`, and `failed.md` when some failed.
+    /// `summary.md` (the whole table up to 1,000 rows, the best 1,000 beyond),
+    /// `leaderboard.md`, and `failed.md` when some failed.
     Md,
     /// `summary.csv`.
     Csv,
@@ -71,12 +64,13 @@ impl std::fmt::Display for Format {
 }
 
 /// What a report is made of.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct ReportData<'a> {
     /// The run's metadata.
     pub info: &'a RunInfo,
-    /// Every record of the run.
-    pub records: &'a [SimRecord],
+    /// Every record of the run, replayable (a slice, a vector, or a source that streams them:
+    /// see [`Records`]).
+    pub records: &'a dyn Records,
     /// Equity curves of the best simulations (re-run by the caller), best first.
     pub curves: &'a [CurveData<'a>],
     /// The overfitting statistics of the run's groups.
@@ -87,12 +81,23 @@ pub struct ReportData<'a> {
 
 impl<'a> ReportData<'a> {
     /// A report of `records` alone: no curves, no overfitting statistics, no walk-forward.
-    pub fn new(info: &'a RunInfo, records: &'a [SimRecord]) -> ReportData<'a> {
+    pub fn new(info: &'a RunInfo, records: &'a dyn Records) -> ReportData<'a> {
         ReportData { info, records, curves: &[], validation: &[], walk_forwards: &[] }
     }
 }
 
-/// What [`write_report`] produces.
+impl fmt::Debug for ReportData<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReportData")
+            .field("info", &self.info)
+            .field("curves", &self.curves)
+            .field("validation", &self.validation)
+            .field("walk_forwards", &self.walk_forwards)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`crate::write_report`] produces.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportOptions {
     /// Rows of the leaderboard.
@@ -105,9 +110,11 @@ pub struct ReportOptions {
     pub agg: Agg,
     /// Also write every chart as PNG and SVG files under `DIR/charts/`.
     pub chart_files: bool,
-    /// At most this many failed simulations are listed in the HTML (all are in the tables).
+    /// At most this many failed simulations are listed in the HTML (failed.md lists the first
+    /// 1,000; every one is in the summary table).
     pub max_failed_listed: usize,
-    /// At most this many heatmaps go into the HTML (one per pair of swept parameters).
+    /// At most this many heatmaps go into the HTML (one per pair of swept parameters of each
+    /// strategy or sweep); the page names the ones left out.
     pub max_heatmaps: usize,
 }
 
@@ -125,14 +132,14 @@ impl Default for ReportOptions {
     }
 }
 
-/// The files [`write_report`] wrote, in writing order.
+/// The files [`crate::write_report`] wrote, in writing order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReportFiles {
-    /// `report.html`, when requested.
+    /// `report.html`, when it was written.
     pub html: Option<PathBuf>,
-    /// Table exports (`summary.csv`, `summary.md`, ...).
+    /// Table exports (`summary.csv`, `summary.md`, ...), each written.
     pub tables: Vec<PathBuf>,
-    /// Chart files under `charts/`.
+    /// Chart files under `charts/`, each written.
     pub charts: Vec<PathBuf>,
 }
 
@@ -153,135 +160,9 @@ pub fn esc(s: &str) -> String {
 }
 
 /// A chart placed in the report.
-struct Placed {
-    anchor: String,
-    svg: String,
-}
-
-/// Writes the report of a run into `dir` (created if missing).
-///
-/// `curves` are the equity curves to chart (normally the top K, re-run by the caller). Every
-/// file is written atomically and the output depends only on the inputs: no clock, no
-/// absolute path, the same bytes on every machine.
-pub fn write_report(
-    dir: &Path,
-    data: &ReportData<'_>,
-    opts: &ReportOptions,
-) -> Result<ReportFiles, ReportError> {
-    let ReportData { records, curves, validation, walk_forwards, .. } = *data;
-    metric_pos(&opts.metric)?;
-    create_dir(dir)?;
-    let mut files = ReportFiles::default();
-    let wants = |f: Format| opts.formats.contains(&f);
-
-    let needs_table = wants(Format::Md) || wants(Format::Csv) || wants(Format::Json);
-    let table = needs_table.then(|| SummaryTable::new(records));
-    let leaderboard = Leaderboard::new(records, &opts.metric, opts.top_k)?.with_dsr(validation);
-    if let Some(table) = &table {
-        let mut out = |name: &str, text: String| -> Result<(), ReportError> {
-            let path = dir.join(name);
-            write_atomic(&path, text.as_bytes())?;
-            files.tables.push(path);
-            Ok(())
-        };
-        if wants(Format::Csv) {
-            out("summary.csv", table.to_csv())?;
-        }
-        if wants(Format::Json) {
-            out("summary.json", summary_json(table))?;
-        }
-        if wants(Format::Md) {
-            out("summary.md", summary_markdown(table))?;
-            out("leaderboard.md", leaderboard.to_markdown())?;
-            if !validation.is_empty() {
-                out("validation.md", validation_markdown(validation))?;
-            }
-            if !failed(records).is_empty() {
-                out("failed.md", failed_markdown(records))?;
-            }
-        }
-    }
-    if !wants(Format::Html) && !opts.chart_files {
-        return Ok(files);
-    }
-
-    // Charts: (section, anchor, file stem, chart or why it is missing).
-    let mut charts: Vec<(&str, String, String, Result<Chart, ReportError>)> = Vec::new();
-    for (i, c) in curves.iter().enumerate() {
-        let stem = format!("equity-{:02}-{}", i + 1, slug(c.id));
-        charts.push(("equity", stem.clone(), stem, equity(c)));
-    }
-    match strategy_heatmaps(records, &opts.metric, opts.agg) {
-        Ok(maps) => {
-            for m in maps.into_iter().take(opts.max_heatmaps) {
-                let stem = format!("heatmap-{}", slug(m.title()));
-                charts.push(("heatmaps", stem.clone(), stem, Ok(m)));
-            }
-        }
-        Err(e @ ReportError::NoData { .. }) => {
-            charts.push(("heatmaps", "heatmap".into(), String::new(), Err(e)))
-        }
-        Err(e) => return Err(e),
-    }
-    let stem = format!("histogram-{}", slug(&opts.metric));
-    charts.push(("distribution", stem.clone(), stem, histogram(records, &opts.metric)));
-    for g in validation {
-        let stem = format!("overfit-{}-{}", slug(&g.strategy), slug(&g.dataset));
-        charts.push(("overfitting", stem.clone(), stem, overfit_chart(g)));
-    }
-    for v in walk_forwards {
-        if let Some(curve) = &v.curve {
-            let names = varying_params(v.result);
-            let marks: Vec<(i64, String)> = v
-                .result
-                .windows
-                .iter()
-                .filter_map(|w| Some((w.test_span?.0, window_label(&w.params, &names))))
-                .collect();
-            let stem = format!("walk-forward-{}", slug(&v.result.id));
-            let title = format!(
-                "{}: stitched out-of-sample equity ({} per window)",
-                v.result.id,
-                names.join("/")
-            );
-            let chart = equity_with_windows(curve, &marks).map(|c| c.titled(title));
-            charts.push(("walk-forward", stem.clone(), stem, chart));
-        }
-    }
-
-    let charts_dir = dir.join("charts");
-    if opts.chart_files && charts.iter().any(|c| c.3.is_ok()) {
-        create_dir(&charts_dir)?;
-    }
-    let mut placed: Vec<(&str, Result<Placed, String>)> = Vec::new();
-    for (section, anchor, stem, chart) in charts {
-        let chart = match chart {
-            Ok(c) => c,
-            Err(e @ ReportError::NoData { .. }) => {
-                placed.push((section, Err(e.to_string())));
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        let svg = chart.to_svg()?;
-        if opts.chart_files {
-            let svg_path = charts_dir.join(format!("{stem}.svg"));
-            write_atomic(&svg_path, svg.as_bytes())?;
-            let png_path = charts_dir.join(format!("{stem}.png"));
-            write_atomic(&png_path, &chart.to_png()?)?;
-            files.charts.push(png_path);
-            files.charts.push(svg_path);
-        }
-        placed.push((section, Ok(Placed { anchor, svg })));
-    }
-
-    if wants(Format::Html) {
-        let html = page::render_html(data, &leaderboard, &placed, opts);
-        let path = dir.join("report.html");
-        write_atomic(&path, html.as_bytes())?;
-        files.html = Some(path);
-    }
-    Ok(files)
+pub(crate) struct Placed {
+    pub(crate) anchor: String,
+    pub(crate) svg: String,
 }
 
 #[cfg(test)]

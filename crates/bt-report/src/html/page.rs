@@ -4,8 +4,20 @@ use std::{fmt::Write as _, path::Path};
 
 use bt_domain::{RunInfo, Stats};
 
-use super::{Format, Leaderboard, Placed, ReportData, ReportOptions, esc};
-use crate::{table::failed, validation::validation_html, walk_forward::walk_forward_html};
+use super::{Format, Placed, ReportData, ReportOptions, esc};
+use crate::{
+    table::{FailedList, Leaderboard, MARKDOWN_ROWS, thousands},
+    validation::validation_html,
+    walk_forward::walk_forward_html,
+};
+
+/// What the page says of the records as a whole.
+pub(crate) struct Tally<'a> {
+    /// Simulations in the run.
+    pub total: u64,
+    /// The failed ones (the first of them kept).
+    pub failed: &'a FailedList,
+}
 
 const CSS: &str = "\
 :root{color-scheme:light}
@@ -67,13 +79,14 @@ fn wall_time(info: &RunInfo) -> String {
     }
 }
 
-pub(super) fn render_html(
+pub(crate) fn render_html(
     data: &ReportData<'_>,
-    leaderboard: &Leaderboard<'_>,
+    tally: &Tally<'_>,
+    leaderboard: &Leaderboard,
     charts: &[(&str, Result<Placed, String>)],
     opts: &ReportOptions,
 ) -> String {
-    let ReportData { info, records, validation, walk_forwards, .. } = *data;
+    let ReportData { info, validation, walk_forwards, .. } = *data;
     let queue = display_queue(&info.queue);
     let mut h = String::new();
     let w = &mut h;
@@ -151,16 +164,26 @@ pub(super) fn render_html(
             esc(&opts.metric)
         );
     }
+    let md_is_whole = tally.total <= MARKDOWN_ROWS as u64;
     let full =
         [(Format::Csv, "summary.csv"), (Format::Json, "summary.json"), (Format::Md, "summary.md")]
             .into_iter()
-            .find(|(f, _)| opts.formats.contains(f));
+            .find(|(f, _)| opts.formats.contains(f) && (*f != Format::Md || md_is_whole));
     match full {
         Some((_, name)) => {
             let _ = writeln!(
                 w,
                 "<p>All {} simulations: <a href=\"{name}\">{name}</a>.</p>",
-                records.len()
+                tally.total
+            );
+        }
+        None if opts.formats.contains(&Format::Md) => {
+            let _ = writeln!(
+                w,
+                "<p>The best {} of {} simulations: <a href=\"summary.md\">summary.md</a>. The \
+                 full table was not exported (use --format csv).</p>",
+                thousands(MARKDOWN_ROWS as u64),
+                thousands(tally.total)
             );
         }
         None => {
@@ -234,9 +257,9 @@ pub(super) fn render_html(
     }
 
     // Failed simulations.
-    let failed = failed(records);
-    let _ = writeln!(w, "<section id=\"failed\">\n<h2>Failed simulations ({})</h2>", failed.len());
-    if failed.is_empty() {
+    let failed = tally.failed;
+    let _ = writeln!(w, "<section id=\"failed\">\n<h2>Failed simulations ({})</h2>", failed.total);
+    if failed.total == 0 {
         let _ = writeln!(w, "<p>None.</p>");
     } else {
         let _ = writeln!(
@@ -244,22 +267,24 @@ pub(super) fn render_html(
             "<table id=\"failed-table\">\n<thead><tr><th>id</th><th>dataset</th><th>strategy</th>\
              <th>reason</th></tr></thead>\n<tbody>"
         );
-        for (r, msg) in failed.iter().take(opts.max_failed_listed) {
+        let listed = &failed.shown[..failed.shown.len().min(opts.max_failed_listed)];
+        for f in listed {
             let _ = writeln!(
                 w,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&r.id),
-                esc(&r.dataset),
-                esc(&r.strategy),
-                esc(msg)
+                esc(&f.id),
+                esc(&f.dataset),
+                esc(&f.strategy),
+                esc(&f.reason)
             );
         }
         let _ = writeln!(w, "</tbody>\n</table>");
-        if failed.len() > opts.max_failed_listed {
+        let more = failed.more(listed.len());
+        if more > 0 {
             let _ = writeln!(
                 w,
                 "<p class=\"note\">... and {} more: see the <code>error</code> column of the summary table.</p>",
-                failed.len() - opts.max_failed_listed
+                thousands(more)
             );
         }
     }

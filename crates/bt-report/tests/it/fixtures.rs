@@ -55,7 +55,7 @@ pub fn stats_for(fast: f64, slow: f64) -> Stats {
     }
 }
 
-fn params(fast: i64, slow: i64) -> Params {
+pub fn params(fast: i64, slow: i64) -> Params {
     let mut p = Params::new();
     p.insert("fast".into(), ParamValue::Int(fast));
     p.insert("slow".into(), ParamValue::Int(slow));
@@ -92,7 +92,7 @@ fn returns(sharpe: f64) -> ReturnStats {
     }
 }
 
-fn ok(summary_stats: Stats) -> SimOutcome {
+pub fn ok(summary_stats: Stats) -> SimOutcome {
     let returns = returns(summary_stats.sharpe_ratio);
     SimOutcome::Ok(Box::new(SimSummary {
         stats: summary_stats,

@@ -5,4 +5,6 @@ mod charts;
 mod fixtures;
 mod font;
 mod report;
+mod streaming;
+mod synthetic;
 mod tables;

@@ -36,7 +36,7 @@ pub fn redact_svgs(html: &str) -> String {
     out
 }
 
-fn names(dir: &Path) -> Vec<String> {
+pub fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> =
         walk(dir).into_iter().map(|p| p.strip_prefix(dir).unwrap().display().to_string()).collect();
     v.sort();

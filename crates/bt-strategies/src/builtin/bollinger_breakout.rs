@@ -107,6 +107,7 @@ pub(crate) fn entry() -> StrategyEntry {
           close and stay flat)",
         )
         .with_description(DESCRIPTION)
+        .with_warmup(|a| a.usize("period").unwrap_or(1).saturating_sub(1))
         .with_params(&PARAMS[..])
 }
 

@@ -55,6 +55,7 @@ pub(crate) fn entry() -> StrategyEntry {
           placed on bar 1 and filled at bar 2's open) and holds to the end",
         )
         .with_description(DESCRIPTION)
+        .with_warmup(|_| 0)
         .with_params(&PARAMS[..])
 }
 

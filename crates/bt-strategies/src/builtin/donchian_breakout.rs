@@ -96,6 +96,7 @@ pub(crate) fn entry() -> StrategyEntry {
           low, close any long and sell short (long_only: close and stay flat)",
         )
         .with_description(DESCRIPTION)
+        .with_warmup(|a| a.usize("period").unwrap_or(1).saturating_sub(1))
         .with_params(&PARAMS[..])
 }
 

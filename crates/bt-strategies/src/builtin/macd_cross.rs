@@ -106,6 +106,10 @@ pub(crate) fn entry() -> StrategyEntry {
           crosses below, close any long and sell short (long_only: close and stay flat)",
         )
         .with_description(DESCRIPTION)
+        .with_warmup(|a| {
+            let (slow, signal) = (a.usize("slow").unwrap_or(1), a.usize("signal").unwrap_or(1));
+            (slow + signal).saturating_sub(2).max(a.usize("fast").unwrap_or(1).saturating_sub(1))
+        })
         .with_params(&PARAMS[..])
         .with_rule("fast < slow")
 }

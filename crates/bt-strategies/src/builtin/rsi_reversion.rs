@@ -108,6 +108,7 @@ pub(crate) fn entry() -> StrategyEntry {
           the signal's direction.",
         )
         .with_description(DESCRIPTION)
+        .with_warmup(|a| a.usize("period").unwrap_or(0))
         .with_params(&PARAMS[..])
         .with_rule("lower < upper")
 }

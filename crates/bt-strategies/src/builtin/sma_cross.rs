@@ -85,6 +85,9 @@ pub(crate) fn entry() -> StrategyEntry {
           close and stay flat). Crosses are strict, as backtesting.py's crossover.",
         )
         .with_description(DESCRIPTION)
+        .with_warmup(|a| {
+            a.usize("slow").unwrap_or(1).max(a.usize("fast").unwrap_or(1)).saturating_sub(1)
+        })
         .with_params(&PARAMS[..])
         .with_rule("fast < slow")
 }

@@ -219,3 +219,40 @@ fn entries_built_at_run_time_carry_state() {
     clone.build(&name, &Params::new()).unwrap();
     assert_eq!(builds.load(Ordering::SeqCst), 11, "clones share the builder and its state");
 }
+
+/// Every built-in declares its warm-up without data (what `bt run --check` compares with the
+/// data's length), and it is exactly the warm-up the engine finds from its indicators.
+#[test]
+fn declared_warm_ups_are_the_engine_s() {
+    use bt_domain::{BacktestConfig, StrategyCatalog};
+    use bt_engine::IndicatorCache;
+    let registry = Registry::builtin();
+    let returns: Vec<f64> = (0..400).map(|i| ((i * 7919) % 41) as f64 / 1000.0 - 0.02).collect();
+    let bars = crate::common::walk_bars(&returns);
+    let cases: &[(&str, &[(&str, i64)])] = &[
+        ("sma_cross", &[("fast", 3), ("slow", 7)]),
+        ("sma_cross", &[("fast", 50), ("slow", 200)]),
+        ("rsi_reversion", &[("period", 14)]),
+        ("rsi_reversion", &[("period", 2)]),
+        ("bollinger_breakout", &[("period", 20)]),
+        ("donchian_breakout", &[("period", 55)]),
+        ("macd_cross", &[("fast", 12), ("slow", 26), ("signal", 9)]),
+        ("macd_cross", &[("fast", 3), ("slow", 5), ("signal", 40)]),
+        ("buy_and_hold", &[]),
+    ];
+    for (name, given) in cases {
+        let params: Params = given.iter().map(|(k, v)| (k.to_string(), int(*v))).collect();
+        let declared = StrategyCatalog::warmup(&registry, name, &params)
+            .unwrap_or_else(|| panic!("{name} declares no warm-up"));
+        let mut strategy = registry.build(name, &params).unwrap();
+        let result = bt_engine::run(
+            &bars,
+            strategy.as_mut(),
+            &BacktestConfig::default(),
+            &IndicatorCache::new(),
+            &mut (),
+        )
+        .unwrap();
+        assert_eq!(declared, result.warmup, "{name} {given:?}");
+    }
+}

@@ -1,9 +1,11 @@
 //! Parameter heatmaps: a metric by two swept parameters, like backtesting.py's
-//! `plot_heatmaps`, aggregated over the other parameters.
+//! `plot_heatmaps`, aggregated over the other parameters. The grid is built from the records
+//! in two passes (`build`); this module draws it.
 
-use std::{cmp::Ordering, collections::BTreeMap, fmt, str::FromStr};
+mod build;
 
-use bt_domain::{ParamValue, SimRecord};
+use std::{fmt, str::FromStr};
+
 use plotters::{
     coord::{
         Shift,
@@ -16,11 +18,11 @@ use plotters::{
     },
 };
 
+pub(crate) use crate::chart::heatmap::build::{HeatCells, HeatScan};
+pub use crate::chart::heatmap::build::{heatmap, heatmaps, strategy_heatmaps, swept_params};
 use crate::{
-    chart::{Chart, DESC_PX, DrawResult, INK, Kind, LABEL_PX, TITLE_PX, compact},
-    error::ReportError,
+    chart::{DESC_PX, DrawResult, INK, LABEL_PX, TITLE_PX, compact},
     font::FAMILY,
-    table::{metric_pos, metric_value},
 };
 
 /// How the simulations that fall in one heatmap cell (same two parameters, any others) are
@@ -88,15 +90,6 @@ enum Axis {
 }
 
 impl Axis {
-    fn build(mut values: Vec<f64>) -> Axis {
-        values.sort_by(f64::total_cmp);
-        values.dedup();
-        if values.len() <= MAX_AXIS {
-            return Axis::Exact(values);
-        }
-        Axis::Binned { lo: values[0], hi: values[values.len() - 1], n: MAX_AXIS }
-    }
-
     fn len(&self) -> usize {
         match self {
             Axis::Exact(v) => v.len(),
@@ -139,144 +132,6 @@ fn fmt_value(v: f64) -> String {
     let s = format!("{v:.digits$}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     s.to_string()
-}
-
-/// Order of parameter values: numbers by value, then booleans, then strings.
-fn cmp_param(a: &ParamValue, b: &ParamValue) -> Ordering {
-    let rank = |v: &ParamValue| match v {
-        ParamValue::Int(_) | ParamValue::Float(_) => 0,
-        ParamValue::Bool(_) => 1,
-        ParamValue::Str(_) => 2,
-    };
-    match (a, b) {
-        (ParamValue::Bool(x), ParamValue::Bool(y)) => x.cmp(y),
-        (ParamValue::Str(x), ParamValue::Str(y)) => x.cmp(y),
-        _ => match (a.as_f64(), b.as_f64()) {
-            (Some(x), Some(y)) => x.total_cmp(&y),
-            _ => rank(a).cmp(&rank(b)),
-        },
-    }
-}
-
-/// Parameters that take more than one distinct value across `records` (any type), in name
-/// order: the swept dimensions of a run.
-pub fn swept_params(records: &[SimRecord]) -> Vec<String> {
-    let mut by_name: BTreeMap<&str, Vec<&ParamValue>> = BTreeMap::new();
-    for r in records {
-        for (k, v) in &r.params {
-            by_name.entry(k.as_str()).or_default().push(v);
-        }
-    }
-    by_name
-        .into_iter()
-        .filter_map(|(name, mut vals)| {
-            vals.sort_by(|a, b| cmp_param(a, b));
-            vals.dedup_by(|a, b| cmp_param(a, b) == Ordering::Equal);
-            (vals.len() > 1).then(|| name.to_string())
-        })
-        .collect()
-}
-
-/// Whether every value of `param` in `records` is an integer or a number.
-fn numeric_param(records: &[SimRecord], param: &str) -> bool {
-    records.iter().filter_map(|r| r.params.get(param)).all(|v| v.as_f64().is_some())
-}
-
-/// The heatmap of `metric` by `p1` (x axis) and `p2` (y axis), aggregating with `agg` over
-/// every simulation in a cell (the other parameters).
-///
-/// Only successful simulations with a finite metric contribute; empty cells are grey. Records
-/// without both parameters are left out. An axis with more than 40 distinct values is binned.
-pub fn heatmap(
-    records: &[SimRecord],
-    p1: &str,
-    p2: &str,
-    metric: &str,
-    agg: Agg,
-) -> Result<Chart, ReportError> {
-    let pos = metric_pos(metric)?;
-    let mut pts: Vec<(f64, f64, Option<f64>)> = Vec::new();
-    let known = || {
-        let mut names: Vec<&str> =
-            records.iter().flat_map(|r| r.params.keys().map(String::as_str)).collect();
-        names.sort_unstable();
-        names.dedup();
-        if names.is_empty() { "no parameters".to_string() } else { names.join(", ") }
-    };
-    for p in [p1, p2] {
-        if !records.iter().any(|r| r.params.contains_key(p)) {
-            return Err(ReportError::UnknownParam { param: p.to_string(), known: known() });
-        }
-    }
-    for r in records {
-        let (Some(a), Some(b)) = (r.params.get(p1), r.params.get(p2)) else { continue };
-        let num = |param: &str, v: &ParamValue| {
-            v.as_f64().ok_or_else(|| ReportError::NonNumericParam {
-                param: param.to_string(),
-                id: r.id.clone(),
-                kind: v.type_name(),
-            })
-        };
-        let (x, y) = (num(p1, a)?, num(p2, b)?);
-        if r.on_window() {
-            continue;
-        }
-        let m = r.stats().map(|s| metric_value(s, pos)).filter(|m| m.is_finite());
-        pts.push((x, y, m));
-    }
-    if pts.is_empty() {
-        return Err(ReportError::NoData {
-            chart: format!("heatmap of {metric} by {p1} and {p2}"),
-            reason: format!(
-                "no simulation has both `{p1}` and `{p2}`; pick two parameters of the same strategy"
-            ),
-        });
-    }
-    let x = Axis::build(pts.iter().map(|p| p.0).collect());
-    let y = Axis::build(pts.iter().map(|p| p.1).collect());
-    let (nx, ny) = (x.len(), y.len());
-    let mut acc = vec![(0.0f64, 0usize, f64::NEG_INFINITY); nx * ny];
-    for &(px, py, m) in &pts {
-        let Some(m) = m else { continue };
-        let cell = &mut acc[y.index(py) * nx + x.index(px)];
-        cell.0 += m;
-        cell.1 += 1;
-        cell.2 = cell.2.max(m);
-    }
-    let values = acc
-        .into_iter()
-        .map(|(sum, n, max)| match (n, agg) {
-            (0, _) => f64::NAN,
-            (_, Agg::Max) => max,
-            (_, Agg::Mean) => sum / n as f64,
-        })
-        .collect();
-    let grid = Grid {
-        p1: p1.to_string(),
-        p2: p2.to_string(),
-        metric: metric.to_string(),
-        agg,
-        x,
-        y,
-        values,
-    };
-    let title = format!("{metric} by {p1} and {p2}");
-    Ok(Chart::new(title, (800, 640), Kind::Heatmap(grid)))
-}
-
-/// One heatmap per pair of swept numeric parameters (pairs in name order); empty when fewer
-/// than two numeric parameters vary.
-pub fn heatmaps(records: &[SimRecord], metric: &str, agg: Agg) -> Result<Vec<Chart>, ReportError> {
-    metric_pos(metric)?;
-    let params: Vec<String> =
-        swept_params(records).into_iter().filter(|p| numeric_param(records, p)).collect();
-    let mut out = Vec::new();
-    for (i, a) in params.iter().enumerate() {
-        for b in &params[i + 1..] {
-            out.push(heatmap(records, a, b, metric, agg)?);
-        }
-    }
-    Ok(out)
 }
 
 /// Viridis, sampled at 9 points and interpolated linearly (perceptually uniform and readable
@@ -426,47 +281,9 @@ pub(super) fn draw<DB: DrawingBackend>(
     Ok(())
 }
 
-/// [`heatmaps`] for each strategy of a run on its own: parameters of different strategies do
-/// not share axes (`fast` of `sma_cross` is not `fast` of `macd_cross`). With more than one
-/// strategy, titles are prefixed with the strategy name.
-pub fn strategy_heatmaps(
-    records: &[SimRecord],
-    metric: &str,
-    agg: Agg,
-) -> Result<Vec<Chart>, ReportError> {
-    let mut groups: BTreeMap<&str, Vec<SimRecord>> = BTreeMap::new();
-    for r in records.iter().filter(|r| !r.on_window()) {
-        groups.entry(r.strategy.as_str()).or_default().push(r.clone());
-    }
-    let several = groups.len() > 1;
-    let mut out = Vec::new();
-    for (name, group) in groups {
-        for mut chart in heatmaps(&group, metric, agg)? {
-            if several {
-                chart.title = format!("{name}: {}", chart.title);
-            }
-            out.push(chart);
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn axis_bins_beyond_the_limit() {
-        let exact = Axis::build(vec![3.0, 1.0, 2.0, 2.0]);
-        assert_eq!(exact.len(), 3);
-        assert_eq!(exact.index(2.0), 1);
-        assert_eq!(exact.label(0), "1");
-        let binned = Axis::build((0..1000).map(f64::from).collect());
-        assert_eq!(binned.len(), MAX_AXIS);
-        assert_eq!(binned.index(0.0), 0);
-        assert_eq!(binned.index(999.0), MAX_AXIS - 1);
-        assert!(binned.binned());
-    }
 
     #[test]
     fn axis_values_print_short() {

@@ -1,14 +1,29 @@
 //! Tables: the leaderboard (top K by a metric), the summary exports and the failed list.
 
+mod export;
+mod failed;
+
 use std::fmt::Write as _;
 
 use bt_domain::{
-    Cell, ParamValue, SimOutcome, SimRecord, StatValue, Stats, SummaryTable, ValidationGroup,
+    ParamValue, SimRecord, StatValue, Stats, ValidationGroup,
     ranking::{TopK, rank_metric, rankable},
     time,
 };
 
-use crate::{error::ReportError, html::esc};
+pub(crate) use crate::table::{
+    export::{ExportSet, Exports, MARKDOWN_ROWS, top_summary_markdown},
+    failed::{FAILED_KEPT, FailedList},
+};
+pub use crate::table::{
+    export::{summary_json, summary_markdown},
+    failed::{failed, failed_markdown},
+};
+use crate::{
+    error::ReportError,
+    html::esc,
+    source::{Records, visit},
+};
 
 /// The statistics every leaderboard shows after the ranking metric.
 pub const LEADERBOARD_STATS: [&str; 7] = [
@@ -32,6 +47,12 @@ pub(crate) fn metric_value(stats: &Stats, pos: usize) -> f64 {
     stats.values()[pos].1.as_f64()
 }
 
+/// The score a record is ranked by: its `metric` (position `pos`) when it is ranked at all
+/// (see [`SimRecord::ranked_stats`]).
+fn rank_score(r: &SimRecord, pos: usize) -> Option<f64> {
+    r.ranked_stats().map(|s| metric_value(s, pos))
+}
+
 /// The best `k` successful simulations by `metric` (a rankable statistic, see
 /// [`bt_domain::ranking`]), best first: larger first, NaN last, ties to the lower queue index.
 ///
@@ -48,37 +69,72 @@ pub fn top_k<'a>(
     let pos = metric_pos(metric)?;
     let mut top = TopK::new(k);
     for r in records {
-        if let Some(stats) = r.ranked_stats() {
-            top.push(metric_value(stats, pos), r.index, r);
+        if let Some(score) = rank_score(r, pos) {
+            top.push(score, r.index, r);
         }
     }
     Ok(top.into_sorted())
 }
 
+/// [`top_k`] over a stream: the best `k` records, owned (a record is cloned only when it
+/// enters the top).
+#[derive(Debug)]
+pub(crate) struct Ranking {
+    pos: usize,
+    top: TopK<SimRecord>,
+}
+
+impl Ranking {
+    pub(crate) fn new(pos: usize, k: usize) -> Ranking {
+        Ranking { pos, top: TopK::new(k) }
+    }
+
+    pub(crate) fn observe(&mut self, r: &SimRecord) {
+        if let Some(score) = rank_score(r, self.pos)
+            && self.top.would_keep(score, r.index)
+        {
+            self.top.push(score, r.index, r.clone());
+        }
+    }
+
+    /// The kept records, best first.
+    pub(crate) fn into_sorted(self) -> Vec<SimRecord> {
+        self.top.into_sorted()
+    }
+}
+
 /// The top-K table of a run, ready to render as Markdown or HTML.
 #[derive(Debug, Clone)]
-pub struct Leaderboard<'a> {
-    /// The ranking metric (a [`STAT_KEYS`] key).
+pub struct Leaderboard {
+    /// The ranking metric (a [`bt_domain::STAT_KEYS`] key).
     pub metric: String,
     /// Column headers.
     pub columns: Vec<String>,
     /// The ranked simulations, best first.
-    pub records: Vec<&'a SimRecord>,
+    pub records: Vec<SimRecord>,
     /// Rendered cells, one row per record.
     pub rows: Vec<Vec<String>>,
 }
 
-impl<'a> Leaderboard<'a> {
-    /// Ranks `records` by `metric` and keeps the best `k` (see [`top_k`]).
+impl Leaderboard {
+    /// Ranks `records` by `metric` and keeps the best `k` (see [`top_k`]), reading them once
+    /// and holding only the best `k`.
     ///
     /// Columns: `#`, `id`, `dataset`, `strategy`, the parameters of the ranked rows (sorted),
     /// the metric, then [`LEADERBOARD_STATS`] (without repeating the metric).
     pub fn new(
-        records: &'a [SimRecord],
+        records: &(impl Records + ?Sized),
         metric: &str,
         k: usize,
-    ) -> Result<Leaderboard<'a>, ReportError> {
-        let top = top_k(records, metric, k)?;
+    ) -> Result<Leaderboard, ReportError> {
+        let mut ranking = Ranking::new(metric_pos(metric)?, k);
+        visit(&records, |r| ranking.observe(r))?;
+        Leaderboard::from_ranked(ranking.into_sorted(), metric)
+    }
+
+    /// The table of records already ranked by `metric`, best first (see [`top_k`]).
+    pub fn from_ranked(top: Vec<SimRecord>, metric: &str) -> Result<Leaderboard, ReportError> {
+        metric_pos(metric)?;
         let mut params: Vec<&str> =
             top.iter().flat_map(|r| r.params.keys().map(String::as_str)).collect();
         params.sort_unstable();
@@ -90,25 +146,8 @@ impl<'a> Leaderboard<'a> {
             ["#", "id", "dataset", "strategy"].iter().map(|s| s.to_string()).collect();
         columns.extend(params.iter().map(|p| p.to_string()));
         columns.extend(stats.iter().map(|s| s.to_string()));
-        let rows = top
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let mut row =
-                    vec![(i + 1).to_string(), r.id.clone(), r.dataset.clone(), r.strategy.clone()];
-                row.extend(
-                    params.iter().map(|p| r.params.get(*p).map(fmt_param).unwrap_or_default()),
-                );
-                if let Some(s) = r.stats() {
-                    let values = s.values();
-                    for key in &stats {
-                        let v = values.iter().find(|(k, _)| k == key).map(|(_, v)| *v);
-                        row.push(v.map(|v| fmt_stat(key, v)).unwrap_or_default());
-                    }
-                }
-                row
-            })
-            .collect();
+        let rows =
+            top.iter().enumerate().map(|(i, r)| leaderboard_row(i, r, &params, &stats)).collect();
         Ok(Leaderboard { metric: metric.to_string(), columns, records: top, rows })
     }
 
@@ -125,7 +164,7 @@ impl<'a> Leaderboard<'a> {
 
     /// Adds a `dsr` column: the Deflated Sharpe Ratio on the rows that are their group's best
     /// trial (docs/validation.md); nothing when no row is.
-    pub fn with_dsr(mut self, groups: &[ValidationGroup]) -> Leaderboard<'a> {
+    pub fn with_dsr(mut self, groups: &[ValidationGroup]) -> Leaderboard {
         let cells: Vec<String> = self
             .records
             .iter()
@@ -173,6 +212,20 @@ impl<'a> Leaderboard<'a> {
         out.push_str("</tbody>\n</table>\n");
         out
     }
+}
+
+/// One leaderboard row: rank, id, data set, strategy, `params`, then `stats`.
+fn leaderboard_row(i: usize, r: &SimRecord, params: &[&str], stats: &[&str]) -> Vec<String> {
+    let mut row = vec![(i + 1).to_string(), r.id.clone(), r.dataset.clone(), r.strategy.clone()];
+    row.extend(params.iter().map(|p| r.params.get(*p).map(fmt_param).unwrap_or_default()));
+    if let Some(s) = r.stats() {
+        let values = s.values();
+        for key in stats {
+            let v = values.iter().find(|(k, _)| k == key).map(|(_, v)| *v);
+            row.push(v.map(|v| fmt_stat(key, v)).unwrap_or_default());
+        }
+    }
+    row
 }
 
 /// A plain-text table for a terminal: one header line and one line per row, columns padded
@@ -238,7 +291,7 @@ pub fn fmt_stat(key: &str, v: StatValue) -> String {
 
 /// Appends a Markdown table cell (` text |`), escaping pipes and backslashes and folding
 /// line breaks.
-fn push_md_cell(out: &mut String, s: &str) {
+pub(crate) fn push_md_cell(out: &mut String, s: &str) {
     out.push(' ');
     if s.contains(['\\', '|', '\r', '\n']) {
         out.push_str(&s.replace('\\', "\\\\").replace('|', "\\|").replace(['\r', '\n'], " "));
@@ -248,7 +301,7 @@ fn push_md_cell(out: &mut String, s: &str) {
     out.push_str(" |");
 }
 
-fn markdown_header(out: &mut String, columns: &[String]) {
+pub(crate) fn markdown_header(out: &mut String, columns: &[String]) {
     out.push('|');
     for c in columns {
         push_md_cell(out, c);
@@ -276,84 +329,17 @@ pub(crate) fn markdown_table<'r>(
     out
 }
 
-/// The whole summary table as Markdown (cells as in the CSV: NaN and missing empty).
-pub fn summary_markdown(table: &SummaryTable) -> String {
-    let mut out = String::with_capacity(table.rows.len() * table.columns.len() * 12);
-    markdown_header(&mut out, &table.columns);
-    for row in &table.rows {
-        out.push('|');
-        for cell in row {
-            match cell {
-                Cell::Str(s) => push_md_cell(&mut out, s),
-                other => push_md_cell(&mut out, &other.to_text()),
-            }
+/// A count with thousands separators: `12,345`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
         }
-        out.push('\n');
+        out.push(c);
     }
     out
-}
-
-/// The summary table as a JSON array of objects, one per line.
-///
-/// Keys follow the table's column order (stable across runs); NaN, infinities and missing cells
-/// are `null`, since JSON has no NaN.
-pub fn summary_json(table: &SummaryTable) -> String {
-    let keys: Vec<String> = table.columns.iter().map(|c| json_string(c)).collect();
-    let mut out = String::from("[");
-    for (i, row) in table.rows.iter().enumerate() {
-        out.push_str(if i == 0 { "\n{" } else { ",\n{" });
-        for (j, (key, cell)) in keys.iter().zip(row).enumerate() {
-            if j > 0 {
-                out.push(',');
-            }
-            out.push_str(key);
-            out.push(':');
-            match cell {
-                Cell::Str(s) => out.push_str(&json_string(s)),
-                Cell::Int(n) => {
-                    let _ = write!(out, "{n}");
-                }
-                Cell::Float(x) => match serde_json::Number::from_f64(*x) {
-                    Some(n) => {
-                        let _ = write!(out, "{n}");
-                    }
-                    None => out.push_str("null"),
-                },
-                Cell::Null => out.push_str("null"),
-            }
-        }
-        out.push('}');
-    }
-    out.push_str("\n]\n");
-    out
-}
-
-fn json_string(s: &str) -> String {
-    serde_json::Value::String(s.to_string()).to_string()
-}
-
-/// The failed simulations, in queue order, with their reasons.
-pub fn failed(records: &[SimRecord]) -> Vec<(&SimRecord, &str)> {
-    let mut out: Vec<(&SimRecord, &str)> = records
-        .iter()
-        .filter_map(|r| match &r.outcome {
-            SimOutcome::Failed(msg) => Some((r, msg.as_str())),
-            SimOutcome::Ok(_) => None,
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.index.cmp(&b.0.index).then_with(|| a.0.id.cmp(&b.0.id)));
-    out
-}
-
-/// The failed simulations as a Markdown table (`id | dataset | strategy | reason`).
-pub fn failed_markdown(records: &[SimRecord]) -> String {
-    let columns: Vec<String> =
-        ["id", "dataset", "strategy", "reason"].iter().map(|s| s.to_string()).collect();
-    let rows: Vec<Vec<String>> = failed(records)
-        .into_iter()
-        .map(|(r, msg)| vec![r.id.clone(), r.dataset.clone(), r.strategy.clone(), msg.into()])
-        .collect();
-    markdown_table(&columns, rows.iter().map(|r| r.as_slice()))
 }
 
 #[cfg(test)]
@@ -382,5 +368,11 @@ mod tests {
         assert_eq!(fmt_stat("profit_factor", StatValue::Float(f64::INFINITY)), "inf");
         assert_eq!(fmt_stat("n_trades", StatValue::Count(7)), "7");
         assert_eq!(fmt_stat("duration", StatValue::Duration(None)), "NaT");
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        let got: Vec<String> = [0, 999, 1_000, 12_345, 1_000_000].map(thousands).to_vec();
+        assert_eq!(got, ["0", "999", "1,000", "12,345", "1,000,000"]);
     }
 }

@@ -1,0 +1,110 @@
+//! The first pass of a report over its records: everything of bounded size the report needs
+//! before it can write a row.
+
+use std::collections::BTreeSet;
+
+use bt_domain::{SimRecord, SummaryLayout};
+
+use crate::{
+    chart::{HeatScan, HistScan},
+    error::ReportError,
+    html::{Format, ReportOptions},
+    source::{Records, visit},
+    table::{FAILED_KEPT, FailedList, MARKDOWN_ROWS, Ranking, metric_pos},
+};
+
+/// What one pass over a run's records learns for its report, in memory bounded by the
+/// report's options, never by the number of records: the counts, the parameter names (the
+/// summary's columns), the best simulations by the report's metric (the leaderboard's top K,
+/// and up to 1,000 for summary.md), the first 1,000 failed simulations, and the facts the
+/// heatmaps and the histogram are planned from (each parameter's distinct values up to what
+/// an axis shows, the metric's range).
+///
+/// [`crate::write_report`] scans its records itself; a caller that needs the best simulations
+/// first (to re-run them for their equity curves) scans once with [`Overview::scan`], then
+/// passes the overview to [`crate::write_report_from`].
+#[derive(Debug)]
+pub struct Overview {
+    /// The options scanned for.
+    pub(crate) opts: ReportOptions,
+    pub(crate) total: u64,
+    pub(crate) ok: u64,
+    pub(crate) params: BTreeSet<String>,
+    /// Best first, up to the larger of the leaderboard's K and summary.md's rows.
+    pub(crate) ranked: Vec<SimRecord>,
+    pub(crate) failed: FailedList,
+    /// When the report has charts.
+    pub(crate) heat: Option<HeatScan>,
+    pub(crate) hist: Option<HistScan>,
+}
+
+impl Overview {
+    /// Reads `records` once for a report with `opts`.
+    pub fn scan(records: &dyn Records, opts: &ReportOptions) -> Result<Overview, ReportError> {
+        let pos = metric_pos(&opts.metric)?;
+        let charts = opts.formats.contains(&Format::Html) || opts.chart_files;
+        let md_rows = if opts.formats.contains(&Format::Md) { MARKDOWN_ROWS } else { 0 };
+        let mut ranking = Ranking::new(pos, opts.top_k.max(md_rows));
+        let mut o = Overview {
+            opts: opts.clone(),
+            total: 0,
+            ok: 0,
+            params: BTreeSet::new(),
+            ranked: Vec::new(),
+            failed: FailedList::new(FAILED_KEPT.max(opts.max_failed_listed)),
+            heat: charts.then(HeatScan::by_strategy),
+            hist: charts.then(|| HistScan::new(pos)),
+        };
+        visit(records, |r| {
+            o.observe(r);
+            ranking.observe(r);
+        })?;
+        o.ranked = ranking.into_sorted();
+        Ok(o)
+    }
+
+    fn observe(&mut self, r: &SimRecord) {
+        self.total += 1;
+        if r.stats().is_some() {
+            self.ok += 1;
+        }
+        for k in r.params.keys() {
+            if !self.params.contains(k) {
+                self.params.insert(k.clone());
+            }
+        }
+        self.failed.observe(r);
+        if let Some(h) = &mut self.heat {
+            h.observe(r);
+        }
+        if let Some(h) = &mut self.hist {
+            h.observe(r);
+        }
+    }
+
+    /// Simulations read.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Successful simulations.
+    pub fn ok(&self) -> u64 {
+        self.ok
+    }
+
+    /// Failed simulations.
+    pub fn failed(&self) -> u64 {
+        self.failed.total
+    }
+
+    /// The leaderboard's simulations: the best `top_k` by the report's metric, best first
+    /// (see [`crate::top_k`] for the order).
+    pub fn best(&self) -> &[SimRecord] {
+        &self.ranked[..self.opts.top_k.min(self.ranked.len())]
+    }
+
+    /// The summary's column layout (every parameter name of the run).
+    pub(crate) fn layout(&self) -> SummaryLayout {
+        SummaryLayout::new(self.params.iter().map(String::as_str))
+    }
+}
