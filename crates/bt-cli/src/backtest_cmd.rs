@@ -78,7 +78,8 @@ pub fn run(wb: &Workbench, args: BacktestArgs, out: &mut dyn Write) -> anyhow::R
     writeln!(out)?;
     write!(out, "{}", bt::stats::format_table(&b.stats))?;
     writeln!(out)?;
-    write_trades_summary(out, &b.result.trades, &b.result.open_trades)?;
+    let decimals = price_decimals(&[data.bars.open(), data.bars.close()]);
+    write_trades_summary(out, &b.result.trades, &b.result.open_trades, decimals)?;
     if let Some(path) = &args.plot {
         writeln!(out, "\nchart: {}", path.display())?;
     }
@@ -90,10 +91,33 @@ pub fn format_params(params: &Params) -> String {
     format!("({})", inner.join(", "))
 }
 
+/// The decimals prices are printed with: as many as the data's prices have (EURUSD quoted
+/// to 1e-5 prints 1.19226, not 1.1923), at least 2, at most 8. A price has `d` decimals when
+/// it times 10^d is an integer up to the rounding of its decimal text.
+fn price_decimals(columns: &[&[f64]]) -> usize {
+    const MIN: usize = 2;
+    const MAX: usize = 8;
+    let has = |v: f64, d: usize| {
+        let scaled = v * 10f64.powi(d as i32);
+        (scaled - scaled.round()).abs() <= 1e-9 * scaled.abs().max(1.0)
+    };
+    let mut decimals = MIN;
+    for &v in columns.iter().flat_map(|c| c.iter()) {
+        while decimals < MAX && !has(v, decimals) {
+            decimals += 1;
+        }
+        if decimals == MAX {
+            break;
+        }
+    }
+    decimals
+}
+
 fn write_trades_summary(
     out: &mut dyn Write,
     closed: &[Trade],
     open: &[Trade],
+    decimals: usize,
 ) -> std::io::Result<()> {
     let longs = closed.iter().filter(|t| t.is_long()).count();
     let winners = closed.iter().filter(|t| t.pnl > 0.0).count();
@@ -119,7 +143,7 @@ fn write_trades_summary(
     for t in shown.into_iter().rev() {
         writeln!(
             out,
-            "  {:>8}  {:<19}  {:>12.4}  {:<19}  {:>12.4}  {:>12.2}  {:>9.3}",
+            "  {:>8}  {:<19}  {:>12.decimals$}  {:<19}  {:>12.decimals$}  {:>12.2}  {:>9.3}",
             t.size,
             time::format_iso(t.entry_time),
             t.entry_price,
@@ -130,4 +154,18 @@ fn write_trades_summary(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::price_decimals;
+
+    #[test]
+    fn prices_print_with_the_decimals_the_data_has() {
+        assert_eq!(price_decimals(&[&[100.0, 104.06, 95.96]]), 2);
+        assert_eq!(price_decimals(&[&[1.19226, 1.1923], &[1.5]]), 5);
+        assert_eq!(price_decimals(&[&[60_123.5], &[0.000_123_4]]), 7);
+        assert_eq!(price_decimals(&[&[1.0 / 3.0]]), 8);
+        assert_eq!(price_decimals(&[&[]]), 2);
+    }
 }

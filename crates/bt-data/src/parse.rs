@@ -68,7 +68,9 @@ pub(crate) fn expected(kind: TextTime) -> &'static str {
         TextTime::Iso => {
             "an ISO date or date-time like the first row (2024-01-02, 2024-01-02 09:30:00, 2024-01-02T09:30:00.5+01:00), between 1677-09-22 and 2262-04-11 (nanosecond timestamps)"
         }
-        TextTime::Epoch => "an integer Unix epoch like the first row (seconds or milliseconds)",
+        TextTime::Epoch => {
+            "an integer like the first row: a Unix epoch (seconds, milliseconds, microseconds or nanoseconds) or a compact date YYYYMMDD"
+        }
     }
 }
 
@@ -120,13 +122,34 @@ pub(crate) fn epoch_factor(max_abs: u64) -> i64 {
 
 /// Scales raw epoch integers to nanoseconds in place (see [`epoch_factor`]); returns the index
 /// of the first value that overflows i64 nanoseconds, if any.
+///
+/// A column whose every value is a valid compact date `YYYYMMDD` between 1900-01-01 and
+/// 2262-04-11 (`20240102`) is read as those dates at midnight UTC instead: as epoch seconds it
+/// would all lie within 1970-08-09 .. 1970-09-18, where no market data lives.
 pub(crate) fn epoch_to_nanos(values: &mut [i64]) -> Result<(), usize> {
+    if !values.is_empty() && values.iter().all(|&v| compact_date_days(v).is_some()) {
+        for v in values.iter_mut() {
+            // Every value was checked above; the days of 1900..2262 fit in nanoseconds.
+            *v = compact_date_days(*v).map_or(0, |d| d * NANOS_PER_DAY);
+        }
+        return Ok(());
+    }
     let max_abs = values.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
     let factor = epoch_factor(max_abs);
     for (i, v) in values.iter_mut().enumerate() {
         *v = v.checked_mul(factor).ok_or(i)?;
     }
     Ok(())
+}
+
+/// The days since 1970-01-01 of a compact date `YYYYMMDD` (years 1900 ..= 2262-04-11), if `v`
+/// is one.
+fn compact_date_days(v: i64) -> Option<i64> {
+    if !(19_000_101..=22_620_411).contains(&v) {
+        return None;
+    }
+    let (y, m, d) = (v / 10_000, (v / 100 % 100) as u32, (v % 100) as u32);
+    ((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)).then(|| days_from_civil(y, m, d))
 }
 
 #[inline]
@@ -239,6 +262,22 @@ mod tests {
             parse_iso_fast("2024-01-02 08:30:00")
         );
         assert_eq!(parse_iso_fast("2024-01-02T09:30:00Z"), parse_iso_fast("2024-01-02 09:30:00"));
+    }
+
+    #[test]
+    fn compact_dates_are_dates_not_epoch_seconds() {
+        let mut v = vec![20240102, 20240103, 19991231];
+        epoch_to_nanos(&mut v).unwrap();
+        assert_eq!(bt_domain::time::format_iso(v[0]), "2024-01-02T00:00:00");
+        assert_eq!(bt_domain::time::format_iso(v[2]), "1999-12-31T00:00:00");
+        // One value that is no date (month 13) and the column is epoch seconds again.
+        let mut mixed = vec![20240102, 20241302];
+        epoch_to_nanos(&mut mixed).unwrap();
+        assert_eq!(mixed[0], 20240102 * NANOS_PER_SEC);
+        // February 30th is no date either.
+        let mut feb = vec![20240230];
+        epoch_to_nanos(&mut feb).unwrap();
+        assert_eq!(feb[0], 20240230 * NANOS_PER_SEC);
     }
 
     #[test]

@@ -377,3 +377,36 @@ fn resume_refuses_data_that_changed_since_the_run() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn backtest_prints_prices_with_the_decimals_of_the_data() {
+    // GOOG scaled to an FX-like quote with five decimals (100.34 -> 0.10034 + 0.00001).
+    let goog =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/GOOG.csv"))
+            .unwrap();
+    let mut csv = String::from("Date,Open,High,Low,Close\n");
+    for line in goog.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let px = |i: usize| format!("{:.5}", f[i].parse::<f64>().unwrap() / 1000.0 + 0.00001);
+        csv.push_str(&format!("{},{},{},{},{}\n", f[0], px(1), px(2), px(3), px(4)));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("fx.csv");
+    fs::write(&data, csv).unwrap();
+    let o = bt()
+        .args(["backtest", "--strategy", "sma_cross", "--param", "fast=10", "--param", "slow=20"])
+        .args(["--cash", "100", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let out = crate::ok_text(&o);
+    let rows: Vec<&str> = out.lines().skip_while(|l| !l.starts_with("Last ")).skip(2).collect();
+    assert_eq!(rows.len(), 5, "{out}");
+    for row in rows {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        for price in [cols[2], cols[4]] {
+            let decimals = price.split_once('.').map_or(0, |(_, d)| d.len());
+            assert_eq!(decimals, 5, "{price} in {row}");
+        }
+    }
+}

@@ -77,6 +77,14 @@ fn epoch_seconds_and_milliseconds_read_the_same() {
 }
 
 #[test]
+fn compact_yyyymmdd_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "Date,Open,High,Low,Close\n20240102,1,2,0.5,1.5\n20240103,1,2,0.5,1.5\n";
+    let b = load(&write(dir.path(), "d.csv", body)).unwrap();
+    assert_eq!(b.timestamps(), [ts("2024-01-02"), ts("2024-01-03")]);
+}
+
+#[test]
 fn separators_quotes_bom_crlf_and_blank_lines() {
     let dir = tempfile::tempdir().unwrap();
     let plain =
