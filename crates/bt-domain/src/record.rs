@@ -120,6 +120,8 @@ pub enum Cell {
     Str(String),
     /// An integer.
     Int(i64),
+    /// A boolean (a `bool` parameter): `true`/`false` in text, a boolean in JSON and Parquet.
+    Bool(bool),
     /// A number (NaN allowed).
     Float(f64),
     /// Missing.
@@ -133,6 +135,7 @@ impl Cell {
         match self {
             Cell::Str(s) => s.clone(),
             Cell::Int(i) => i.to_string(),
+            Cell::Bool(b) => b.to_string(),
             Cell::Float(x) if x.is_nan() => String::new(),
             Cell::Float(x) => x.to_string(),
             Cell::Null => String::new(),
@@ -184,7 +187,7 @@ impl SummaryLayout {
             row.push(match r.params.get(p) {
                 Some(ParamValue::Int(i)) => Cell::Int(*i),
                 Some(ParamValue::Float(x)) => Cell::Float(*x),
-                Some(ParamValue::Bool(b)) => Cell::Str(b.to_string()),
+                Some(ParamValue::Bool(b)) => Cell::Bool(*b),
                 Some(ParamValue::Str(s)) => Cell::Str(s.clone()),
                 None => Cell::Null,
             });

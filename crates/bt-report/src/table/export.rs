@@ -75,6 +75,9 @@ fn push_json_row(out: &mut String, keys: &[String], row: &[Cell], first: bool) {
             Cell::Int(n) => {
                 let _ = write!(out, "{n}");
             }
+            Cell::Bool(b) => {
+                let _ = write!(out, "{b}");
+            }
             Cell::Float(x) => match serde_json::Number::from_f64(*x) {
                 Some(n) => {
                     let _ = write!(out, "{n}");

@@ -87,6 +87,20 @@ fn summary_json_snapshot() {
 }
 
 #[test]
+fn summary_json_keeps_parameter_types() {
+    let mut records = grid()[..2].to_vec();
+    records[0].params.insert("long_only".into(), bt_domain::ParamValue::Bool(true));
+    records[1].params.insert("long_only".into(), bt_domain::ParamValue::Bool(false));
+    let json = summary_json(&SummaryTable::new(&records));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["long_only"], serde_json::Value::Bool(true));
+    assert_eq!(v[1]["long_only"], serde_json::Value::Bool(false));
+    assert!(v[0]["fast"].is_i64(), "{}", v[0]);
+    // CSV keeps the text form.
+    assert!(SummaryTable::new(&records).to_csv().lines().nth(1).unwrap().contains(",true,"));
+}
+
+#[test]
 fn summary_markdown_snapshot() {
     insta::assert_snapshot!(summary_markdown(&SummaryTable::new(&grid()[15..])));
 }
