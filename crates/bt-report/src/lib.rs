@@ -9,8 +9,10 @@
 //!   exports [`summary_json`] / [`summary_markdown`] (CSV is
 //!   [`bt_domain::SummaryTable::to_csv`]), and the [`failed`] list.
 //! - Charts ([`Chart`], PNG or SVG from the same drawing code): [`equity`] (equity with trade
-//!   markers and drawdown), [`heatmap`] / [`heatmaps`] (a metric by two swept parameters),
-//!   [`histogram`] (a metric across the sweep), [`overfit_chart`] (the PBO's logits and
+//!   markers and drawdown; [`equity_vs_buy_hold`] adds the [`buy_and_hold`] line),
+//!   [`heatmap`] / [`heatmaps`] (a metric by two swept parameters), [`histogram`] (a metric
+//!   across the sweep; the report draws one per strategy, or per sweep of a strategy swept
+//!   several times), [`overfit_chart`] (the PBO's logits and
 //!   in-sample/out-of-sample scatter of a group of trials) and [`perf`] (runtime per execution
 //!   mode, for `cargo xtask perf`).
 //! - The overfitting statistics of the groups ([`validation_text`], [`validation_markdown`]),
@@ -54,8 +56,8 @@ mod walk_forward;
 
 pub use crate::{
     chart::{
-        Agg, Chart, ChartFormat, CurveData, PerfPoint, equity, equity_chart, equity_chart_to,
-        equity_with_windows, heatmap, heatmaps, histogram, overfit_chart, perf, perf_chart,
+        Agg, Chart, ChartFormat, CurveData, EquityCurve, PerfPoint, buy_and_hold, equity,
+        equity_chart, equity_chart_to, equity_vs_buy_hold, equity_with_windows, heatmap, heatmaps, histogram, overfit_chart, perf, perf_chart,
         strategy_heatmaps, swept_params,
     },
     error::ReportError,

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::{
-    chart::{Chart, HeatCells, HistBins, equity, equity_with_windows, overfit_chart},
+    chart::{Chart, HeatCells, HistBins, equity_vs_buy_hold, equity_with_windows, overfit_chart},
     error::ReportError,
     html::{Format, Placed, ReportData, ReportFiles, ReportOptions, page},
     io::{create_dir, slug, write_atomic},
@@ -168,8 +168,8 @@ fn charts(
 ) -> Vec<Planned> {
     let mut charts: Vec<Planned> = Vec::new();
     for (i, c) in data.curves.iter().enumerate() {
-        let stem = format!("equity-{:02}-{}", i + 1, slug(c.id));
-        charts.push(("equity", stem.clone(), stem, equity(c)));
+        let stem = format!("equity-{:02}-{}", i + 1, slug(c.curve.id));
+        charts.push(("equity", stem.clone(), stem, equity_vs_buy_hold(c)));
     }
     // A heatmap without data stands for all of them: its note says which pair has none.
     match heat.expect("charts are scanned for when they are written") {

@@ -7,7 +7,9 @@ use std::{
 use bt_domain::{RunInfo, SimRecord, SimSpec, Trade, window::WalkForwardResult};
 use bt_executor::{ExecError, RunDir, for_each_in_queue_order, read_results};
 use bt_queue::Queue;
-use bt_report::{CurveData, Format, Overview, Records, ReportError, ReportFiles, WalkForwardView};
+use bt_report::{
+    CurveData, EquityCurve, Format, Overview, Records, ReportError, ReportFiles, WalkForwardView,
+};
 use bt_strategies::Registry;
 
 use crate::{
@@ -49,6 +51,8 @@ struct Rerun {
     timestamps: Vec<i64>,
     equity: Vec<f64>,
     trades: Vec<Trade>,
+    /// Buying the data set's asset with the simulation's cash after its warm-up, and holding.
+    buy_hold: Vec<f64>,
 }
 
 /// A run's results as a report's record source: each pass streams the result log in queue
@@ -147,13 +151,16 @@ pub(crate) fn report_into(
         Some(queue) => rerun_best(registry, queue, overview.best(), datasets)?,
         None => Vec::new(),
     };
-    let curves: Vec<CurveData<'_>> = reruns
+    let curves: Vec<EquityCurve<'_>> = reruns
         .iter()
-        .map(|r| CurveData {
-            id: &r.id,
-            timestamps: &r.timestamps,
-            equity: &r.equity,
-            trades: &r.trades,
+        .map(|r| EquityCurve {
+            curve: CurveData {
+                id: &r.id,
+                timestamps: &r.timestamps,
+                equity: &r.equity,
+                trades: &r.trades,
+            },
+            buy_hold: Some(&r.buy_hold),
         })
         .collect();
     let validation =
@@ -257,6 +264,7 @@ fn rerun_best(
             id: spec.id.clone(),
             timestamps: data.bars.timestamps().to_vec(),
             trades: b.all_trades(),
+            buy_hold: bt_report::buy_and_hold(data.bars.close(), spec.config.cash, b.result.warmup),
             equity: b.equity.unwrap_or_default(),
         });
     }

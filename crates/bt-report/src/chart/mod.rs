@@ -22,7 +22,10 @@ use plotters::{
 };
 
 pub use crate::chart::{
-    equity::{CurveData, equity, equity_chart, equity_chart_to, equity_with_windows},
+    equity::{
+        CurveData, EquityCurve, buy_and_hold, equity, equity_chart, equity_chart_to,
+        equity_vs_buy_hold, equity_with_windows,
+    },
     heatmap::{Agg, heatmap, heatmaps, strategy_heatmaps, swept_params},
     histogram::histogram,
     overfit::overfit_chart,

@@ -8,7 +8,7 @@ use bt_domain::{RunInfo, ValidationGroup};
 pub(crate) mod page;
 
 use crate::{
-    chart::{Agg, CurveData},
+    chart::{Agg, EquityCurve},
     error::ReportError,
     source::Records,
     walk_forward::WalkForwardView,
@@ -71,8 +71,9 @@ pub struct ReportData<'a> {
     /// Every record of the run, replayable (a slice, a vector, or a source that streams them:
     /// see [`Records`]).
     pub records: &'a dyn Records,
-    /// Equity curves of the best simulations (re-run by the caller), best first.
-    pub curves: &'a [CurveData<'a>],
+    /// Equity curves of the best simulations (re-run by the caller), best first, each with
+    /// its buy-and-hold line when the caller has the data set's closes.
+    pub curves: &'a [EquityCurve<'a>],
     /// The overfitting statistics of the run's groups.
     pub validation: &'a [ValidationGroup],
     /// The run's walk-forwards.

@@ -55,7 +55,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 fn write_grid_report(dir: &Path, formats: Vec<Format>) -> bt_report::ReportFiles {
     let records = grid();
     let curves = [OwnedCurve::new("sma-10-60", 600, 1), OwnedCurve::new("sma-15-40", 600, 2)];
-    let data: Vec<_> = curves.iter().map(OwnedCurve::data).collect();
+    let data: Vec<_> = curves.iter().map(OwnedCurve::curve).collect();
     let opts = ReportOptions { top_k: 5, formats, ..ReportOptions::default() };
     let (info, validation) = (info(&records), validation());
     let data =
@@ -81,8 +81,11 @@ fn html_is_self_contained() {
     let files = write_grid_report(dir.path(), vec![Format::Html, Format::Csv]);
     let html = fs::read_to_string(files.html.unwrap()).unwrap();
     let lower = html.to_ascii_lowercase();
+    // One inline script (the leaderboard's sorting), nothing fetched.
+    assert_eq!(lower.matches("<script").count(), 1);
+    assert!(lower.contains("<script>\n(function () {"), "an inline script without attributes");
     for banned in
-        ["<script", "<img", "<link", "<iframe", "@import", "url(", "http://", "https://", "src="]
+        ["<img", "<link", "<iframe", "@import", "url(", "http://", "https://", "src=", "fetch("]
     {
         // The SVG namespace is an identifier, not a fetch.
         let hits = lower.matches(banned).count();
@@ -141,7 +144,7 @@ fn ten_thousand_simulations_stay_light() {
     let dir = tempfile::tempdir().unwrap();
     let curves: Vec<OwnedCurve> =
         (0..10).map(|i| OwnedCurve::new(&records[i].id, 2_500, i as u64)).collect();
-    let data: Vec<_> = curves.iter().map(OwnedCurve::data).collect();
+    let data: Vec<_> = curves.iter().map(OwnedCurve::curve).collect();
     let opts = ReportOptions {
         formats: vec![Format::Html, Format::Md, Format::Csv, Format::Json],
         agg: Agg::Mean,
