@@ -6,7 +6,10 @@
 //! median of a histogram of more than a million values takes a pass or two more. Nothing
 //! held grows with the number of records.
 
-use std::path::{Path, PathBuf};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
 
 use crate::{
     chart::{Chart, HeatCells, HistBins, equity_vs_buy_hold, equity_with_windows, overfit_chart},
@@ -75,6 +78,9 @@ pub fn write_report_from(
     }
     let charts = charts(data, fill.heat, fill.hist, opts);
     let placed = place_charts(dir, charts, opts, &mut files.charts)?;
+    if opts.chart_files {
+        files.removed_charts = remove_stale_charts(&dir.join("charts"), &files.charts)?;
+    }
     if wants(Format::Html) {
         let tally = page::Tally { total: overview.total, failed: &overview.failed };
         let html = page::render_html(data, &tally, &leaderboard, &placed, opts);
@@ -246,4 +252,77 @@ fn place_charts(
         placed.push((section, Ok(Placed { anchor, svg })));
     }
     Ok(placed)
+}
+
+/// Whether `name` is a chart file name a report writes: `equity-NN-*`, `heatmap-*`,
+/// `histogram-*`, `overfit-*` or `walk-forward-*`, as `.png` or `.svg`.
+fn owned_chart_name(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".png").or_else(|| name.strip_suffix(".svg")) else {
+        return false;
+    };
+    if let Some(rest) = stem.strip_prefix("equity-") {
+        let b = rest.as_bytes();
+        return b.len() > 3 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b'-';
+    }
+    ["heatmap-", "histogram-", "overfit-", "walk-forward-"].iter().any(|p| stem.starts_with(p))
+}
+
+/// Removes the chart files under `charts_dir` that a report owns by name
+/// ([`owned_chart_name`]) but did not write this time (`written`): an earlier report's
+/// charts, which would otherwise sit beside the new ones. Returns them, in name order.
+fn remove_stale_charts(
+    charts_dir: &Path,
+    written: &[PathBuf],
+) -> Result<Vec<PathBuf>, ReportError> {
+    let entries = match fs::read_dir(charts_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(ReportError::io(charts_dir, e)),
+    };
+    let mut stale = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| ReportError::io(charts_dir, e))?;
+        let path = entry.path();
+        let owned = entry.file_name().to_str().is_some_and(owned_chart_name);
+        let is_file = entry.file_type().map_err(|e| ReportError::io(&path, e))?.is_file();
+        if owned && is_file && !written.contains(&path) {
+            stale.push(path);
+        }
+    }
+    stale.sort();
+    for path in &stale {
+        fs::remove_file(path).map_err(|e| ReportError::io(path, e))?;
+    }
+    Ok(stale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_owns_its_chart_names_only() {
+        for name in [
+            "equity-01-sma-10-60.png",
+            "equity-12-x.svg",
+            "heatmap-fast_by_slow.svg",
+            "histogram-sharpe_ratio.png",
+            "histogram-sharpe_ratio-rsi.png",
+            "overfit-sma_cross-goog.png",
+            "walk-forward-wf.svg",
+        ] {
+            assert!(owned_chart_name(name), "{name}");
+        }
+        for name in [
+            "equity-01-x.png.tmp",
+            "equity-x.png",
+            "equity-1-x.png",
+            "heatmap-a.jpg",
+            "my-heatmap-notes.svg",
+            "notes.md",
+            "histogram.png",
+        ] {
+            assert!(!owned_chart_name(name), "{name}");
+        }
+    }
 }

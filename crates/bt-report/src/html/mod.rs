@@ -142,6 +142,11 @@ pub struct ReportFiles {
     pub tables: Vec<PathBuf>,
     /// Chart files under `charts/`, each written.
     pub charts: Vec<PathBuf>,
+    /// Chart files of an earlier report that this one removed: files under `charts/` named
+    /// as a report names its charts (`equity-NN-*`, `heatmap-*`, `histogram-*`, `overfit-*`,
+    /// `walk-forward-*`, `.png` or `.svg`) that this report did not write. Other files are
+    /// never touched.
+    pub removed_charts: Vec<PathBuf>,
 }
 
 /// Escapes text for HTML element content and attribute values.

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use bt_report::{
-    Agg, Chart, equity, equity_chart, equity_chart_to, heatmap, heatmaps, histogram, perf,
-    perf_chart, swept_params,
+    Agg, Chart, EquityCurve, buy_and_hold, equity, equity_chart, equity_chart_to,
+    equity_vs_buy_hold, heatmap, heatmaps, histogram, perf, perf_chart, swept_params,
 };
 
 use crate::fixtures::{OwnedCurve, big, grid, perf_points};
@@ -96,6 +96,48 @@ fn every_chart_renders_text_in_png_and_svg() {
         assert_eq!(svg, chart.to_svg().unwrap(), "{name}: SVG not deterministic");
         assert_eq!(png, chart.to_png().unwrap(), "{name}: PNG not deterministic");
     }
+}
+
+/// The `<text>` contents of an SVG.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .map(|t| {
+            let t = &t[t.find('>').unwrap() + 1..];
+            t[..t.find("</text>").unwrap()].trim().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn equity_charts_draw_buy_and_hold_as_a_thin_grey_line_with_a_legend() {
+    let curve = OwnedCurve::new("sma-10-60", 600, 1);
+    let plain = equity(&curve.data()).unwrap().to_svg().unwrap();
+    // The asset rises tenfold after a 5-bar warm-up: far above the strategy's equity.
+    let closes: Vec<f64> = (0..600).map(|i| 10.0 + i as f64 * 90.0 / 599.0).collect();
+    let bh = buy_and_hold(&closes, 10_000.0, 5);
+    assert_eq!(bh[..6], [10_000.0; 6], "cash through the warm-up");
+    assert_eq!(bh[599], 10_000.0 * 100.0 / closes[5]);
+    let with = EquityCurve { curve: curve.data(), buy_hold: Some(&bh) };
+    let svg = equity_vs_buy_hold(&with).unwrap().to_svg().unwrap();
+    let grey = "stroke=\"#969696\"";
+    assert!(!plain.contains(grey) && !svg_texts(&plain).iter().any(|t| t.contains("buy")));
+    assert_eq!(svg.matches(grey).count(), 2, "the line and its legend sample");
+    assert!(svg_texts(&svg).iter().any(|t| t == "buy &amp; hold"), "{:?}", svg_texts(&svg));
+    let line = svg.split("<polyline").find(|p| p.contains(grey)).unwrap();
+    assert!(line.contains("stroke-width=\"1\""), "a thin line: {line:.200}");
+    // The equity axis reaches the buy-and-hold's top (about 93k): a tick label at 60k or above.
+    let top = svg_texts(&svg).iter().filter_map(|t| t.parse::<f64>().ok()).fold(0.0, f64::max);
+    assert!(top >= 60_000.0, "axis top {top}");
+    let max_plain =
+        svg_texts(&plain).iter().filter_map(|t| t.parse::<f64>().ok()).fold(0.0, f64::max);
+    assert!(max_plain < 60_000.0, "{max_plain}");
+    // Without closes the chart is the plain one; a buy-and-hold of another length is refused.
+    let none = EquityCurve::from(curve.data());
+    assert_eq!(equity_vs_buy_hold(&none).unwrap().to_svg().unwrap(), plain);
+    let short = EquityCurve { curve: curve.data(), buy_hold: Some(&bh[..10]) };
+    let err = equity_vs_buy_hold(&short).unwrap_err().to_string();
+    assert!(err.contains("sma-10-60 (buy and hold)"), "{err}");
 }
 
 #[test]

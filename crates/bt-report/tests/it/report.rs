@@ -203,3 +203,44 @@ fn overfitting_statistics_are_tabled_charted_and_marked_on_the_leaderboard() {
         "{md}"
     );
 }
+
+#[test]
+fn a_re_report_replaces_the_charts_it_owns_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = write_grid_report(dir.path(), vec![Format::Html]);
+    let charts = dir.path().join("charts");
+    assert!(charts.join("equity-02-sma-15-40.svg").exists());
+    assert!(first.removed_charts.is_empty());
+    // A chart of an older report, and files that are not the report's.
+    for name in ["equity-03-sma-5-20.png", "heatmap-old.svg", "notes.txt", "equity-final.png"] {
+        fs::write(charts.join(name), "x").unwrap();
+    }
+    // The re-report charts one curve only.
+    let records = grid();
+    let curve = OwnedCurve::new("sma-10-60", 600, 1);
+    let curves = [curve.curve()];
+    let info = info(&records);
+    let data = ReportData { curves: &curves, ..ReportData::new(&info, &records) };
+    let opts = ReportOptions { top_k: 5, formats: vec![Format::Html], ..ReportOptions::default() };
+    let files = write_report(dir.path(), &data, &opts).unwrap();
+    let removed: Vec<String> = files
+        .removed_charts
+        .iter()
+        .map(|p| p.strip_prefix(&charts).unwrap().display().to_string())
+        .collect();
+    assert_eq!(
+        removed,
+        [
+            "equity-02-sma-15-40.png",
+            "equity-02-sma-15-40.svg",
+            "equity-03-sma-5-20.png",
+            "heatmap-old.svg",
+            "overfit-sma_cross-goog.png",
+            "overfit-sma_cross-goog.svg",
+        ]
+    );
+    let mut left = names(&charts);
+    left.retain(|n| !files.charts.contains(&charts.join(n)));
+    assert_eq!(left, ["equity-final.png", "notes.txt"], "only the report's own names go");
+    assert!(files.charts.iter().all(|p| p.exists()));
+}
