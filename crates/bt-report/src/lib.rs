@@ -57,8 +57,8 @@ mod walk_forward;
 pub use crate::{
     chart::{
         Agg, Chart, ChartFormat, CurveData, EquityCurve, PerfPoint, buy_and_hold, equity,
-        equity_chart, equity_chart_to, equity_vs_buy_hold, equity_with_windows, heatmap, heatmaps, histogram, overfit_chart, perf, perf_chart,
-        strategy_heatmaps, swept_params,
+        equity_chart, equity_chart_to, equity_vs_buy_hold, equity_with_windows, heatmap, heatmaps,
+        histogram, overfit_chart, perf, perf_chart, strategy_heatmaps, swept_params,
     },
     error::ReportError,
     html::{Format, ReportData, ReportFiles, ReportOptions, esc},

@@ -53,7 +53,7 @@ impl Overview {
             ranked: Vec::new(),
             failed: FailedList::new(FAILED_KEPT.max(opts.max_failed_listed)),
             heat: charts.then(HeatScan::by_strategy),
-            hist: charts.then(|| HistScan::new(pos)),
+            hist: charts.then(|| HistScan::by_strategy(pos)),
         };
         visit(records, |r| {
             o.observe(r);

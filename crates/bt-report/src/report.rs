@@ -63,7 +63,7 @@ pub fn write_report_from(
     let mut fill = Fill {
         exports: Exports::create(dir, overview.layout(), set)?,
         heat: overview.heat.take().map(|h| h.plan(&opts.metric, opts.max_heatmaps)),
-        hist: overview.hist.take().map(|h| h.plan(&opts.metric)),
+        hist: overview.hist.take().map(|h| h.plan(&opts.metric, opts.max_histograms)),
     };
     if fill.active() {
         data.records.for_each(&mut |r| fill.observe(r))?;
@@ -76,8 +76,9 @@ pub fn write_report_from(
     if !wants(Format::Html) && !opts.chart_files {
         return Ok(files);
     }
-    let charts = charts(data, fill.heat, fill.hist, opts);
-    let placed = place_charts(dir, charts, opts, &mut files.charts)?;
+    let (charts, notes) = charts(data, fill.heat, fill.hist, opts)?;
+    let mut placed = place_charts(dir, charts, opts, &mut files.charts)?;
+    placed.extend(notes.into_iter().map(|(section, note)| (section, Err(note))));
     if opts.chart_files {
         files.removed_charts = remove_stale_charts(&dir.join("charts"), &files.charts)?;
     }
@@ -96,21 +97,21 @@ pub fn write_report_from(
 struct Fill {
     exports: Exports,
     heat: Option<Result<HeatCells, ReportError>>,
-    hist: Option<Result<HistBins, ReportError>>,
+    hist: Option<HistBins>,
 }
 
 impl Fill {
     fn active(&self) -> bool {
         self.exports.active()
             || matches!(&self.heat, Some(Ok(h)) if !h.is_empty())
-            || matches!(self.hist, Some(Ok(_)))
+            || self.hist.as_ref().is_some_and(HistBins::is_active)
     }
 
     fn observe(&mut self, r: &bt_domain::SimRecord) -> Result<(), ReportError> {
         if let Some(Ok(h)) = &mut self.heat {
             h.observe(r);
         }
-        if let Some(Ok(h)) = &mut self.hist {
+        if let Some(h) = &mut self.hist {
             h.observe(r);
         }
         self.exports.observe(r)
@@ -162,16 +163,21 @@ fn write_markdown(
 /// A chart of the report: (section, anchor, file stem, chart or why it is missing).
 type Planned = (&'static str, String, String, Result<Chart, ReportError>);
 
+/// A note at the end of a section: (section, text).
+type Note = (&'static str, String);
+
 /// A chart on the page: (section, the chart or the note that stands for it).
 type OnPage = (&'static str, Result<Placed, String>);
 
-/// Every chart of the report, in page order.
+/// Every chart of the report, in page order, and the notes that end a section (the charts
+/// left out past a limit).
 fn charts(
     data: &ReportData<'_>,
     heat: Option<Result<HeatCells, ReportError>>,
-    hist: Option<Result<HistBins, ReportError>>,
+    hist: Option<HistBins>,
     opts: &ReportOptions,
-) -> Vec<Planned> {
+) -> Result<(Vec<Planned>, Vec<Note>), ReportError> {
+    let mut notes = Vec::new();
     let mut charts: Vec<Planned> = Vec::new();
     for (i, c) in data.curves.iter().enumerate() {
         let stem = format!("equity-{:02}-{}", i + 1, slug(c.curve.id));
@@ -180,6 +186,9 @@ fn charts(
     // A heatmap without data stands for all of them: its note says which pair has none.
     match heat.expect("charts are scanned for when they are written") {
         Ok(cells) => {
+            if !cells.left_out.is_empty() {
+                notes.push(("heatmaps", left_out_note("heatmaps", &cells.left_out)));
+            }
             for m in cells.into_charts(&opts.metric, opts.agg) {
                 let stem = format!("heatmap-{}", slug(m.title()));
                 charts.push(("heatmaps", stem.clone(), stem, Ok(m)));
@@ -187,11 +196,19 @@ fn charts(
         }
         Err(e) => charts.push(("heatmaps", "heatmap".into(), String::new(), Err(e))),
     }
-    let stem = format!("histogram-{}", slug(&opts.metric));
-    let histogram = hist
-        .expect("charts are scanned for when they are written")
-        .and_then(|bins| bins.into_chart(data.records, &opts.metric));
-    charts.push(("distribution", stem.clone(), stem, histogram));
+    let hist = hist.expect("charts are scanned for when they are written");
+    if !hist.left_out.is_empty() {
+        notes.push(("distribution", left_out_note("histograms", &hist.left_out)));
+    }
+    let hists = hist.into_charts(data.records, &opts.metric)?;
+    let several = hists.len() > 1 || notes.iter().any(|(s, _)| *s == "distribution");
+    for (key, chart) in hists {
+        let mut stem = format!("histogram-{}", slug(&opts.metric));
+        if several {
+            stem = format!("{stem}-{}", slug(&key.label()));
+        }
+        charts.push(("distribution", stem.clone(), stem, chart));
+    }
     for g in data.validation {
         let stem = format!("overfit-{}-{}", slug(&g.strategy), slug(&g.dataset));
         charts.push(("overfitting", stem.clone(), stem, overfit_chart(g)));
@@ -215,7 +232,17 @@ fn charts(
             charts.push(("walk-forward", stem.clone(), stem, chart));
         }
     }
-    charts
+    Ok((charts, notes))
+}
+
+/// The note that names the charts left out past `max_{what}`.
+fn left_out_note(what: &str, names: &[String]) -> String {
+    const NAMED: usize = 20;
+    let mut list = names[..names.len().min(NAMED)].join("; ");
+    if names.len() > NAMED {
+        list.push_str(&format!("; and {} more", names.len() - NAMED));
+    }
+    format!("{} more {what} not drawn (at most max_{what} are): {list}.", names.len())
 }
 
 /// Renders every chart as SVG for the page (and as PNG and SVG files under `charts/` when

@@ -20,8 +20,8 @@ use plotters::{
 
 use crate::{
     chart::{
-        BLUE, Chart, ChartFormat, DESC_PX, DrawResult, GREEN, GREY, GRID, INK, Kind, LABEL_PX, RED,
-        TITLE_PX, compact, padded_range,
+        BLUE, Chart, ChartFormat, DESC_PX, DrawResult, GREEN, GREY, GRID, Hover, INK, Kind,
+        LABEL_PX, RED, TITLE_PX, compact, padded_range,
     },
     error::ReportError,
     font::FAMILY,
@@ -391,6 +391,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     p: &EquityPlot,
+    hovers: &mut Vec<Hover>,
 ) -> DrawResult<DB> {
     let title_style = (FAMILY, TITLE_PX).into_font().color(&INK);
     let label_style = (FAMILY, LABEL_PX).into_font().color(&INK);
@@ -459,6 +460,18 @@ pub(super) fn draw<DB: DrawingBackend>(
                 .label(label)
                 .legend(move |(x, y)| Cross::new((x + 10, y), 5, colour.stroke_width(2)));
         }
+    }
+    for m in &p.markers {
+        let (x, y) = c.backend_coord(&(m.t, m.y));
+        let what = match (m.long, m.entry) {
+            (true, true) => "long entry",
+            (true, false) => "long exit",
+            (false, true) => "short entry",
+            (false, false) => "short exit",
+        };
+        let at = time::format_iso(m.t).replace("T00:00:00", "");
+        let text = format!("{what} {at}: equity {:.2}", m.y);
+        hovers.push(Hover::new((x - 6, y - 6), (x + 6, y + 6), text));
     }
     let (lo, hi) = p.eq_range;
     for (k, (t, label)) in p.windows.iter().enumerate() {

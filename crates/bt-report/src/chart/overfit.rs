@@ -14,7 +14,8 @@ use plotters::{
 
 use crate::{
     chart::{
-        BLUE, Chart, DESC_PX, DrawResult, GREY, GRID, INK, Kind, LABEL_PX, RED, TITLE_PX, compact,
+        BLUE, Chart, DESC_PX, DrawResult, GREY, GRID, Hover, INK, Kind, LABEL_PX, RED, TITLE_PX,
+        compact,
         histogram::{self, Hist},
         padded_range,
     },
@@ -61,11 +62,13 @@ pub(super) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     p: &OverfitPlot,
+    hovers: &mut Vec<Hover>,
 ) -> DrawResult<DB> {
     let area = root.titled(title, (FAMILY, TITLE_PX).into_font().color(&INK))?;
     let (w, _) = area.dim_in_pixel();
     let (left, right) = area.split_horizontally(w / 2);
-    histogram::draw(&left, "Logits over the splits (PBO: share with lambda <= 0)", &p.lambdas)?;
+    let title = "Logits over the splits (PBO: share with lambda <= 0)";
+    histogram::draw(&left, title, &p.lambdas, hovers)?;
     scatter(&right, &p.pbo)
 }
 

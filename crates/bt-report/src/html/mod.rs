@@ -117,6 +117,9 @@ pub struct ReportOptions {
     /// At most this many heatmaps go into the HTML (one per pair of swept parameters of each
     /// strategy or sweep); the page names the ones left out.
     pub max_heatmaps: usize,
+    /// At most this many histograms (one per strategy, or per sweep of a strategy swept
+    /// several times); the page names the ones left out.
+    pub max_histograms: usize,
 }
 
 impl Default for ReportOptions {
@@ -129,6 +132,7 @@ impl Default for ReportOptions {
             chart_files: true,
             max_failed_listed: 100,
             max_heatmaps: 10,
+            max_histograms: 12,
         }
     }
 }

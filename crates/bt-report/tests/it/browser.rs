@@ -127,7 +127,11 @@ fn chromium_sorts_the_leaderboard_by_a_clicked_column() {
         let url = format!("file://{}#{fragment}", html.display());
         let out = chromium(&bin, &dir.path().join(profile), &["--dump-dom"], &url);
         let dom = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(dom.contains("leaderboard-table"), "no DOM: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            dom.contains("leaderboard-table"),
+            "no DOM: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         dom_rows(&dom)
     };
     let num = |s: &str| if s == "NaN" { f64::NAN } else { s.parse::<f64>().unwrap() };

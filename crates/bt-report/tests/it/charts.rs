@@ -189,8 +189,12 @@ fn heatmap_aggregates_over_other_params() {
     );
     // 10 x 10 cells = 100 rects of cell colour plus the 64 colour-bar steps.
     let svg = maps[2].to_svg().unwrap();
-    let rects = svg.matches("<rect").count();
+    let (drawn, hover) = svg.split_at(svg.find("<g class=\"hover\"").unwrap());
+    let rects = drawn.matches("<rect").count();
     assert!((164..200).contains(&rects), "{rects}");
+    // Every cell says its values on hover.
+    assert_eq!(hover.matches("<rect").count(), 100);
+    assert_eq!(hover.matches("<title>fast ").count(), 100);
     // Mean differs from max once other params vary.
     let mean = heatmap(&many, "fast", "slow", "sharpe_ratio", Agg::Mean).unwrap().to_svg().unwrap();
     assert_ne!(mean, svg);
