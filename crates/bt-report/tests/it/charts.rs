@@ -254,3 +254,49 @@ fn heatmap_svg_structure() {
     let chart = heatmap(&grid(), "fast", "slow", "sharpe_ratio", Agg::Max).unwrap();
     insta::assert_snapshot!(svg_structure(&chart.to_svg().unwrap()));
 }
+
+#[test]
+fn an_integer_metric_gets_whole_number_bins_and_ticks() {
+    let records = big(1000);
+    let svg = histogram(&records, "n_trades").unwrap().to_svg().unwrap();
+    let t = svg_texts(&svg);
+    assert_eq!(t[2], "n_trades", "{t:?}");
+    // The x tick labels (after the y axis's, before the legend): whole numbers only.
+    let ticks: Vec<&String> = t.iter().filter(|x| x.parse::<f64>().is_ok()).collect();
+    assert!(ticks.len() >= 8, "{t:?}");
+    for x in &ticks {
+        assert!(!x.contains('.'), "a fractional tick {x} in {t:?}");
+    }
+    // Every bar says which whole numbers it counts.
+    let titles: Vec<&str> =
+        svg.split("<title>").skip(1).map(|s| &s[..s.find("</title>").unwrap()]).collect();
+    assert!(!titles.is_empty());
+    for title in &titles {
+        let (range, count) = title.strip_prefix("n_trades ").unwrap().split_once(": ").unwrap();
+        assert!(range.split("..").all(|v| v.parse::<u64>().is_ok()), "{title}");
+        assert!(count.ends_with(" simulations"), "{title}");
+    }
+    let counted: u64 = titles
+        .iter()
+        .map(|t| t.rsplit(": ").next().unwrap().split(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(counted as usize, records.iter().filter(|r| r.ranked_stats().is_some()).count());
+}
+
+#[test]
+fn trade_markers_say_what_and_when_on_hover() {
+    let curve = OwnedCurve::new("sma-10-60", 600, 1);
+    let svg = equity(&curve.data()).unwrap().to_svg().unwrap();
+    let titles: Vec<&str> =
+        svg.split("<title>").skip(1).map(|s| &s[..s.find("</title>").unwrap()]).collect();
+    // An entry and an exit per trade.
+    assert_eq!(titles.len(), 2 * curve.trades.len());
+    let first = &curve.trades[0];
+    let want = format!(
+        "long entry {}: equity {:.2}",
+        &bt_domain::time::format_iso(first.entry_time)[..10],
+        curve.equity[first.entry_bar]
+    );
+    assert_eq!(titles[0], want);
+    assert!(titles.iter().any(|t| t.starts_with("short exit ")), "{titles:?}");
+}

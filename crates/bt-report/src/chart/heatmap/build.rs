@@ -493,6 +493,29 @@ mod tests {
     }
 
     #[test]
+    fn integer_axes_bin_whole_numbers() {
+        let mut d = Distinct::default();
+        (2..62).for_each(|v| d.insert(&ParamValue::Int(v)));
+        let axis = d.axis();
+        assert!(matches!(axis, Axis::IntBinned { lo: 2, width: 2, n: 30 }), "{axis:?}");
+        let labels: Vec<String> = (0..axis.len()).map(|i| axis.label(i)).collect();
+        assert_eq!(labels[..3], ["2", "4", "6"]);
+        assert_eq!(labels[29], "60");
+        assert_eq!((axis.index(3.0), axis.index(4.0), axis.index(61.0)), (0, 1, 29));
+        assert_eq!(
+            (axis.span(0), axis.binned_note()),
+            ("2..3".into(), " (2 values per cell)".into())
+        );
+        // 41 integers: 2 per cell, 21 cells; the last holds one value.
+        let mut d = Distinct::default();
+        (0..41).for_each(|v| d.insert(&ParamValue::Int(v)));
+        assert!(matches!(d.axis(), Axis::IntBinned { lo: 0, width: 2, n: 21 }));
+        // Floats with whole values are not integers: their bins stay equal-width.
+        let floats = distinct((0..50).map(f64::from));
+        assert!(matches!(floats.axis(), Axis::Binned { .. }));
+    }
+
+    #[test]
     fn merged_values_stay_capped_and_exact() {
         let (mut a, b) = (distinct((0..30).map(f64::from)), distinct((20..45).map(f64::from)));
         a.merge(&b);
