@@ -174,11 +174,14 @@ pub(crate) fn report_into(
         .zip(&wf_curves)
         .map(|(result, curve)| WalkForwardView {
             result,
-            curve: curve.as_ref().map(|c| CurveData {
-                id: &result.oos_id,
-                timestamps: &c.timestamps,
-                equity: &c.equity,
-                trades: &c.trades,
+            curve: curve.as_ref().map(|c| EquityCurve {
+                curve: CurveData {
+                    id: &result.oos_id,
+                    timestamps: &c.timestamps,
+                    equity: &c.equity,
+                    trades: &c.trades,
+                },
+                buy_hold: c.buy_hold.as_deref(),
             }),
         })
         .collect();
@@ -192,6 +195,13 @@ pub(crate) fn report_into(
     let written = bt_report::write_report_from(target, &data, overview, &report_opts);
     let mut files = records
         .check(written, |e| e.context(format!("writing the report into {}", target.display())))?;
+    if !files.removed_charts.is_empty() {
+        tracing::info!(
+            "removed {} chart files of an earlier report from {}",
+            files.removed_charts.len(),
+            target.join("charts").display()
+        );
+    }
     if formats.contains(&Format::Parquet) {
         // The one output that still holds the whole run: the Parquet writer takes whole
         // columns (a streaming writer replaces it).

@@ -204,13 +204,13 @@ pub fn equity_vs_buy_hold(c: &EquityCurve<'_>) -> Result<Chart, ReportError> {
     Ok(chart)
 }
 
-/// [`equity`] with a dashed line where each window starts (timestamp) and its label (the
-/// window's parameters) above: a walk-forward's stitched out-of-sample curve.
+/// [`equity_vs_buy_hold`] with a dashed line where each window starts (timestamp) and its
+/// label (the window's parameters) above: a walk-forward's stitched out-of-sample curve.
 pub fn equity_with_windows(
-    curve: &CurveData<'_>,
+    curve: &EquityCurve<'_>,
     windows: &[(i64, String)],
 ) -> Result<Chart, ReportError> {
-    let mut chart = equity(curve)?;
+    let mut chart = equity_vs_buy_hold(curve)?;
     if let Kind::Equity(p) = &mut chart.kind {
         p.windows = windows.to_vec();
     }
