@@ -328,3 +328,64 @@ fn write_summary_parquet(path: &Path, records: &[SimRecord]) -> Result<()> {
     bt_data::write_table_parquet(&columns, path)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use bt_domain::SimOutcome;
+
+    use super::*;
+
+    /// The re-run's buy-and-hold line ends where the statistic says: cash times one plus
+    /// `buy_hold_return_pct` (both start at the close of the warm-up's last bar).
+    #[test]
+    fn the_buy_and_hold_line_ends_at_the_buy_and_hold_return() {
+        let dir = tempfile::tempdir().unwrap();
+        let goog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/GOOG.csv");
+        let q = dir.path().join("q.ron");
+        let text = format!(
+            r#"(
+    version: 1,
+    defaults: (cash: 25000.0, commission: 0.002),
+    datasets: {{"goog": (path: "{}")}},
+    sweeps: [(id: "sma", datasets: ["goog"], strategy: "sma_cross",
+              grid: {{"fast": [10], "slow": [20, 90]}})],
+)"#,
+            goog.display()
+        );
+        std::fs::write(&q, text).unwrap();
+        let queue = Queue::from_path(&q).unwrap();
+        let datasets = load_datasets(&queue).unwrap();
+        let registry = Registry::builtin();
+        let specs: Vec<SimSpec> = queue.iter().collect();
+        let best: Vec<SimRecord> = specs
+            .iter()
+            .map(|s| SimRecord {
+                index: 0,
+                id: s.id.clone(),
+                dataset: s.dataset.clone(),
+                strategy: s.strategy.clone(),
+                params: s.params.clone(),
+                outcome: SimOutcome::Failed(String::new()),
+            })
+            .collect();
+        let reruns = rerun_best(&registry, &queue, &best, &datasets).unwrap();
+        assert_eq!(reruns.len(), 2);
+        let simulator = Simulator::new(&registry);
+        for (spec, rerun) in specs.iter().zip(&reruns) {
+            let b = simulator.run(spec, &datasets["goog"], false).unwrap();
+            let (bh, warmup) = (&rerun.buy_hold, b.result.warmup);
+            assert!(warmup >= 19, "{}: warm-up {warmup}", spec.id);
+            assert_eq!(bh.len(), rerun.equity.len());
+            assert!(
+                bh[..=warmup].iter().all(|&v| v == 25_000.0),
+                "{}: cash until the warm-up",
+                spec.id
+            );
+            let want = 25_000.0 * (1.0 + b.stats.buy_hold_return_pct / 100.0);
+            let last = *bh.last().unwrap();
+            assert!((last - want).abs() <= 1e-9 * want, "{}: {last} vs {want}", spec.id);
+        }
+        // The longer warm-up buys later, at another price.
+        assert_ne!(reruns[0].buy_hold.last(), reruns[1].buy_hold.last());
+    }
+}
