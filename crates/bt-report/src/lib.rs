@@ -17,9 +17,11 @@
 //!   mode, for `cargo xtask perf`).
 //! - The overfitting statistics of the groups ([`validation_text`], [`validation_markdown`]),
 //!   computed by the caller (bt-stats) and passed in as [`bt_domain::ValidationGroup`]s.
-//! - [`write_report`]: `report.html` with inline SVG charts, inline CSS, no scripts and no
-//!   network, plus the requested exports and chart files, each written atomically
-//!   ([`write_report_from`] when the caller ran the first pass itself).
+//! - [`write_report`]: `report.html` with inline SVG charts (values on hover as `<title>`s),
+//!   inline CSS and one small inline script (the leaderboard's sorting), no network, plus the
+//!   requested exports and chart files, each written atomically ([`write_report_from`] when
+//!   the caller ran the first pass itself); chart files of an earlier report under names this
+//!   one owns are removed ([`ReportFiles::removed_charts`]).
 //!
 //! Text is drawn with DejaVu Sans embedded in the binary (through plotters' `ab_glyph`), so
 //! PNGs render the same on a machine without fonts or fontconfig. Everything is deterministic:
