@@ -2,9 +2,10 @@
 //!
 //! Pass 1 ([`Overview::scan`]) gathers what is bounded (counts, the best records, the first
 //! failures, the parameters' distinct values, the metric's range). Pass 2 streams summary.csv
-//! and summary.json row by row while it fills the heatmap cells and the histogram bins. The
-//! median of a histogram of more than a million values takes a pass or two more. Nothing
-//! held grows with the number of records.
+//! and summary.json row by row while it fills the heatmap cells and the histogram bins (per
+//! strategy, or per sweep: see `chart/group.rs`) and starts each histogram's exact median.
+//! The medians share a budget of a million collected values; a histogram past its share takes
+//! a pass or two more. Nothing held grows with the number of records.
 
 use std::{
     fs,

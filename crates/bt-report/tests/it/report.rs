@@ -100,6 +100,12 @@ fn html_is_self_contained() {
     }
     let tmp = dir.path().to_string_lossy().to_string();
     assert!(!html.contains(&tmp), "absolute path in the report");
+    // The leaderboard scrolls sideways in its own box instead of being cut by the page's width,
+    // and the script that sorts it knows it by id.
+    assert!(html.contains(".scroll{overflow-x:auto;max-width:100%}"));
+    assert!(html.contains("<div class=\"scroll\">\n<table id=\"leaderboard-table\">"));
+    assert!(html.contains("document.getElementById(\"leaderboard-table\")"));
+    assert!(html.contains("#leaderboard-table th{cursor:pointer"));
     // 2 equity curves + 1 heatmap (fast x slow) + 1 histogram + 1 overfitting chart (the
     // group without a PBO has a note instead), all inline.
     assert_eq!(html.matches("<svg ").count(), 5);

@@ -440,9 +440,10 @@ pub fn heatmaps(
     fill(&records, HeatScan::default(), metric, agg)
 }
 
-/// [`heatmaps`] for each strategy of a run on its own: parameters of different strategies do
-/// not share axes (`fast` of `sma_cross` is not `fast` of `macd_cross`). With more than one
-/// strategy, titles are prefixed with the strategy name.
+/// [`heatmaps`] for each strategy of a run on its own, and for each sweep of a strategy swept
+/// more than once (a sweep is the first path segment of the ids): parameters of different
+/// strategies do not share axes (`fast` of `sma_cross` is not `fast` of `macd_cross`). With
+/// more than one group, titles are prefixed with the group (`rsi (sweep rsi_long)`).
 pub fn strategy_heatmaps(
     records: &(impl Records + ?Sized),
     metric: &str,
