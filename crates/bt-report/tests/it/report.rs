@@ -196,6 +196,8 @@ fn overfitting_statistics_are_tabled_charted_and_marked_on_the_leaderboard() {
     }
     assert_eq!(table.matches(">n/a</td>").count(), 6, "the one-trial group: no sr0, dsr, PBO");
     assert_eq!(section.matches("<svg ").count(), 1, "one chart: the group with a PBO");
+    assert!(section.contains("<title>in-sample sr "), "the scatter's points say their values");
+    assert!(section.contains("<title>lambda "), "the logits' bars say their counts");
     assert!(section.contains("no PBO: fewer than 2 trials"), "{section}");
     // The leaderboard marks the best trial's DSR, and only its.
     let lb = &html[html.find("id=\"leaderboard-table\"").unwrap()..];
