@@ -33,7 +33,7 @@ pub struct BacktestArgs {
     /// Print one JSON object `{"stats": {...}, "trades": [...]}` instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Draw equity and drawdown to this PNG or SVG file.
+    /// Draw equity (with the trades and buy & hold) and drawdown to this PNG or SVG file.
     #[arg(long, value_name = "FILE.png|svg")]
     pub plot: Option<PathBuf>,
 }
@@ -62,13 +62,22 @@ pub fn run(wb: &Workbench, args: BacktestArgs, out: &mut dyn Write) -> anyhow::R
     let data = Dataset::load(&args.data)?;
     let b = wb.backtest(&data, &strategy, &params, &config, args.plot.is_some())?;
     if let (Some(path), Some(equity)) = (&args.plot, &b.equity) {
-        let curve = bt::report::CurveData {
-            id: &strategy,
-            timestamps: data.bars.timestamps(),
-            equity,
-            trades: &b.all_trades(),
+        // With the buy-and-hold line the statistics table's "Buy & Hold Return" is measured by.
+        let buy_hold = bt::report::buy_and_hold(data.bars.close(), config.cash, b.result.warmup);
+        let trades = b.all_trades();
+        let curve = bt::report::EquityCurve {
+            curve: bt::report::CurveData {
+                id: &strategy,
+                timestamps: data.bars.timestamps(),
+                equity,
+                trades: &trades,
+            },
+            buy_hold: Some(&buy_hold),
         };
-        bt::report::equity_chart_to(&curve, path).map_err(bt::Error::from)?;
+        let format = bt::report::ChartFormat::from_path(path).map_err(bt::Error::from)?;
+        bt::report::equity_vs_buy_hold(&curve)
+            .and_then(|chart| chart.write_as(path, format))
+            .map_err(bt::Error::from)?;
     }
     if args.json {
         writeln!(out, "{}", bt::json::backtest_json(&b))?;

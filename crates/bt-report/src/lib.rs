@@ -9,15 +9,19 @@
 //!   exports [`summary_json`] / [`summary_markdown`] (CSV is
 //!   [`bt_domain::SummaryTable::to_csv`]), and the [`failed`] list.
 //! - Charts ([`Chart`], PNG or SVG from the same drawing code): [`equity`] (equity with trade
-//!   markers and drawdown), [`heatmap`] / [`heatmaps`] (a metric by two swept parameters),
-//!   [`histogram`] (a metric across the sweep), [`overfit_chart`] (the PBO's logits and
+//!   markers and drawdown; [`equity_vs_buy_hold`] adds the [`buy_and_hold`] line),
+//!   [`heatmap`] / [`heatmaps`] (a metric by two swept parameters), [`histogram`] (a metric
+//!   across the sweep; the report draws one per strategy, or per sweep of a strategy swept
+//!   several times), [`overfit_chart`] (the PBO's logits and
 //!   in-sample/out-of-sample scatter of a group of trials) and [`perf`] (runtime per execution
 //!   mode, for `cargo xtask perf`).
 //! - The overfitting statistics of the groups ([`validation_text`], [`validation_markdown`]),
 //!   computed by the caller (bt-stats) and passed in as [`bt_domain::ValidationGroup`]s.
-//! - [`write_report`]: `report.html` with inline SVG charts, inline CSS, no scripts and no
-//!   network, plus the requested exports and chart files, each written atomically
-//!   ([`write_report_from`] when the caller ran the first pass itself).
+//! - [`write_report`]: `report.html` with inline SVG charts (values on hover as `<title>`s),
+//!   inline CSS and one small inline script (the leaderboard's sorting), no network, plus the
+//!   requested exports and chart files, each written atomically ([`write_report_from`] when
+//!   the caller ran the first pass itself); chart files of an earlier report under names this
+//!   one owns are removed ([`ReportFiles::removed_charts`]).
 //!
 //! Text is drawn with DejaVu Sans embedded in the binary (through plotters' `ab_glyph`), so
 //! PNGs render the same on a machine without fonts or fontconfig. Everything is deterministic:
@@ -54,9 +58,9 @@ mod walk_forward;
 
 pub use crate::{
     chart::{
-        Agg, Chart, ChartFormat, CurveData, PerfPoint, equity, equity_chart, equity_chart_to,
-        equity_with_windows, heatmap, heatmaps, histogram, overfit_chart, perf, perf_chart,
-        strategy_heatmaps, swept_params,
+        Agg, Chart, ChartFormat, CurveData, EquityCurve, PerfPoint, buy_and_hold, equity,
+        equity_chart, equity_chart_to, equity_vs_buy_hold, equity_with_windows, heatmap, heatmaps,
+        histogram, overfit_chart, perf, perf_chart, strategy_heatmaps, swept_params,
     },
     error::ReportError,
     html::{Format, ReportData, ReportFiles, ReportOptions, esc},

@@ -17,7 +17,7 @@ use crate::{
 /// report's options, never by the number of records: the counts, the parameter names (the
 /// summary's columns), the best simulations by the report's metric (the leaderboard's top K,
 /// and up to 1,000 for summary.md), the first 1,000 failed simulations, and the facts the
-/// heatmaps and the histogram are planned from (each parameter's distinct values up to what
+/// heatmaps and the histograms are planned from (each parameter's distinct values up to what
 /// an axis shows, the metric's range).
 ///
 /// [`crate::write_report`] scans its records itself; a caller that needs the best simulations
@@ -53,7 +53,7 @@ impl Overview {
             ranked: Vec::new(),
             failed: FailedList::new(FAILED_KEPT.max(opts.max_failed_listed)),
             heat: charts.then(HeatScan::by_strategy),
-            hist: charts.then(|| HistScan::new(pos)),
+            hist: charts.then(|| HistScan::by_strategy(pos)),
         };
         visit(records, |r| {
             o.observe(r);

@@ -2,14 +2,18 @@
 //!
 //! Pass 1 ([`Overview::scan`]) gathers what is bounded (counts, the best records, the first
 //! failures, the parameters' distinct values, the metric's range). Pass 2 streams summary.csv
-//! and summary.json row by row while it fills the heatmap cells and the histogram bins. The
-//! median of a histogram of more than a million values takes a pass or two more. Nothing
-//! held grows with the number of records.
+//! and summary.json row by row while it fills the heatmap cells and the histogram bins (per
+//! strategy, or per sweep: see `chart/group.rs`) and starts each histogram's exact median.
+//! The medians share a budget of a million collected values; a histogram past its share takes
+//! a pass or two more. Nothing held grows with the number of records.
 
-use std::path::{Path, PathBuf};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
 
 use crate::{
-    chart::{Chart, HeatCells, HistBins, equity, equity_with_windows, overfit_chart},
+    chart::{Chart, HeatCells, HistBins, equity_vs_buy_hold, equity_with_windows, overfit_chart},
     error::ReportError,
     html::{Format, Placed, ReportData, ReportFiles, ReportOptions, page},
     io::{create_dir, slug, write_atomic},
@@ -60,7 +64,7 @@ pub fn write_report_from(
     let mut fill = Fill {
         exports: Exports::create(dir, overview.layout(), set)?,
         heat: overview.heat.take().map(|h| h.plan(&opts.metric, opts.max_heatmaps)),
-        hist: overview.hist.take().map(|h| h.plan(&opts.metric)),
+        hist: overview.hist.take().map(|h| h.plan(&opts.metric, opts.max_histograms)),
     };
     if fill.active() {
         data.records.for_each(&mut |r| fill.observe(r))?;
@@ -73,8 +77,12 @@ pub fn write_report_from(
     if !wants(Format::Html) && !opts.chart_files {
         return Ok(files);
     }
-    let charts = charts(data, fill.heat, fill.hist, opts);
-    let placed = place_charts(dir, charts, opts, &mut files.charts)?;
+    let (charts, notes) = charts(data, fill.heat, fill.hist, opts)?;
+    let mut placed = place_charts(dir, charts, opts, &mut files.charts)?;
+    placed.extend(notes.into_iter().map(|(section, note)| (section, Err(note))));
+    if opts.chart_files {
+        files.removed_charts = remove_stale_charts(&dir.join("charts"), &files.charts)?;
+    }
     if wants(Format::Html) {
         let tally = page::Tally { total: overview.total, failed: &overview.failed };
         let html = page::render_html(data, &tally, &leaderboard, &placed, opts);
@@ -90,21 +98,21 @@ pub fn write_report_from(
 struct Fill {
     exports: Exports,
     heat: Option<Result<HeatCells, ReportError>>,
-    hist: Option<Result<HistBins, ReportError>>,
+    hist: Option<HistBins>,
 }
 
 impl Fill {
     fn active(&self) -> bool {
         self.exports.active()
             || matches!(&self.heat, Some(Ok(h)) if !h.is_empty())
-            || matches!(self.hist, Some(Ok(_)))
+            || self.hist.as_ref().is_some_and(HistBins::is_active)
     }
 
     fn observe(&mut self, r: &bt_domain::SimRecord) -> Result<(), ReportError> {
         if let Some(Ok(h)) = &mut self.heat {
             h.observe(r);
         }
-        if let Some(Ok(h)) = &mut self.hist {
+        if let Some(h) = &mut self.hist {
             h.observe(r);
         }
         self.exports.observe(r)
@@ -156,24 +164,32 @@ fn write_markdown(
 /// A chart of the report: (section, anchor, file stem, chart or why it is missing).
 type Planned = (&'static str, String, String, Result<Chart, ReportError>);
 
+/// A note at the end of a section: (section, text).
+type Note = (&'static str, String);
+
 /// A chart on the page: (section, the chart or the note that stands for it).
 type OnPage = (&'static str, Result<Placed, String>);
 
-/// Every chart of the report, in page order.
+/// Every chart of the report, in page order, and the notes that end a section (the charts
+/// left out past a limit).
 fn charts(
     data: &ReportData<'_>,
     heat: Option<Result<HeatCells, ReportError>>,
-    hist: Option<Result<HistBins, ReportError>>,
+    hist: Option<HistBins>,
     opts: &ReportOptions,
-) -> Vec<Planned> {
+) -> Result<(Vec<Planned>, Vec<Note>), ReportError> {
+    let mut notes = Vec::new();
     let mut charts: Vec<Planned> = Vec::new();
     for (i, c) in data.curves.iter().enumerate() {
-        let stem = format!("equity-{:02}-{}", i + 1, slug(c.id));
-        charts.push(("equity", stem.clone(), stem, equity(c)));
+        let stem = format!("equity-{:02}-{}", i + 1, slug(c.curve.id));
+        charts.push(("equity", stem.clone(), stem, equity_vs_buy_hold(c)));
     }
     // A heatmap without data stands for all of them: its note says which pair has none.
     match heat.expect("charts are scanned for when they are written") {
         Ok(cells) => {
+            if !cells.left_out.is_empty() {
+                notes.push(("heatmaps", left_out_note("heatmaps", &cells.left_out)));
+            }
             for m in cells.into_charts(&opts.metric, opts.agg) {
                 let stem = format!("heatmap-{}", slug(m.title()));
                 charts.push(("heatmaps", stem.clone(), stem, Ok(m)));
@@ -181,11 +197,19 @@ fn charts(
         }
         Err(e) => charts.push(("heatmaps", "heatmap".into(), String::new(), Err(e))),
     }
-    let stem = format!("histogram-{}", slug(&opts.metric));
-    let histogram = hist
-        .expect("charts are scanned for when they are written")
-        .and_then(|bins| bins.into_chart(data.records, &opts.metric));
-    charts.push(("distribution", stem.clone(), stem, histogram));
+    let hist = hist.expect("charts are scanned for when they are written");
+    if !hist.left_out.is_empty() {
+        notes.push(("distribution", left_out_note("histograms", &hist.left_out)));
+    }
+    let hists = hist.into_charts(data.records, &opts.metric)?;
+    let several = hists.len() > 1 || notes.iter().any(|(s, _)| *s == "distribution");
+    for (key, chart) in hists {
+        let mut stem = format!("histogram-{}", slug(&opts.metric));
+        if several {
+            stem = format!("{stem}-{}", slug(&key.label()));
+        }
+        charts.push(("distribution", stem.clone(), stem, chart));
+    }
     for g in data.validation {
         let stem = format!("overfit-{}-{}", slug(&g.strategy), slug(&g.dataset));
         charts.push(("overfitting", stem.clone(), stem, overfit_chart(g)));
@@ -209,7 +233,17 @@ fn charts(
             charts.push(("walk-forward", stem.clone(), stem, chart));
         }
     }
-    charts
+    Ok((charts, notes))
+}
+
+/// The note that names the charts left out past `max_{what}`.
+fn left_out_note(what: &str, names: &[String]) -> String {
+    const NAMED: usize = 20;
+    let mut list = names[..names.len().min(NAMED)].join("; ");
+    if names.len() > NAMED {
+        list.push_str(&format!("; and {} more", names.len() - NAMED));
+    }
+    format!("{} more {what} not drawn (at most max_{what} are): {list}.", names.len())
 }
 
 /// Renders every chart as SVG for the page (and as PNG and SVG files under `charts/` when
@@ -246,4 +280,77 @@ fn place_charts(
         placed.push((section, Ok(Placed { anchor, svg })));
     }
     Ok(placed)
+}
+
+/// Whether `name` is a chart file name a report writes: `equity-NN-*`, `heatmap-*`,
+/// `histogram-*`, `overfit-*` or `walk-forward-*`, as `.png` or `.svg`.
+fn owned_chart_name(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".png").or_else(|| name.strip_suffix(".svg")) else {
+        return false;
+    };
+    if let Some(rest) = stem.strip_prefix("equity-") {
+        let b = rest.as_bytes();
+        return b.len() > 3 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b'-';
+    }
+    ["heatmap-", "histogram-", "overfit-", "walk-forward-"].iter().any(|p| stem.starts_with(p))
+}
+
+/// Removes the chart files under `charts_dir` that a report owns by name
+/// ([`owned_chart_name`]) but did not write this time (`written`): an earlier report's
+/// charts, which would otherwise sit beside the new ones. Returns them, in name order.
+fn remove_stale_charts(
+    charts_dir: &Path,
+    written: &[PathBuf],
+) -> Result<Vec<PathBuf>, ReportError> {
+    let entries = match fs::read_dir(charts_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(ReportError::io(charts_dir, e)),
+    };
+    let mut stale = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| ReportError::io(charts_dir, e))?;
+        let path = entry.path();
+        let owned = entry.file_name().to_str().is_some_and(owned_chart_name);
+        let is_file = entry.file_type().map_err(|e| ReportError::io(&path, e))?.is_file();
+        if owned && is_file && !written.contains(&path) {
+            stale.push(path);
+        }
+    }
+    stale.sort();
+    for path in &stale {
+        fs::remove_file(path).map_err(|e| ReportError::io(path, e))?;
+    }
+    Ok(stale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_owns_its_chart_names_only() {
+        for name in [
+            "equity-01-sma-10-60.png",
+            "equity-12-x.svg",
+            "heatmap-fast_by_slow.svg",
+            "histogram-sharpe_ratio.png",
+            "histogram-sharpe_ratio-rsi.png",
+            "overfit-sma_cross-goog.png",
+            "walk-forward-wf.svg",
+        ] {
+            assert!(owned_chart_name(name), "{name}");
+        }
+        for name in [
+            "equity-01-x.png.tmp",
+            "equity-x.png",
+            "equity-1-x.png",
+            "heatmap-a.jpg",
+            "my-heatmap-notes.svg",
+            "notes.md",
+            "histogram.png",
+        ] {
+            assert!(!owned_chart_name(name), "{name}");
+        }
+    }
 }

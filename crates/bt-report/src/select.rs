@@ -17,7 +17,6 @@ pub(crate) const CAP: usize = if cfg!(test) { 1 << 10 } else { 1 << 20 };
 
 /// Splits [`CAP`] between medians of `sizes` values each: the smaller ones get all they need
 /// (they are collected in their first pass), the rest share what is left evenly.
-#[cfg_attr(not(test), allow(dead_code))] // the per-group histograms' medians
 pub(crate) fn share_cap(sizes: &[usize]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..sizes.len()).collect();
     order.sort_by_key(|&i| sizes[i]);

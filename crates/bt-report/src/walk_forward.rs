@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use bt_domain::{Params, Stats, time, window::WalkForwardResult};
 
 use crate::{
-    chart::CurveData,
+    chart::EquityCurve,
     html::esc,
     table::{fmt_param, text_table},
 };
@@ -15,8 +15,8 @@ use crate::{
 pub struct WalkForwardView<'a> {
     /// The windows and the stitched statistics.
     pub result: &'a WalkForwardResult,
-    /// The stitched out-of-sample curve and its trades.
-    pub curve: Option<CurveData<'a>>,
+    /// The stitched out-of-sample curve and its trades (and the buy-and-hold over its bars).
+    pub curve: Option<EquityCurve<'a>>,
 }
 
 /// The names of the parameters whose chosen value changes between windows (all of them

@@ -7,7 +7,9 @@ use std::{
 use bt_domain::{RunInfo, SimRecord, SimSpec, Trade, window::WalkForwardResult};
 use bt_executor::{ExecError, RunDir, for_each_in_queue_order, read_results};
 use bt_queue::Queue;
-use bt_report::{CurveData, Format, Overview, Records, ReportError, ReportFiles, WalkForwardView};
+use bt_report::{
+    CurveData, EquityCurve, Format, Overview, Records, ReportError, ReportFiles, WalkForwardView,
+};
 use bt_strategies::Registry;
 
 use crate::{
@@ -49,6 +51,8 @@ struct Rerun {
     timestamps: Vec<i64>,
     equity: Vec<f64>,
     trades: Vec<Trade>,
+    /// Buying the data set's asset with the simulation's cash after its warm-up, and holding.
+    buy_hold: Vec<f64>,
 }
 
 /// A run's results as a report's record source: each pass streams the result log in queue
@@ -147,13 +151,16 @@ pub(crate) fn report_into(
         Some(queue) => rerun_best(registry, queue, overview.best(), datasets)?,
         None => Vec::new(),
     };
-    let curves: Vec<CurveData<'_>> = reruns
+    let curves: Vec<EquityCurve<'_>> = reruns
         .iter()
-        .map(|r| CurveData {
-            id: &r.id,
-            timestamps: &r.timestamps,
-            equity: &r.equity,
-            trades: &r.trades,
+        .map(|r| EquityCurve {
+            curve: CurveData {
+                id: &r.id,
+                timestamps: &r.timestamps,
+                equity: &r.equity,
+                trades: &r.trades,
+            },
+            buy_hold: Some(&r.buy_hold),
         })
         .collect();
     let validation =
@@ -167,11 +174,14 @@ pub(crate) fn report_into(
         .zip(&wf_curves)
         .map(|(result, curve)| WalkForwardView {
             result,
-            curve: curve.as_ref().map(|c| CurveData {
-                id: &result.oos_id,
-                timestamps: &c.timestamps,
-                equity: &c.equity,
-                trades: &c.trades,
+            curve: curve.as_ref().map(|c| EquityCurve {
+                curve: CurveData {
+                    id: &result.oos_id,
+                    timestamps: &c.timestamps,
+                    equity: &c.equity,
+                    trades: &c.trades,
+                },
+                buy_hold: c.buy_hold.as_deref(),
             }),
         })
         .collect();
@@ -185,6 +195,13 @@ pub(crate) fn report_into(
     let written = bt_report::write_report_from(target, &data, overview, &report_opts);
     let mut files = records
         .check(written, |e| e.context(format!("writing the report into {}", target.display())))?;
+    if !files.removed_charts.is_empty() {
+        tracing::info!(
+            "removed {} chart files of an earlier report from {}",
+            files.removed_charts.len(),
+            target.join("charts").display()
+        );
+    }
     if formats.contains(&Format::Parquet) {
         // The one output that still holds the whole run: the Parquet writer takes whole
         // columns (a streaming writer replaces it).
@@ -257,6 +274,7 @@ fn rerun_best(
             id: spec.id.clone(),
             timestamps: data.bars.timestamps().to_vec(),
             trades: b.all_trades(),
+            buy_hold: bt_report::buy_and_hold(data.bars.close(), spec.config.cash, b.result.warmup),
             equity: b.equity.unwrap_or_default(),
         });
     }
@@ -309,4 +327,65 @@ fn write_summary_parquet(path: &Path, records: &[SimRecord]) -> Result<()> {
     }
     bt_data::write_table_parquet(&columns, path)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use bt_domain::SimOutcome;
+
+    use super::*;
+
+    /// The re-run's buy-and-hold line ends where the statistic says: cash times one plus
+    /// `buy_hold_return_pct` (both start at the close of the warm-up's last bar).
+    #[test]
+    fn the_buy_and_hold_line_ends_at_the_buy_and_hold_return() {
+        let dir = tempfile::tempdir().unwrap();
+        let goog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/GOOG.csv");
+        let q = dir.path().join("q.ron");
+        let text = format!(
+            r#"(
+    version: 1,
+    defaults: (cash: 25000.0, commission: 0.002),
+    datasets: {{"goog": (path: "{}")}},
+    sweeps: [(id: "sma", datasets: ["goog"], strategy: "sma_cross",
+              grid: {{"fast": [10], "slow": [20, 90]}})],
+)"#,
+            goog.display()
+        );
+        std::fs::write(&q, text).unwrap();
+        let queue = Queue::from_path(&q).unwrap();
+        let datasets = load_datasets(&queue).unwrap();
+        let registry = Registry::builtin();
+        let specs: Vec<SimSpec> = queue.iter().collect();
+        let best: Vec<SimRecord> = specs
+            .iter()
+            .map(|s| SimRecord {
+                index: 0,
+                id: s.id.clone(),
+                dataset: s.dataset.clone(),
+                strategy: s.strategy.clone(),
+                params: s.params.clone(),
+                outcome: SimOutcome::Failed(String::new()),
+            })
+            .collect();
+        let reruns = rerun_best(&registry, &queue, &best, &datasets).unwrap();
+        assert_eq!(reruns.len(), 2);
+        let simulator = Simulator::new(&registry);
+        for (spec, rerun) in specs.iter().zip(&reruns) {
+            let b = simulator.run(spec, &datasets["goog"], false).unwrap();
+            let (bh, warmup) = (&rerun.buy_hold, b.result.warmup);
+            assert!(warmup >= 19, "{}: warm-up {warmup}", spec.id);
+            assert_eq!(bh.len(), rerun.equity.len());
+            assert!(
+                bh[..=warmup].iter().all(|&v| v == 25_000.0),
+                "{}: cash until the warm-up",
+                spec.id
+            );
+            let want = 25_000.0 * (1.0 + b.stats.buy_hold_return_pct / 100.0);
+            let last = *bh.last().unwrap();
+            assert!((last - want).abs() <= 1e-9 * want, "{}: {last} vs {want}", spec.id);
+        }
+        // The longer warm-up buys later, at another price.
+        assert_ne!(reruns[0].buy_hold.last(), reruns[1].buy_hold.last());
+    }
 }

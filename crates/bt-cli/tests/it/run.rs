@@ -191,6 +191,19 @@ fn a_killed_run_resumes_to_the_same_summary() {
 }
 
 #[test]
+fn backtest_plot_draws_buy_and_hold_beside_the_equity() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/GOOG.csv");
+    let svg = tmp.path().join("plot.svg");
+    let args = ["backtest", "--strategy", "sma_cross", "--param", "fast=10", "--param", "slow=20"];
+    let o = bt().args(args).arg("--data").arg(&data).arg("--plot").arg(&svg).output().unwrap();
+    ok(&o);
+    let svg = fs::read_to_string(&svg).unwrap();
+    assert!(svg.contains(">\nbuy &amp; hold\n</text>"), "no buy & hold legend");
+    assert_eq!(svg.matches("stroke=\"#969696\"").count(), 2, "the grey line and its legend");
+}
+
+#[test]
 fn backtest_json_has_the_documented_schema() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/GOOG.csv");
     let o = bt()

@@ -20,8 +20,8 @@ use plotters::{
 
 use crate::{
     chart::{
-        BLUE, Chart, ChartFormat, DESC_PX, DrawResult, GREEN, GREY, GRID, INK, Kind, LABEL_PX, RED,
-        TITLE_PX, compact, padded_range,
+        BLUE, Chart, ChartFormat, DESC_PX, DrawResult, GREEN, GREY, GRID, Hover, INK, Kind,
+        LABEL_PX, RED, TITLE_PX, compact, padded_range,
     },
     error::ReportError,
     font::FAMILY,
@@ -39,6 +39,43 @@ pub struct CurveData<'a> {
     /// The simulation's trades (bar indices refer to `timestamps`).
     pub trades: &'a [Trade],
 }
+
+/// An equity curve of a report and, when the caller has the data set's closes, the equity of
+/// buying and holding the asset over the same bars (see [`buy_and_hold`]), drawn beside it.
+#[derive(Debug, Clone, Copy)]
+pub struct EquityCurve<'a> {
+    /// The simulation's curve.
+    pub curve: CurveData<'a>,
+    /// Buy-and-hold equity, one value per bar of `curve`.
+    pub buy_hold: Option<&'a [f64]>,
+}
+
+impl<'a> From<CurveData<'a>> for EquityCurve<'a> {
+    /// The curve alone, without buy and hold.
+    fn from(curve: CurveData<'a>) -> EquityCurve<'a> {
+        EquityCurve { curve, buy_hold: None }
+    }
+}
+
+/// The equity of buying the asset with `cash` at the close of bar `from` and holding it:
+/// `cash` up to `from` (the warm-up, as a strategy's equity is), then `cash * close[i] /
+/// close[from]`. Its last value is `cash * (1 + Buy & Hold Return [%] / 100)`, the statistic
+/// backtesting.py reports (which also starts after the warm-up). All `cash` when `from` is
+/// past the end or its close is not a positive number.
+pub fn buy_and_hold(closes: &[f64], cash: f64, from: usize) -> Vec<f64> {
+    let c0 = closes.get(from).copied().filter(|c| c.is_finite() && *c > 0.0);
+    closes
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| match c0 {
+            Some(c0) if i > from => cash * c / c0,
+            _ => cash,
+        })
+        .collect()
+}
+
+/// The buy-and-hold line: grey, lighter than the axis text.
+const BUY_HOLD: plotters::style::RGBColor = plotters::style::RGBColor(150, 150, 150);
 
 /// Curves longer than this many buckets are decimated to the first, last, lowest and highest
 /// points of each bucket: the drawn shape is the same at chart resolution, and the SVG stays
@@ -60,6 +97,8 @@ pub(crate) struct EquityPlot {
     n_trades: usize,
     /// Vertical lines with a label at the top: where each walk-forward window starts.
     windows: Vec<(i64, String)>,
+    /// (timestamp, buy-and-hold equity), decimated; empty without.
+    buy_hold: Vec<(i64, f64)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -131,17 +170,47 @@ pub fn equity(curve: &CurveData<'_>) -> Result<Chart, ReportError> {
         markers,
         n_trades: curve.trades.len(),
         windows: Vec::new(),
+        buy_hold: Vec::new(),
     };
     Ok(Chart::new(curve.id.to_string(), (1000, 600), Kind::Equity(plot)))
 }
 
-/// [`equity`] with a dashed line where each window starts (timestamp) and its label (the
-/// window's parameters) above: a walk-forward's stitched out-of-sample curve.
+/// [`equity`] with the buy-and-hold line of [`EquityCurve::buy_hold`] when there is one (a
+/// thin grey line with its own legend entry; the equity axis spans both).
+pub fn equity_vs_buy_hold(c: &EquityCurve<'_>) -> Result<Chart, ReportError> {
+    let mut chart = equity(&c.curve)?;
+    let Some(bh) = c.buy_hold else { return Ok(chart) };
+    if bh.len() != c.curve.timestamps.len() {
+        return Err(ReportError::BadCurve {
+            id: format!("{} (buy and hold)", c.curve.id),
+            timestamps: c.curve.timestamps.len(),
+            equity: bh.len(),
+        });
+    }
+    let finite: Vec<usize> = (0..bh.len()).filter(|&i| bh[i].is_finite()).collect();
+    if finite.is_empty() {
+        return Ok(chart);
+    }
+    let Kind::Equity(p) = &mut chart.kind else { unreachable!("equity() draws an equity chart") };
+    p.buy_hold =
+        decimate(&finite, bh, bh).into_iter().map(|i| (c.curve.timestamps[i], bh[i])).collect();
+    let (lo, hi) = finite.iter().map(|&i| bh[i]).fold(
+        p.points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, e, _)| {
+            (lo.min(e), hi.max(e))
+        }),
+        |(lo, hi), e| (lo.min(e), hi.max(e)),
+    );
+    p.eq_range = padded_range(lo, hi, 0.05);
+    Ok(chart)
+}
+
+/// [`equity_vs_buy_hold`] with a dashed line where each window starts (timestamp) and its
+/// label (the window's parameters) above: a walk-forward's stitched out-of-sample curve.
 pub fn equity_with_windows(
-    curve: &CurveData<'_>,
+    curve: &EquityCurve<'_>,
     windows: &[(i64, String)],
 ) -> Result<Chart, ReportError> {
-    let mut chart = equity(curve)?;
+    let mut chart = equity_vs_buy_hold(curve)?;
     if let Kind::Equity(p) = &mut chart.kind {
         p.windows = windows.to_vec();
     }
@@ -322,6 +391,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     p: &EquityPlot,
+    hovers: &mut Vec<Hover>,
 ) -> DrawResult<DB> {
     let title_style = (FAMILY, TITLE_PX).into_font().color(&INK);
     let label_style = (FAMILY, LABEL_PX).into_font().color(&INK);
@@ -353,6 +423,11 @@ pub(super) fn draw<DB: DrawingBackend>(
     // A 2-pixel line is easier to see, but plotters' bitmap backend joins thick segments with
     // unbounded miters: a curve denser than the pixels zigzags and grows spikes. Thin it then.
     let width = if p.points.len() > 800 { 1 } else { 2 };
+    if !p.buy_hold.is_empty() {
+        c.draw_series(LineSeries::new(p.buy_hold.iter().copied(), BUY_HOLD.stroke_width(1)))?
+            .label("buy & hold")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BUY_HOLD.stroke_width(1)));
+    }
     c.draw_series(LineSeries::new(
         p.points.iter().map(|&(t, e, _)| (t, e)),
         BLUE.stroke_width(width),
@@ -385,6 +460,18 @@ pub(super) fn draw<DB: DrawingBackend>(
                 .label(label)
                 .legend(move |(x, y)| Cross::new((x + 10, y), 5, colour.stroke_width(2)));
         }
+    }
+    for m in &p.markers {
+        let (x, y) = c.backend_coord(&(m.t, m.y));
+        let what = match (m.long, m.entry) {
+            (true, true) => "long entry",
+            (true, false) => "long exit",
+            (false, true) => "short entry",
+            (false, false) => "short exit",
+        };
+        let at = time::format_iso(m.t).replace("T00:00:00", "");
+        let text = format!("{what} {at}: equity {:.2}", m.y);
+        hovers.push(Hover::new((x - 6, y - 6), (x + 6, y + 6), text));
     }
     let (lo, hi) = p.eq_range;
     for (k, (t, label)) in p.windows.iter().enumerate() {

@@ -14,9 +14,12 @@ use plotters::{
 
 use crate::font::FAMILY;
 use crate::{
-    chart::{BLUE, Chart, DESC_PX, DrawResult, GRID, INK, Kind, LABEL_PX, RED, TITLE_PX, compact},
+    chart::group::{GroupKey, Grouped},
+    chart::{
+        BLUE, Chart, DESC_PX, DrawResult, GRID, Hover, INK, Kind, LABEL_PX, RED, TITLE_PX, compact,
+    },
     error::ReportError,
-    select::Median,
+    select::{Median, share_cap},
     source::{Records, visit},
     table::{metric_pos, metric_value},
 };
@@ -32,17 +35,22 @@ pub(crate) struct Hist {
     n: usize,
     non_finite: usize,
     median: f64,
+    /// Every value is a whole number: the bins are whole numbers wide, centred on them, and
+    /// the x axis has whole-number ticks only.
+    integer: bool,
 }
 
 /// The histogram of `metric` over the successful simulations (finite values; how many were
-/// NaN or infinite is written under the title). About √n bins, between 5 and 50. Reads
+/// NaN or infinite is written under the title). About √n bins, between 5 and 50 (whole
+/// numbers wide for a metric that only takes whole numbers, such as `n_trades`). Reads
 /// `records` twice, or a few times more for the median of more than a million values.
 pub fn histogram(records: &(impl Records + ?Sized), metric: &str) -> Result<Chart, ReportError> {
     let mut scan = HistScan::new(metric_pos(metric)?);
     visit(&records, |r| scan.observe(r))?;
-    let mut bins = scan.plan(metric)?;
+    let mut bins = scan.plan(metric, 1);
     visit(&records, |r| bins.observe(r))?;
-    bins.into_chart(&records, metric)
+    let (_, chart) = bins.into_charts(&records, metric)?.into_iter().next().expect("one group");
+    chart
 }
 
 /// A ranked simulation's metric (see [`SimRecord::ranked_stats`]).
@@ -50,30 +58,30 @@ fn ranked_metric(r: &SimRecord, pos: usize) -> Option<f64> {
     r.ranked_stats().map(|s| metric_value(s, pos))
 }
 
-/// The first pass of a histogram: how many values, how many finite, their range, and the
-/// median's first pass.
+/// What the first pass learns of one group's values: how many, how many finite, their range
+/// and whether all are whole numbers.
 #[derive(Debug, Clone)]
-pub(crate) struct HistScan {
-    pos: usize,
+pub(crate) struct Facts {
     all: usize,
     n: usize,
     range: Option<(f64, f64)>,
-    median: Median,
+    integer: bool,
 }
 
-impl HistScan {
-    pub(crate) fn new(pos: usize) -> HistScan {
-        HistScan { pos, all: 0, n: 0, range: None, median: Median::new() }
+impl Default for Facts {
+    fn default() -> Facts {
+        Facts { all: 0, n: 0, range: None, integer: true }
     }
+}
 
-    pub(crate) fn observe(&mut self, r: &SimRecord) {
-        let Some(v) = ranked_metric(r, self.pos) else { return };
+impl Facts {
+    fn add(&mut self, v: f64) {
         self.all += 1;
         if !v.is_finite() {
             return;
         }
         self.n += 1;
-        self.median.observe(v);
+        self.integer &= v.fract() == 0.0;
         self.range = Some(match self.range {
             None => (v, v),
             Some((lo, hi)) => (
@@ -83,88 +91,196 @@ impl HistScan {
         });
     }
 
-    /// The bins to fill, or why there is no histogram.
-    pub(crate) fn plan(mut self, metric: &str) -> Result<HistBins, ReportError> {
+    /// The empty bins over the range (about √n of them), or why there is no histogram.
+    fn bins(&self, metric: &str, group: &GroupKey) -> Result<Bins, ReportError> {
         let Some((lo, hi)) = self.range else {
+            let of = match group.label() {
+                l if l.is_empty() => String::new(),
+                l => format!(" ({l})"),
+            };
             return Err(ReportError::NoData {
-                chart: format!("histogram of {metric}"),
+                chart: format!("histogram of {metric}{of}"),
                 reason: format!(
                     "no successful simulation has a finite {metric} ({} values, all NaN or infinite)",
                     self.all
                 ),
             });
         };
-        self.median.end_pass();
         let bins = ((self.n as f64).sqrt().ceil() as usize).clamp(5, 50);
-        let (lo, width) = if hi > lo {
-            (lo, (hi - lo) / bins as f64)
+        let (lo, width, bins) = if self.integer && hi - lo < 1e15 {
+            // Whole-number bins centred on the values: `k - 0.5 .. k + w - 0.5`.
+            let span = hi - lo + 1.0;
+            let width = (span / bins as f64).ceil().max(1.0);
+            (lo - 0.5, width, ((span / width).ceil() as usize).max(1))
+        } else if hi > lo {
+            (lo, (hi - lo) / bins as f64, bins)
         } else {
             let d = if lo == 0.0 { 0.5 } else { lo.abs() * 0.05 };
-            (lo - d, 2.0 * d / bins as f64)
+            (lo - d, 2.0 * d / bins as f64, bins)
         };
-        Ok(HistBins {
-            pos: self.pos,
+        Ok(Bins {
             lo,
             width,
             counts: vec![0; bins],
             n: self.n,
             non_finite: self.all - self.n,
-            median: self.median,
+            integer: self.integer,
+            median: Median::new(),
         })
     }
 }
 
-/// The second pass of a histogram: the bin counts (and the median's second pass).
+/// The first pass of the histograms: the [`Facts`] of each group of records (every record,
+/// or each strategy and each sweep of one).
 #[derive(Debug, Clone)]
-pub(crate) struct HistBins {
+pub(crate) struct HistScan {
     pos: usize,
+    groups: Grouped<Facts>,
+}
+
+impl HistScan {
+    /// One histogram of every record.
+    pub(crate) fn new(pos: usize) -> HistScan {
+        HistScan { pos, groups: Grouped::one() }
+    }
+
+    /// A histogram per strategy, or per sweep of a strategy swept several times.
+    pub(crate) fn by_strategy(pos: usize) -> HistScan {
+        HistScan { pos, groups: Grouped::by_strategy() }
+    }
+
+    pub(crate) fn observe(&mut self, r: &SimRecord) {
+        let Some(v) = ranked_metric(r, self.pos) else { return };
+        self.groups.observe(r, |f| f.add(v));
+    }
+
+    /// The bins to fill for the first `limit` groups (each, or why it has no histogram), and
+    /// the labels of the groups left out. The medians share [`crate::select::CAP`] by the
+    /// groups' sizes.
+    pub(crate) fn plan(self, metric: &str, limit: usize) -> HistBins {
+        let mut groups = self.groups.into_groups();
+        let several = groups.len() > 1;
+        let left_out =
+            groups.split_off(limit.min(groups.len())).into_iter().map(|(k, _)| k.label()).collect();
+        let mut hists: Vec<(GroupKey, Result<Bins, ReportError>)> = groups
+            .into_iter()
+            .map(|(k, f)| {
+                let bins = f.bins(metric, &k);
+                (k, bins)
+            })
+            .collect();
+        let sizes: Vec<usize> = hists.iter().map(|(_, b)| b.as_ref().map_or(0, |b| b.n)).collect();
+        for ((_, b), cap) in hists.iter_mut().zip(share_cap(&sizes)) {
+            if let Ok(b) = b {
+                b.median = Median::with_cap(cap);
+            }
+        }
+        HistBins { pos: self.pos, several, hists, left_out }
+    }
+}
+
+/// A group's chart, or why it has none.
+pub(crate) type GroupChart = (GroupKey, Result<Chart, ReportError>);
+
+/// One histogram's bin counts and median, being filled.
+#[derive(Debug, Clone)]
+struct Bins {
     lo: f64,
     width: f64,
     counts: Vec<u64>,
     n: usize,
     non_finite: usize,
+    integer: bool,
     median: Median,
 }
 
+/// The second pass of the histograms: every planned group's bin counts (and the first pass
+/// of its median).
+#[derive(Debug)]
+pub(crate) struct HistBins {
+    pos: usize,
+    several: bool,
+    hists: Vec<(GroupKey, Result<Bins, ReportError>)>,
+    /// The groups beyond the limit, by label.
+    pub(crate) left_out: Vec<String>,
+}
+
 impl HistBins {
+    /// Whether a pass over the records fills anything.
+    pub(crate) fn is_active(&self) -> bool {
+        self.hists.iter().any(|(_, b)| b.is_ok())
+    }
+
     pub(crate) fn observe(&mut self, r: &SimRecord) {
         let Some(v) = ranked_metric(r, self.pos).filter(|v| v.is_finite()) else { return };
-        let bins = self.counts.len();
-        let i = (((v - self.lo) / self.width).floor().max(0.0) as usize).min(bins - 1);
-        self.counts[i] += 1;
-        if self.median.needs_pass() {
-            self.median.observe(v);
+        for (key, b) in &mut self.hists {
+            let Ok(b) = b else { continue };
+            if !key.matches(r) {
+                continue;
+            }
+            let bins = b.counts.len();
+            let i = (((v - b.lo) / b.width).floor().max(0.0) as usize).min(bins - 1);
+            b.counts[i] += 1;
+            b.median.observe(v);
         }
     }
 
-    /// The chart, after the further passes over `records` the median may need.
-    pub(crate) fn into_chart(
+    /// The charts (or why each has none), in group order, after the further passes over
+    /// `records` the medians may need: titled with their group when there are several.
+    pub(crate) fn into_charts(
         mut self,
         records: &dyn Records,
         metric: &str,
-    ) -> Result<Chart, ReportError> {
-        self.median.end_pass();
-        while self.median.needs_pass() {
-            let (median, pos) = (&mut self.median, self.pos);
+    ) -> Result<Vec<GroupChart>, ReportError> {
+        fn medians(
+            h: &mut [(GroupKey, Result<Bins, ReportError>)],
+        ) -> Vec<(&GroupKey, &mut Median)> {
+            h.iter_mut()
+                .filter_map(|(k, b)| b.as_mut().ok().map(|b| (&*k, &mut b.median)))
+                .collect()
+        }
+        medians(&mut self.hists).into_iter().for_each(|(_, m)| m.end_pass());
+        while medians(&mut self.hists).iter().any(|(_, m)| m.needs_pass()) {
+            let pos = self.pos;
+            let mut open: Vec<(&GroupKey, &mut Median)> =
+                medians(&mut self.hists).into_iter().filter(|(_, m)| m.needs_pass()).collect();
             visit(records, |r| {
-                if let Some(v) = ranked_metric(r, pos).filter(|v| v.is_finite()) {
-                    median.observe(v);
+                let Some(v) = ranked_metric(r, pos).filter(|v| v.is_finite()) else { return };
+                for (k, m) in &mut open {
+                    if k.matches(r) {
+                        m.observe(v);
+                    }
                 }
             })?;
-            self.median.end_pass();
+            open.into_iter().for_each(|(_, m)| m.end_pass());
         }
-        let hist = Hist {
-            metric: metric.to_string(),
-            unit: "simulations",
-            lo: self.lo,
-            width: self.width,
-            counts: self.counts,
-            n: self.n,
-            non_finite: self.non_finite,
-            median: self.median.value().expect("a histogram has at least one finite value"),
-        };
         let label = Stats::label(metric).unwrap_or(metric);
-        Ok(Chart::new(format!("Distribution of {label}"), (800, 460), Kind::Histogram(hist)))
+        let several = self.several;
+        Ok(self
+            .hists
+            .into_iter()
+            .map(|(key, b)| {
+                let chart = b.map(|b| {
+                    let hist = Hist {
+                        metric: metric.to_string(),
+                        unit: "simulations",
+                        lo: b.lo,
+                        width: b.width,
+                        counts: b.counts,
+                        n: b.n,
+                        non_finite: b.non_finite,
+                        median: b.median.value().expect("a histogram has a finite value"),
+                        integer: b.integer,
+                    };
+                    let mut title = format!("Distribution of {label}");
+                    if several {
+                        title = format!("{}: {title}", key.label());
+                    }
+                    Chart::new(title, (800, 460), Kind::Histogram(hist))
+                });
+                (key, chart)
+            })
+            .collect())
     }
 }
 
@@ -190,14 +306,22 @@ impl Hist {
             n: counts.iter().sum::<u64>() as usize,
             non_finite: 0,
             median,
+            integer: false,
         })
     }
+}
+
+/// `v` as a whole number when it is one (up to rounding in the tick computation).
+pub(crate) fn whole(v: f64) -> Option<i64> {
+    let r = v.round();
+    ((v - r).abs() <= 1e-9 * r.abs().max(1.0) && r.abs() < 1e15).then_some(r as i64)
 }
 
 pub(super) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     h: &Hist,
+    hovers: &mut Vec<Hover>,
 ) -> DrawResult<DB> {
     let label_style = (FAMILY, LABEL_PX).into_font().color(&INK);
     let desc_style = (FAMILY, DESC_PX).into_font().color(&INK);
@@ -216,7 +340,11 @@ pub(super) fn draw<DB: DrawingBackend>(
         .disable_x_mesh()
         .x_labels(8)
         .y_labels(10)
-        .x_label_formatter(&|v| compact(*v))
+        .x_label_formatter(&|v| match h.integer {
+            // Whole-number values: whole-number ticks only (no 2.5 trades).
+            true => whole(*v).map(|k| k.to_string()).unwrap_or_default(),
+            false => compact(*v),
+        })
         .y_label_formatter(&|v| if v.fract() == 0.0 { format!("{v:.0}") } else { String::new() })
         .x_desc(h.metric.as_str())
         .y_desc(h.unit)
@@ -231,6 +359,19 @@ pub(super) fn draw<DB: DrawingBackend>(
         let x0 = h.lo + h.width * i as f64;
         Rectangle::new([(x0, 0.0), (x0 + h.width, n as f64)], WHITE.stroke_width(1))
     }))?;
+    for (i, &n) in h.counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+        let x0 = h.lo + h.width * i as f64;
+        let (a, b) = (c.backend_coord(&(x0, 0.0)), c.backend_coord(&(x0 + h.width, n as f64)));
+        let range = match h.integer {
+            true => match (whole(x0 + 0.5), whole(x0 + h.width - 0.5)) {
+                (Some(a), Some(b)) if a == b => a.to_string(),
+                (Some(a), Some(b)) => format!("{a}..{b}"),
+                _ => format!("{}..{}", compact(x0), compact(x0 + h.width)),
+            },
+            false => format!("{}..{}", compact(x0), compact(x0 + h.width)),
+        };
+        hovers.push(Hover::new(a, b, format!("{} {range}: {n} {}", h.metric, h.unit)));
+    }
     c.draw_series(std::iter::once(PathElement::new(
         vec![(h.median, 0.0), (h.median, ymax)],
         RED.stroke_width(2),
@@ -355,13 +496,13 @@ mod tests {
         assert_eq!(median_of(&chart).to_bits(), sorted[1_500].to_bits());
         assert_eq!(
             source.passes.get(),
-            4,
-            "the first pass, the bins (key bits 16-32), bits 32-48, bits 48-64"
+            5,
+            "the range, the bins with the median's key bits 0-16, bits 16-32, 32-48, 48-64"
         );
 
         // An even count: the mean of the two middle values.
         let source = sharpes((0..2_000).map(|i| f64::from(i % 1_000)));
         assert_eq!(median_of(&histogram(&source, "sharpe_ratio").unwrap()), 499.5);
-        assert_eq!(source.passes.get(), 2, "few distinct values: collected in the bins pass");
+        assert_eq!(source.passes.get(), 3, "few distinct values: collected after the bins pass");
     }
 }

@@ -5,6 +5,7 @@
 //! plotters type appears in this crate's public API.
 
 mod equity;
+mod group;
 mod heatmap;
 mod histogram;
 mod overfit;
@@ -22,7 +23,10 @@ use plotters::{
 };
 
 pub use crate::chart::{
-    equity::{CurveData, equity, equity_chart, equity_chart_to, equity_with_windows},
+    equity::{
+        CurveData, EquityCurve, buy_and_hold, equity, equity_chart, equity_chart_to,
+        equity_vs_buy_hold, equity_with_windows,
+    },
     heatmap::{Agg, heatmap, heatmaps, strategy_heatmaps, swept_params},
     histogram::histogram,
     overfit::overfit_chart,
@@ -102,15 +106,20 @@ impl Chart {
         self
     }
 
-    /// Renders the chart as an SVG document (deterministic: same data, same bytes).
+    /// Renders the chart as an SVG document (deterministic: same data, same bytes). Bars,
+    /// heatmap cells and trade markers carry their values as `<title>` tooltips (a browser
+    /// shows them on hover).
     pub fn to_svg(&self) -> Result<String, ReportError> {
         font::ensure_registered()?;
         let mut out = String::new();
+        let mut hovers = Vec::new();
         {
             let root = SVGBackend::with_string(&mut out, self.size).into_drawing_area();
-            self.draw(&root).and_then(|()| root.present()).map_err(|e| self.draw_error(&e))?;
+            self.draw(&root, &mut hovers)
+                .and_then(|()| root.present())
+                .map_err(|e| self.draw_error(&e))?;
         }
-        Ok(out)
+        Ok(with_hovers(out, &hovers))
     }
 
     /// Renders the chart as RGB pixels (3 bytes per pixel, row by row).
@@ -120,7 +129,9 @@ impl Chart {
         let mut buf = vec![0u8; w as usize * h as usize * 3];
         {
             let root = BitMapBackend::with_buffer(&mut buf, self.size).into_drawing_area();
-            self.draw(&root).and_then(|()| root.present()).map_err(|e| self.draw_error(&e))?;
+            self.draw(&root, &mut Vec::new())
+                .and_then(|()| root.present())
+                .map_err(|e| self.draw_error(&e))?;
         }
         Ok(buf)
     }
@@ -162,16 +173,67 @@ impl Chart {
         ReportError::Draw { chart: self.title.clone(), reason: e.to_string() }
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        hovers: &mut Vec<Hover>,
+    ) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         match &self.kind {
-            Kind::Equity(p) => equity::draw(root, &self.title, p),
-            Kind::Heatmap(g) => heatmap::draw(root, &self.title, g),
-            Kind::Histogram(h) => histogram::draw(root, &self.title, h),
-            Kind::Overfit(p) => overfit::draw(root, &self.title, p),
+            Kind::Equity(p) => equity::draw(root, &self.title, p, hovers),
+            Kind::Heatmap(g) => heatmap::draw(root, &self.title, g, hovers),
+            Kind::Histogram(h) => histogram::draw(root, &self.title, h, hovers),
+            Kind::Overfit(p) => overfit::draw(root, &self.title, p, hovers),
             Kind::Perf(p) => perf::draw(root, &self.title, p),
         }
     }
+}
+
+/// A region of a chart (pixels: left, top, right, bottom) and the text a browser shows when
+/// the pointer is over it.
+#[derive(Debug, Clone)]
+pub(crate) struct Hover {
+    pub(crate) rect: (i32, i32, i32, i32),
+    pub(crate) text: String,
+}
+
+impl Hover {
+    /// The region between two corners (in any order), at least 4 pixels each way.
+    pub(crate) fn new(a: (i32, i32), b: (i32, i32), text: String) -> Hover {
+        let (mut x0, mut x1) = (a.0.min(b.0), a.0.max(b.0));
+        let (mut y0, mut y1) = (a.1.min(b.1), a.1.max(b.1));
+        if x1 - x0 < 4 {
+            (x0, x1) = (x0 - 2, x1 + 2);
+        }
+        if y1 - y0 < 4 {
+            (y0, y1) = (y0 - 2, y1 + 2);
+        }
+        Hover { rect: (x0, y0, x1, y1), text }
+    }
+}
+
+/// `svg` with an invisible rectangle per hover region on top of the drawing, each holding its
+/// text as a `<title>`.
+fn with_hovers(mut svg: String, hovers: &[Hover]) -> String {
+    use std::fmt::Write as _;
+    if hovers.is_empty() {
+        return svg;
+    }
+    let Some(end) = svg.rfind("</svg>") else { return svg };
+    let mut layer = String::from("<g class=\"hover\" fill=\"none\" pointer-events=\"all\">\n");
+    for h in hovers {
+        let (x0, y0, x1, y1) = h.rect;
+        let _ = writeln!(
+            layer,
+            "<rect x=\"{x0}\" y=\"{y0}\" width=\"{}\" height=\"{}\"><title>{}</title></rect>",
+            x1 - x0,
+            y1 - y0,
+            crate::html::esc(&h.text)
+        );
+    }
+    layer.push_str("</g>\n");
+    svg.insert_str(end, &layer);
+    svg
 }
 
 /// Font sizes (pixels) shared by every chart.

@@ -14,7 +14,8 @@ use plotters::{
 
 use crate::{
     chart::{
-        BLUE, Chart, DESC_PX, DrawResult, GREY, GRID, INK, Kind, LABEL_PX, RED, TITLE_PX, compact,
+        BLUE, Chart, DESC_PX, DrawResult, GREY, GRID, Hover, INK, Kind, LABEL_PX, RED, TITLE_PX,
+        compact,
         histogram::{self, Hist},
         padded_range,
     },
@@ -61,15 +62,21 @@ pub(super) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     p: &OverfitPlot,
+    hovers: &mut Vec<Hover>,
 ) -> DrawResult<DB> {
     let area = root.titled(title, (FAMILY, TITLE_PX).into_font().color(&INK))?;
     let (w, _) = area.dim_in_pixel();
     let (left, right) = area.split_horizontally(w / 2);
-    histogram::draw(&left, "Logits over the splits (PBO: share with lambda <= 0)", &p.lambdas)?;
-    scatter(&right, &p.pbo)
+    let title = "Logits over the splits (PBO: share with lambda <= 0)";
+    histogram::draw(&left, title, &p.lambdas, hovers)?;
+    scatter(&right, &p.pbo, hovers)
 }
 
-fn scatter<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &PboSummary) -> DrawResult<DB> {
+fn scatter<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    p: &PboSummary,
+    hovers: &mut Vec<Hover>,
+) -> DrawResult<DB> {
     let label_style = (FAMILY, LABEL_PX).into_font().color(&INK);
     let area = area.titled(
         "Best in-sample trial of each split",
@@ -105,6 +112,11 @@ fn scatter<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &PboSummary) ->
     c.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 2, BLUE.mix(0.6).filled())))?
         .label(format!("splits ({} shown)", pts.len()))
         .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
+    for &(x, y) in &pts {
+        let (px, py) = c.backend_coord(&(x, y));
+        let text = format!("in-sample sr {}, out-of-sample sr {}", compact(x), compact(y));
+        hovers.push(Hover::new((px - 3, py - 3), (px + 3, py + 3), text));
+    }
     if p.degradation.is_finite() && !pts.is_empty() {
         // The least-squares line has the degradation as its slope and passes through the means
         // (of the points shown: a sample when there are many splits).

@@ -8,7 +8,7 @@ use bt_domain::{RunInfo, ValidationGroup};
 pub(crate) mod page;
 
 use crate::{
-    chart::{Agg, CurveData},
+    chart::{Agg, EquityCurve},
     error::ReportError,
     source::Records,
     walk_forward::WalkForwardView,
@@ -71,8 +71,9 @@ pub struct ReportData<'a> {
     /// Every record of the run, replayable (a slice, a vector, or a source that streams them:
     /// see [`Records`]).
     pub records: &'a dyn Records,
-    /// Equity curves of the best simulations (re-run by the caller), best first.
-    pub curves: &'a [CurveData<'a>],
+    /// Equity curves of the best simulations (re-run by the caller), best first, each with
+    /// its buy-and-hold line when the caller has the data set's closes.
+    pub curves: &'a [EquityCurve<'a>],
     /// The overfitting statistics of the run's groups.
     pub validation: &'a [ValidationGroup],
     /// The run's walk-forwards.
@@ -116,6 +117,9 @@ pub struct ReportOptions {
     /// At most this many heatmaps go into the HTML (one per pair of swept parameters of each
     /// strategy or sweep); the page names the ones left out.
     pub max_heatmaps: usize,
+    /// At most this many histograms (one per strategy, or per sweep of a strategy swept
+    /// several times); the page names the ones left out.
+    pub max_histograms: usize,
 }
 
 impl Default for ReportOptions {
@@ -128,6 +132,7 @@ impl Default for ReportOptions {
             chart_files: true,
             max_failed_listed: 100,
             max_heatmaps: 10,
+            max_histograms: 12,
         }
     }
 }
@@ -141,6 +146,11 @@ pub struct ReportFiles {
     pub tables: Vec<PathBuf>,
     /// Chart files under `charts/`, each written.
     pub charts: Vec<PathBuf>,
+    /// Chart files of an earlier report that this one removed: files under `charts/` named
+    /// as a report names its charts (`equity-NN-*`, `heatmap-*`, `histogram-*`, `overfit-*`,
+    /// `walk-forward-*`, `.png` or `.svg`) that this report did not write. Other files are
+    /// never touched.
+    pub removed_charts: Vec<PathBuf>,
 }
 
 /// Escapes text for HTML element content and attribute values.

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use bt_report::{
-    Agg, Chart, equity, equity_chart, equity_chart_to, heatmap, heatmaps, histogram, perf,
-    perf_chart, swept_params,
+    Agg, Chart, EquityCurve, buy_and_hold, equity, equity_chart, equity_chart_to,
+    equity_vs_buy_hold, heatmap, heatmaps, histogram, perf, perf_chart, swept_params,
 };
 
 use crate::fixtures::{OwnedCurve, big, grid, perf_points};
@@ -98,6 +98,48 @@ fn every_chart_renders_text_in_png_and_svg() {
     }
 }
 
+/// The `<text>` contents of an SVG.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .map(|t| {
+            let t = &t[t.find('>').unwrap() + 1..];
+            t[..t.find("</text>").unwrap()].trim().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn equity_charts_draw_buy_and_hold_as_a_thin_grey_line_with_a_legend() {
+    let curve = OwnedCurve::new("sma-10-60", 600, 1);
+    let plain = equity(&curve.data()).unwrap().to_svg().unwrap();
+    // The asset rises tenfold after a 5-bar warm-up: far above the strategy's equity.
+    let closes: Vec<f64> = (0..600).map(|i| 10.0 + i as f64 * 90.0 / 599.0).collect();
+    let bh = buy_and_hold(&closes, 10_000.0, 5);
+    assert_eq!(bh[..6], [10_000.0; 6], "cash through the warm-up");
+    assert_eq!(bh[599], 10_000.0 * 100.0 / closes[5]);
+    let with = EquityCurve { curve: curve.data(), buy_hold: Some(&bh) };
+    let svg = equity_vs_buy_hold(&with).unwrap().to_svg().unwrap();
+    let grey = "stroke=\"#969696\"";
+    assert!(!plain.contains(grey) && !svg_texts(&plain).iter().any(|t| t.contains("buy")));
+    assert_eq!(svg.matches(grey).count(), 2, "the line and its legend sample");
+    assert!(svg_texts(&svg).iter().any(|t| t == "buy &amp; hold"), "{:?}", svg_texts(&svg));
+    let line = svg.split("<polyline").find(|p| p.contains(grey)).unwrap();
+    assert!(line.contains("stroke-width=\"1\""), "a thin line: {line:.200}");
+    // The equity axis reaches the buy-and-hold's top (about 93k): a tick label at 60k or above.
+    let top = svg_texts(&svg).iter().filter_map(|t| t.parse::<f64>().ok()).fold(0.0, f64::max);
+    assert!(top >= 60_000.0, "axis top {top}");
+    let max_plain =
+        svg_texts(&plain).iter().filter_map(|t| t.parse::<f64>().ok()).fold(0.0, f64::max);
+    assert!(max_plain < 60_000.0, "{max_plain}");
+    // Without closes the chart is the plain one; a buy-and-hold of another length is refused.
+    let none = EquityCurve::from(curve.data());
+    assert_eq!(equity_vs_buy_hold(&none).unwrap().to_svg().unwrap(), plain);
+    let short = EquityCurve { curve: curve.data(), buy_hold: Some(&bh[..10]) };
+    let err = equity_vs_buy_hold(&short).unwrap_err().to_string();
+    assert!(err.contains("sma-10-60 (buy and hold)"), "{err}");
+}
+
 #[test]
 fn long_curves_are_decimated_in_the_svg() {
     let short = equity(&OwnedCurve::new("s", 4_000, 1).data()).unwrap().to_svg().unwrap();
@@ -147,8 +189,12 @@ fn heatmap_aggregates_over_other_params() {
     );
     // 10 x 10 cells = 100 rects of cell colour plus the 64 colour-bar steps.
     let svg = maps[2].to_svg().unwrap();
-    let rects = svg.matches("<rect").count();
+    let (drawn, hover) = svg.split_at(svg.find("<g class=\"hover\"").unwrap());
+    let rects = drawn.matches("<rect").count();
     assert!((164..200).contains(&rects), "{rects}");
+    // Every cell says its values on hover.
+    assert_eq!(hover.matches("<rect").count(), 100);
+    assert_eq!(hover.matches("<title>fast ").count(), 100);
     // Mean differs from max once other params vary.
     let mean = heatmap(&many, "fast", "slow", "sharpe_ratio", Agg::Mean).unwrap().to_svg().unwrap();
     assert_ne!(mean, svg);
@@ -207,4 +253,50 @@ fn perf_chart_svg_structure() {
 fn heatmap_svg_structure() {
     let chart = heatmap(&grid(), "fast", "slow", "sharpe_ratio", Agg::Max).unwrap();
     insta::assert_snapshot!(svg_structure(&chart.to_svg().unwrap()));
+}
+
+#[test]
+fn an_integer_metric_gets_whole_number_bins_and_ticks() {
+    let records = big(1000);
+    let svg = histogram(&records, "n_trades").unwrap().to_svg().unwrap();
+    let t = svg_texts(&svg);
+    assert_eq!(t[2], "n_trades", "{t:?}");
+    // The x tick labels (after the y axis's, before the legend): whole numbers only.
+    let ticks: Vec<&String> = t.iter().filter(|x| x.parse::<f64>().is_ok()).collect();
+    assert!(ticks.len() >= 8, "{t:?}");
+    for x in &ticks {
+        assert!(!x.contains('.'), "a fractional tick {x} in {t:?}");
+    }
+    // Every bar says which whole numbers it counts.
+    let titles: Vec<&str> =
+        svg.split("<title>").skip(1).map(|s| &s[..s.find("</title>").unwrap()]).collect();
+    assert!(!titles.is_empty());
+    for title in &titles {
+        let (range, count) = title.strip_prefix("n_trades ").unwrap().split_once(": ").unwrap();
+        assert!(range.split("..").all(|v| v.parse::<u64>().is_ok()), "{title}");
+        assert!(count.ends_with(" simulations"), "{title}");
+    }
+    let counted: u64 = titles
+        .iter()
+        .map(|t| t.rsplit(": ").next().unwrap().split(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(counted as usize, records.iter().filter(|r| r.ranked_stats().is_some()).count());
+}
+
+#[test]
+fn trade_markers_say_what_and_when_on_hover() {
+    let curve = OwnedCurve::new("sma-10-60", 600, 1);
+    let svg = equity(&curve.data()).unwrap().to_svg().unwrap();
+    let titles: Vec<&str> =
+        svg.split("<title>").skip(1).map(|s| &s[..s.find("</title>").unwrap()]).collect();
+    // An entry and an exit per trade.
+    assert_eq!(titles.len(), 2 * curve.trades.len());
+    let first = &curve.trades[0];
+    let want = format!(
+        "long entry {}: equity {:.2}",
+        &bt_domain::time::format_iso(first.entry_time)[..10],
+        curve.equity[first.entry_bar]
+    );
+    assert_eq!(titles[0], want);
+    assert!(titles.iter().any(|t| t.starts_with("short exit ")), "{titles:?}");
 }

@@ -4,7 +4,7 @@ use bt_domain::{
     Attempt, DatasetInfo, ParamValue, Params, PboSummary, ReturnStats, RunInfo, RunMode, RunStatus,
     SimOutcome, SimRecord, SimSummary, Stats, Trade, ValidationGroup, time,
 };
-use bt_report::{CurveData, PerfPoint};
+use bt_report::{CurveData, EquityCurve, PerfPoint, buy_and_hold};
 
 pub const FAST: [i64; 6] = [5, 10, 15, 20, 25, 30];
 pub const SLOW: [i64; 5] = [20, 40, 60, 80, 100];
@@ -262,6 +262,8 @@ pub struct OwnedCurve {
     pub timestamps: Vec<i64>,
     pub equity: Vec<f64>,
     pub trades: Vec<Trade>,
+    /// Buy and hold of a slowly rising asset from bar 5 on.
+    pub buy_hold: Vec<f64>,
 }
 
 impl OwnedCurve {
@@ -304,7 +306,9 @@ impl OwnedCurve {
             bar += 60;
             long = !long;
         }
-        OwnedCurve { id: id.into(), timestamps, equity, trades }
+        let closes: Vec<f64> = (0..n).map(|i| 100.0 + i as f64 * 50.0 / n as f64).collect();
+        let buy_hold = buy_and_hold(&closes, 10_000.0, 5);
+        OwnedCurve { id: id.into(), timestamps, equity, trades, buy_hold }
     }
 
     pub fn data(&self) -> CurveData<'_> {
@@ -314,6 +318,11 @@ impl OwnedCurve {
             equity: &self.equity,
             trades: &self.trades,
         }
+    }
+
+    /// The curve with its buy-and-hold line, as a report charts it.
+    pub fn curve(&self) -> EquityCurve<'_> {
+        EquityCurve { curve: self.data(), buy_hold: Some(&self.buy_hold) }
     }
 }
 

@@ -50,8 +50,8 @@ fn a_streamed_run_ranks_and_charts_like_its_records_in_memory() {
             "sma_cross: sharpe_ratio by fast and slow",
         ]
     );
-    // 60 values of `fast`: binned into 40 columns.
-    assert!(maps[0].1.contains("fast (binned)"), "fast is not binned");
+    // 60 integer values of `fast`: binned two per column, labelled by whole numbers.
+    assert!(maps[0].1.contains("fast (2 values per cell)"), "fast is not binned");
 
     let hist = histogram(&source, "sharpe_ratio").unwrap().to_svg().unwrap();
     assert_eq!(hist, histogram(&records, "sharpe_ratio").unwrap().to_svg().unwrap());
@@ -74,7 +74,8 @@ fn a_streamed_report_is_the_in_memory_report_in_two_passes() {
     write_report(b.path(), &ReportData::new(&info, &records), &opts).unwrap();
     let files = names(a.path());
     assert_eq!(files, names(b.path()));
-    assert_eq!(files.len(), 3 + 1 + 2 * (7 + 1), "md files, report.html, PNG+SVG per chart");
+    // 7 heatmaps and a histogram per strategy.
+    assert_eq!(files.len(), 3 + 1 + 2 * (7 + 3), "md files, report.html, PNG+SVG per chart");
     for f in &files {
         assert!(fs::read(a.path().join(f)).unwrap() == fs::read(b.path().join(f)).unwrap(), "{f}");
     }

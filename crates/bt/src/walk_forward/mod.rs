@@ -379,10 +379,16 @@ impl WalkForwards<'_> {
                 ..t.clone()
             })
             .collect();
+        // Buying with the first window's starting equity at the first test bar, and holding.
+        let cash = equity.first().copied().filter(|e| e.is_finite());
+        let buy_hold = cash.map(|cash| {
+            bt_report::buy_and_hold(&section.base.bars.close()[range.clone()], cash, 0)
+        });
         Ok(Some(StitchedCurve {
             timestamps: section.base.bars.timestamps()[range].to_vec(),
             equity,
             trades,
+            buy_hold,
         }))
     }
 }
@@ -393,6 +399,8 @@ pub(crate) struct StitchedCurve {
     pub(crate) timestamps: Vec<i64>,
     pub(crate) equity: Vec<f64>,
     pub(crate) trades: Vec<Trade>,
+    /// Buy and hold over the same bars from the same starting equity.
+    pub(crate) buy_hold: Option<Vec<f64>>,
 }
 
 /// One window of a chain.

@@ -2,16 +2,16 @@
 //! each parameter's distinct values (up to one more than an axis shows, so whether an axis is
 //! binned is known without keeping every value) and its range; the second fills the cells.
 
-use std::{
-    cmp::Ordering,
-    collections::{BTreeMap, BTreeSet},
-};
+use std::{cmp::Ordering, collections::BTreeSet};
 
 use bt_domain::{ParamValue, Params, SimRecord};
 
 use super::{Agg, Axis, Grid, MAX_AXIS};
 use crate::{
-    chart::{Chart, Kind},
+    chart::{
+        Chart, Kind,
+        group::{GroupKey, Grouped},
+    },
     error::ReportError,
     source::{Records, visit},
     table::{metric_pos, metric_value},
@@ -41,18 +41,21 @@ struct Distinct {
     /// Sorted by [`cmp_param`].
     values: Vec<ParamValue>,
     numeric: bool,
+    /// Every value is an integer ([`ParamValue::Int`]): a binned axis gets whole-number bins.
+    integer: bool,
     /// Smallest and largest number, in `f64::total_cmp` order.
     range: Option<(f64, f64)>,
 }
 
 impl Default for Distinct {
     fn default() -> Distinct {
-        Distinct { values: Vec::new(), numeric: true, range: None }
+        Distinct { values: Vec::new(), numeric: true, integer: true, range: None }
     }
 }
 
 impl Distinct {
     fn insert(&mut self, v: &ParamValue) {
+        self.integer &= matches!(v, ParamValue::Int(_));
         match v.as_f64() {
             Some(x) => self.widen(x, x),
             None => self.numeric = false,
@@ -82,6 +85,7 @@ impl Distinct {
     /// Adds the values of `other` (a union stays capped, and overflows when either did).
     fn merge(&mut self, other: &Distinct) {
         self.numeric &= other.numeric;
+        self.integer &= other.integer;
         if let Some((lo, hi)) = other.range {
             self.widen(lo, hi);
         }
@@ -93,9 +97,16 @@ impl Distinct {
     }
 
     /// The axis of a numeric parameter: one column per value, or [`MAX_AXIS`] equal-width bins
-    /// over the range when there are more.
+    /// over the range when there are more (bins a whole number of integers wide, at most
+    /// [`MAX_AXIS`] of them, for an integer parameter: its ticks stay integers).
     fn axis(&self) -> Axis {
         match self.range {
+            Some((lo, hi)) if self.values.len() > MAX_AXIS && self.integer && hi - lo < 1e15 => {
+                let span = (hi - lo) as u64 + 1;
+                let width = span.div_ceil(MAX_AXIS as u64);
+                let n = span.div_ceil(width) as usize;
+                Axis::IntBinned { lo: lo as i64, width: width as i64, n }
+            }
             Some((lo, hi)) if self.values.len() > MAX_AXIS => Axis::Binned { lo, hi, n: MAX_AXIS },
             _ => Axis::Exact(self.values.iter().filter_map(ParamValue::as_f64).collect()),
         }
@@ -169,38 +180,44 @@ pub fn swept_params(records: &[SimRecord]) -> Vec<String> {
     facts.swept().into_iter().map(str::to_owned).collect()
 }
 
-/// The first pass of a run's heatmaps: the [`ParamFacts`] of each group of records (each
-/// strategy, or all of them as one group), runs on windows left out.
-#[derive(Debug, Clone, Default)]
+/// The first pass of a run's heatmaps: the [`ParamFacts`] of each group of records (every
+/// record, or each strategy and each sweep of one: see [`Grouped`]), runs on windows left out.
+#[derive(Debug, Clone)]
 pub(crate) struct HeatScan {
-    by_strategy: bool,
-    groups: BTreeMap<String, ParamFacts>,
+    groups: Grouped<ParamFacts>,
+}
+
+impl Default for HeatScan {
+    /// Every record in one group.
+    fn default() -> HeatScan {
+        HeatScan { groups: Grouped::one() }
+    }
 }
 
 impl HeatScan {
-    /// One group per strategy: parameters of different strategies do not share axes.
+    /// One group per strategy (parameters of different strategies do not share axes), or
+    /// per sweep of a strategy swept several times.
     pub(crate) fn by_strategy() -> HeatScan {
-        HeatScan { by_strategy: true, groups: BTreeMap::new() }
+        HeatScan { groups: Grouped::by_strategy() }
     }
 
     pub(crate) fn observe(&mut self, r: &SimRecord) {
         if r.on_window() {
             return;
         }
-        let group = if self.by_strategy { r.strategy.as_str() } else { "" };
-        match self.groups.get_mut(group) {
-            Some(facts) => facts.observe(&r.params),
-            None => self.groups.entry(group.to_owned()).or_default().observe(&r.params),
-        }
+        self.groups.observe(r, |facts| facts.observe(&r.params));
     }
 
     /// The heatmaps to fill, the first `limit` of them: one per pair of swept numeric
-    /// parameters of each group (groups, then pairs, in name order). A pair no record has
-    /// together is an error ([`ReportError::NoData`]).
-    pub(crate) fn plan(&self, metric: &str, limit: usize) -> Result<HeatCells, ReportError> {
+    /// parameters of each group (groups, then pairs, in name order); the titles of the others
+    /// are [`HeatCells::left_out`]. A pair no record has together is an error
+    /// ([`ReportError::NoData`]).
+    pub(crate) fn plan(self, metric: &str, limit: usize) -> Result<HeatCells, ReportError> {
         let pos = metric_pos(metric)?;
-        let mut maps = Vec::new();
-        for (group, facts) in &self.groups {
+        let groups = self.groups.into_groups();
+        let several = groups.len() > 1;
+        let (mut maps, mut left_out) = (Vec::new(), Vec::new());
+        for (group, facts) in &groups {
             let params = facts.swept_numeric();
             for (i, p1) in params.iter().enumerate() {
                 for p2 in &params[i + 1..] {
@@ -209,13 +226,20 @@ impl HeatScan {
                     };
                     if maps.len() < limit {
                         maps.push(Cells::new(group, p1, p2, x.axis(), y.axis()));
+                    } else {
+                        left_out.push(title(metric, group, p1, p2, several));
                     }
                 }
             }
         }
-        let several = self.by_strategy && self.groups.len() > 1;
-        Ok(HeatCells { pos, by_strategy: self.by_strategy, several, maps })
+        Ok(HeatCells { pos, several, maps, left_out })
     }
+}
+
+/// A heatmap's title: `metric by p1 and p2`, after its group's label when there are several.
+fn title(metric: &str, group: &GroupKey, p1: &str, p2: &str, several: bool) -> String {
+    let title = format!("{metric} by {p1} and {p2}");
+    if several { format!("{}: {title}", group.label()) } else { title }
 }
 
 fn no_pair(metric: &str, p1: &str, p2: &str) -> ReportError {
@@ -231,9 +255,10 @@ fn no_pair(metric: &str, p1: &str, p2: &str) -> ReportError {
 #[derive(Debug, Clone)]
 pub(crate) struct HeatCells {
     pos: usize,
-    by_strategy: bool,
     several: bool,
     maps: Vec<Cells>,
+    /// The titles of the heatmaps beyond the limit.
+    pub(crate) left_out: Vec<String>,
 }
 
 impl HeatCells {
@@ -247,7 +272,7 @@ impl HeatCells {
         }
         let m = finite_metric(r, self.pos);
         for c in &mut self.maps {
-            if !self.by_strategy || c.group == r.strategy {
+            if c.group.matches(r) {
                 c.observe(&r.params, m);
             }
         }
@@ -268,7 +293,7 @@ fn finite_metric(r: &SimRecord, pos: usize) -> Option<f64> {
 /// One grid being filled: per cell, the sum, count and maximum of the metric.
 #[derive(Debug, Clone)]
 struct Cells {
-    group: String,
+    group: GroupKey,
     p1: String,
     p2: String,
     x: Axis,
@@ -277,9 +302,9 @@ struct Cells {
 }
 
 impl Cells {
-    fn new(group: &str, p1: &str, p2: &str, x: Axis, y: Axis) -> Cells {
+    fn new(group: &GroupKey, p1: &str, p2: &str, x: Axis, y: Axis) -> Cells {
         let acc = vec![(0.0, 0, f64::NEG_INFINITY); x.len() * y.len()];
-        Cells { group: group.to_owned(), p1: p1.to_owned(), p2: p2.to_owned(), x, y, acc }
+        Cells { group: group.clone(), p1: p1.to_owned(), p2: p2.to_owned(), x, y, acc }
     }
 
     fn observe(&mut self, params: &Params, m: Option<f64>) {
@@ -303,10 +328,7 @@ impl Cells {
                 (_, Agg::Mean) => sum / n as f64,
             })
             .collect();
-        let mut title = format!("{metric} by {} and {}", self.p1, self.p2);
-        if titled_by_group {
-            title = format!("{}: {title}", self.group);
-        }
+        let title = title(metric, &self.group, &self.p1, &self.p2, titled_by_group);
         let grid = Grid {
             p1: self.p1,
             p2: self.p2,
@@ -399,7 +421,7 @@ pub fn heatmap(
     };
     visit(&records, |r| scan.observe(r))?;
     let (x, y) = scan.axes(metric)?;
-    let mut cells = Cells::new("", p1, p2, x, y);
+    let mut cells = Cells::new(&GroupKey::All, p1, p2, x, y);
     visit(&records, |r| {
         if !r.on_window() {
             cells.observe(&r.params, finite_metric(r, pos));
@@ -418,9 +440,10 @@ pub fn heatmaps(
     fill(&records, HeatScan::default(), metric, agg)
 }
 
-/// [`heatmaps`] for each strategy of a run on its own: parameters of different strategies do
-/// not share axes (`fast` of `sma_cross` is not `fast` of `macd_cross`). With more than one
-/// strategy, titles are prefixed with the strategy name.
+/// [`heatmaps`] for each strategy of a run on its own, and for each sweep of a strategy swept
+/// more than once (a sweep is the first path segment of the ids): parameters of different
+/// strategies do not share axes (`fast` of `sma_cross` is not `fast` of `macd_cross`). With
+/// more than one group, titles are prefixed with the group (`rsi (sweep rsi_long)`).
 pub fn strategy_heatmaps(
     records: &(impl Records + ?Sized),
     metric: &str,
@@ -467,7 +490,30 @@ mod tests {
         assert_eq!(binned.len(), MAX_AXIS);
         assert_eq!(binned.index(0.0), 0);
         assert_eq!(binned.index(999.0), MAX_AXIS - 1);
-        assert!(binned.binned());
+        assert!(matches!(binned, Axis::Binned { .. }));
+    }
+
+    #[test]
+    fn integer_axes_bin_whole_numbers() {
+        let mut d = Distinct::default();
+        (2..62).for_each(|v| d.insert(&ParamValue::Int(v)));
+        let axis = d.axis();
+        assert!(matches!(axis, Axis::IntBinned { lo: 2, width: 2, n: 30 }), "{axis:?}");
+        let labels: Vec<String> = (0..axis.len()).map(|i| axis.label(i)).collect();
+        assert_eq!(labels[..3], ["2", "4", "6"]);
+        assert_eq!(labels[29], "60");
+        assert_eq!((axis.index(3.0), axis.index(4.0), axis.index(61.0)), (0, 1, 29));
+        assert_eq!(
+            (axis.span(0), axis.binned_note()),
+            ("2..3".into(), " (2 values per cell)".into())
+        );
+        // 41 integers: 2 per cell, 21 cells; the last holds one value.
+        let mut d = Distinct::default();
+        (0..41).for_each(|v| d.insert(&ParamValue::Int(v)));
+        assert!(matches!(d.axis(), Axis::IntBinned { lo: 0, width: 2, n: 21 }));
+        // Floats with whole values are not integers: their bins stay equal-width.
+        let floats = distinct((0..50).map(f64::from));
+        assert!(matches!(floats.axis(), Axis::Binned { .. }));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use plotters::{
 pub(crate) use crate::chart::heatmap::build::{HeatCells, HeatScan};
 pub use crate::chart::heatmap::build::{heatmap, heatmaps, strategy_heatmaps, swept_params};
 use crate::{
-    chart::{DESC_PX, DrawResult, INK, LABEL_PX, TITLE_PX, compact},
+    chart::{DESC_PX, DrawResult, Hover, INK, LABEL_PX, TITLE_PX, compact},
     font::FAMILY,
 };
 
@@ -87,13 +87,15 @@ enum Axis {
     Exact(Vec<f64>),
     /// `n` equal-width bins from `lo` to `hi`.
     Binned { lo: f64, hi: f64, n: usize },
+    /// `n` bins of `width` integers each from `lo` on (labelled by their first integer).
+    IntBinned { lo: i64, width: i64, n: usize },
 }
 
 impl Axis {
     fn len(&self) -> usize {
         match self {
             Axis::Exact(v) => v.len(),
-            Axis::Binned { n, .. } => *n,
+            Axis::Binned { n, .. } | Axis::IntBinned { n, .. } => *n,
         }
     }
 
@@ -104,6 +106,10 @@ impl Axis {
                 let f = (v - lo) / (hi - lo) * *n as f64;
                 (f.floor().max(0.0) as usize).min(n - 1)
             }
+            Axis::IntBinned { lo, width, n } => {
+                let k = ((v - *lo as f64) / *width as f64).floor().max(0.0) as usize;
+                k.min(n - 1)
+            }
         }
     }
 
@@ -111,11 +117,34 @@ impl Axis {
         match self {
             Axis::Exact(vals) => fmt_value(vals[i]),
             Axis::Binned { lo, hi, n } => compact(lo + (hi - lo) * (i as f64 + 0.5) / *n as f64),
+            Axis::IntBinned { lo, width, .. } => (lo + width * i as i64).to_string(),
         }
     }
 
-    fn binned(&self) -> bool {
-        matches!(self, Axis::Binned { .. })
+    /// The values of cell `i`, for its tooltip: `7`, `7..9` or `2.5..3.1`.
+    fn span(&self, i: usize) -> String {
+        match self {
+            Axis::Exact(vals) => fmt_value(vals[i]),
+            Axis::Binned { lo, hi, n } => {
+                let w = (hi - lo) / *n as f64;
+                format!("{}..{}", fmt_value(lo + w * i as f64), fmt_value(lo + w * (i + 1) as f64))
+            }
+            Axis::IntBinned { lo, width: 1, .. } => (lo + i as i64).to_string(),
+            Axis::IntBinned { lo, width, .. } => {
+                let a = lo + width * i as i64;
+                format!("{a}..{}", a + width - 1)
+            }
+        }
+    }
+
+    /// How the axis title says it is binned: ` (binned)`, ` (3 per cell)`; empty when exact.
+    fn binned_note(&self) -> String {
+        match self {
+            Axis::Exact(_) => String::new(),
+            Axis::Binned { .. } => " (binned)".into(),
+            Axis::IntBinned { width: 1, .. } => String::new(),
+            Axis::IntBinned { width, .. } => format!(" ({width} values per cell)"),
+        }
     }
 }
 
@@ -195,6 +224,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     g: &Grid,
+    hovers: &mut Vec<Hover>,
 ) -> DrawResult<DB> {
     let label_style = (FAMILY, LABEL_PX).into_font().color(&INK);
     let desc_style = (FAMILY, DESC_PX).into_font().color(&INK);
@@ -216,8 +246,8 @@ pub(super) fn draw<DB: DrawingBackend>(
             CellAxis { n: nx, labels: label_points(nx) },
             CellAxis { n: ny, labels: label_points(ny) },
         )?;
-    let x_desc = if g.x.binned() { format!("{} (binned)", g.p1) } else { g.p1.clone() };
-    let y_desc = if g.y.binned() { format!("{} (binned)", g.p2) } else { g.p2.clone() };
+    let x_desc = format!("{}{}", g.p1, g.x.binned_note());
+    let y_desc = format!("{}{}", g.p2, g.y.binned_note());
     let x_label = |v: &f64| g.x.label((v.floor() as usize).min(nx - 1));
     let y_label = |v: &f64| g.y.label((v.floor() as usize).min(ny - 1));
     c.configure_mesh()
@@ -234,6 +264,24 @@ pub(super) fn draw<DB: DrawingBackend>(
         let fill = if v.is_finite() { viridis(norm(v)) } else { NO_DATA };
         Rectangle::new([(i as f64, j as f64), (i as f64 + 1.0, j as f64 + 1.0)], fill.filled())
     }))?;
+    for (i, j) in (0..ny).flat_map(|j| (0..nx).map(move |i| (i, j))) {
+        let v = g.values[j * nx + i];
+        if v.is_finite() {
+            let a = c.backend_coord(&(i as f64, j as f64));
+            let b = c.backend_coord(&(i as f64 + 1.0, j as f64 + 1.0));
+            let text = format!(
+                "{} {}, {} {}: {} {} ({})",
+                g.p1,
+                g.x.span(i),
+                g.p2,
+                g.y.span(j),
+                g.metric,
+                compact(v),
+                g.agg
+            );
+            hovers.push(Hover::new(a, b, text));
+        }
+    }
     if nx * ny <= MAX_LABELLED_CELLS && nx <= 16 {
         let centre = Pos::new(HPos::Center, VPos::Center);
         let cells = (0..ny).flat_map(|j| (0..nx).map(move |i| (i, j)));
