@@ -3,13 +3,14 @@
 
 use std::{fmt, path::PathBuf, str::FromStr};
 
-use bt_domain::{RunInfo, ValidationGroup};
+use bt_domain::{RunInfo, SimRecord, ValidationGroup};
 
 pub(crate) mod page;
 
 use crate::{
     chart::{Agg, CurveData},
     error::ReportError,
+    filter::{FilterTally, RecordFilter},
     source::Records,
     walk_forward::WalkForwardView,
 };
@@ -116,6 +117,9 @@ pub struct ReportOptions {
     /// At most this many heatmaps go into the HTML (one per pair of swept parameters of each
     /// strategy or sweep); the page names the ones left out.
     pub max_heatmaps: usize,
+    /// Only the records this filter keeps are ranked on the leaderboard (and charted as the
+    /// top equity curves); every other table and chart shows every record.
+    pub filter: Option<RecordFilter>,
 }
 
 impl Default for ReportOptions {
@@ -128,11 +132,13 @@ impl Default for ReportOptions {
             chart_files: true,
             max_failed_listed: 100,
             max_heatmaps: 10,
+            filter: None,
         }
     }
 }
 
-/// The files [`crate::write_report`] wrote, in writing order.
+/// The files [`crate::write_report`] wrote, in writing order, and the leaderboard it ranked
+/// (for the caller to print).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReportFiles {
     /// `report.html`, when it was written.
@@ -141,6 +147,10 @@ pub struct ReportFiles {
     pub tables: Vec<PathBuf>,
     /// Chart files under `charts/`, each written.
     pub charts: Vec<PathBuf>,
+    /// The leaderboard's simulations, best first, after the filter.
+    pub leaderboard: Vec<SimRecord>,
+    /// What the filter kept, when there was one.
+    pub filter: Option<FilterTally>,
 }
 
 /// Escapes text for HTML element content and attribute values.
