@@ -190,12 +190,16 @@ pub fn run(wb: &Workbench, args: RunArgs, io: &mut Io<'_>) -> anyhow::Result<Exi
     let info = &outcome.info;
     writeln!(
         io.out,
-        "{} simulations ({} ok, {} failed{}) in {:.3}s, {} on {} thread(s){} -> {}",
+        "{} simulations ({} ok, {} failed{}) in {:.3}s{}, {} on {} thread(s){} -> {}",
         info.ok + info.failed,
         info.ok,
         info.failed,
         if outcome.resumed > 0 { format!(", {} resumed", outcome.resumed) } else { String::new() },
         info.attempts.last().map_or(0.0, |a| a.wall_time_s),
+        match info.attempts.len() {
+            0 | 1 => String::new(),
+            n => format!(" ({:.3}s over {n} attempts)", info.wall_time_s),
+        },
         info.mode,
         info.threads,
         info.shard.as_ref().map(|s| format!(", shard {s}")).unwrap_or_default(),
