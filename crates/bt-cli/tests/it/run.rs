@@ -180,8 +180,7 @@ fn a_killed_run_resumes_to_the_same_summary() {
     assert!(first.wall_time_s > 0.0 && first.started <= second.started, "{first:?}");
     assert_eq!(first.ran + second.ran, 40, "{:?}", info.attempts);
     assert_eq!(info.wall_time_s, first.wall_time_s + second.wall_time_s);
-    let total = format!("s over 2 attempts)");
-    assert!(text(&o.stdout).contains(&total), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("s over 2 attempts)"), "{}", text(&o.stdout));
     assert_eq!(
         fs::read(killed.join("summary.csv")).unwrap(),
         fs::read(clean.join("summary.csv")).unwrap()
