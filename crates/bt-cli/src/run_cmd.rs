@@ -90,8 +90,8 @@ pub struct FilterArgs {
     #[arg(long, value_name = "N")]
     pub min_trades: Option<u64>,
     /// Rank only the simulations this condition keeps, in the language of a queue's `where`:
-    /// parameters, statistics (n_trades, sharpe_ratio, psr...), `strategy`, `dataset` and `id`
-    /// (strings, `==`/`!=`), e.g. 'strategy == "rsi_reversion" and n_trades >= 20'. A
+    /// parameters, statistics (n_trades, sharpe_ratio, psr...), `strategy`, `dataset`, `id` and
+    /// `sweep` (strings, `==`/`!=`), e.g. 'strategy == "rsi_reversion" and n_trades >= 20'. A
     /// simulation without a parameter the condition names is left out (docs/report.md).
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,

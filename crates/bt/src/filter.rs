@@ -3,7 +3,8 @@
 //! report's [`RecordFilter`].
 //!
 //! A filter names:
-//! - `id`, `dataset`, `strategy`: strings, compared with `==` and `!=`;
+//! - `id`, `dataset`, `strategy`, `sweep` (the id up to its first `/`: a sweep's id for its
+//!   points, an explicit simulation's own id): strings, compared with `==` and `!=`;
 //! - every parameter of the run's strategies and every broker setting a sweep can vary
 //!   (numbers, or booleans for flags): a record without that parameter does not pass;
 //! - every statistic ([`STAT_KEYS`]: durations in seconds, `start`/`end` in seconds since
@@ -66,7 +67,7 @@ impl FilterColumns {
     /// Every name a filter may use: `id`, `dataset`, `strategy`, the parameters (sorted), the
     /// statistics, the return statistics.
     pub fn names(&self) -> Vec<&str> {
-        let mut names = vec!["id", "dataset", "strategy"];
+        let mut names = vec!["id", "dataset", "strategy", "sweep"];
         names.extend(self.params.keys().map(String::as_str).filter(|p| !is_fixed(p)));
         names.extend(STAT_KEYS);
         names.extend(RETURN_KEYS);
@@ -78,7 +79,7 @@ impl FilterColumns {
         let params: Vec<&str> =
             self.params.keys().map(String::as_str).filter(|p| !is_fixed(p)).collect();
         format!(
-            "a filter names `id`, `dataset`, `strategy` (strings, compared with == and !=), \
+            "a filter names `id`, `dataset`, `strategy`, `sweep` (strings, compared with == and !=), \
              parameters ({}), statistics ({}) and return statistics ({})",
             params.join(", "),
             STAT_KEYS.join(", "),
@@ -92,6 +93,7 @@ impl FilterColumns {
             "id" => Column::Id,
             "dataset" => Column::Dataset,
             "strategy" => Column::Strategy,
+            "sweep" => Column::Sweep,
             _ => {
                 if let Some(i) = STAT_KEYS.iter().position(|k| *k == name) {
                     Column::Stat(i)
@@ -107,7 +109,7 @@ impl FilterColumns {
 
 /// A name the filter knows whatever the strategies: a statistic or a record field.
 fn is_fixed(name: &str) -> bool {
-    matches!(name, "id" | "dataset" | "strategy")
+    matches!(name, "id" | "dataset" | "strategy" | "sweep")
         || STAT_KEYS.contains(&name)
         || RETURN_KEYS.contains(&name)
 }
@@ -118,6 +120,7 @@ enum Column {
     Id,
     Dataset,
     Strategy,
+    Sweep,
     Stat(usize),
     Return(usize),
     Param(String, Ty),
@@ -214,7 +217,9 @@ impl Compiled {
                 }
             };
             Some(match &column {
-                Column::Id | Column::Dataset | Column::Strategy => Binding::StrSlot(slot(strs)),
+                Column::Id | Column::Dataset | Column::Strategy | Column::Sweep => {
+                    Binding::StrSlot(slot(strs))
+                }
                 Column::Stat(_) | Column::Return(_) => Binding::Slot(slot(nums), Ty::Num),
                 Column::Param(_, ty) => Binding::Slot(slot(nums), *ty),
             })
@@ -264,7 +269,7 @@ impl Compiled {
                     }
                     _ => return false,
                 },
-                Column::Id | Column::Dataset | Column::Strategy => f64::NAN,
+                Column::Id | Column::Dataset | Column::Strategy | Column::Sweep => f64::NAN,
             };
             nums.push(v);
         }
@@ -274,6 +279,7 @@ impl Compiled {
             .map(|c| match c {
                 Column::Id => r.id.as_str(),
                 Column::Dataset => r.dataset.as_str(),
+                Column::Sweep => r.id.split('/').next().unwrap_or_default(),
                 _ => r.strategy.as_str(),
             })
             .collect();
@@ -326,6 +332,10 @@ mod tests {
         assert!(!f.keeps(&rsi), "no `fast`, other strategy");
         assert!(filter("psr > 0.5 and sharpe_ratio == 1.5 and dataset != \"x\"").keeps(&rsi));
         assert!(filter("id == \"rsi_reversion-1\"").keeps(&rsi));
+        let point = SimRecord { id: "rsi/goog/period=9".into(), ..rsi.clone() };
+        assert!(filter("sweep == \"rsi\"").keeps(&point));
+        assert!(filter("sweep == \"rsi_reversion-1\"").keeps(&rsi), "a simulation's own id");
+        assert!(!filter("sweep == \"rsi\"").keeps(&rsi));
         // A record without the parameter does not pass, even under `not`.
         assert!(!filter("not (fast > 100)").keeps(&rsi));
         assert!(filter("not (fast > 100)").keeps(&sma));
