@@ -138,3 +138,23 @@ fn run_prints_the_filtered_leaderboard_and_what_it_wrote() {
     let html = fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("id=\"leaderboard-filter\""), "the page shows the filter");
 }
+
+#[test]
+fn merge_announces_the_report_it_wrote() {
+    let (tmp, q) = workspace(QUEUE);
+    let shards: Vec<_> = (0..2).map(|k| tmp.path().join(format!("shard-{k}"))).collect();
+    for (k, dir) in shards.iter().enumerate() {
+        let shard = format!("{k}/2");
+        let mut run = bt();
+        run.arg("run").arg(&q).arg("--out").arg(dir).args(["--shard", &shard, "--no-report"]);
+        ok_text(&run.output().unwrap());
+    }
+    let merged = tmp.path().join("merged");
+    let o = bt().arg("merge").args(&shards).arg("--out").arg(&merged).output().unwrap();
+    let stdout = ok_text(&o);
+    assert_eq!(
+        wrote(&stdout, &merged)[..3],
+        ["wrote DIR/report.html", "wrote DIR/summary.csv", "wrote DIR/summary.md"],
+        "{stdout}"
+    );
+}
