@@ -57,5 +57,8 @@ pub fn run(wb: &Workbench, args: MergeArgs, out: &mut dyn Write) -> anyhow::Resu
             writeln!(out, "  ... and {} more", merged.missing_count - merged.missing.len())?;
         }
     }
+    if let Some(files) = &merged.report {
+        crate::run_cmd::write_files(out, files)?;
+    }
     Ok(if c.failed > 0 { ExitCode::from(EXIT_SOME_FAILED) } else { ExitCode::SUCCESS })
 }

@@ -4,14 +4,21 @@ use std::{io::Write, path::PathBuf, process::ExitCode};
 
 use bt::{ReportOptions, Workbench, report::Format};
 
-use crate::{BadInput, run_cmd::write_leaderboard};
+use crate::{
+    BadInput,
+    run_cmd::{FilterArgs, write_files, write_leaderboard, write_validation},
+};
 
 /// Arguments of `bt report`.
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = "Examples:
   bt report runs/grid                                   # report.html, leaderboard.md, summary.csv
   bt report runs/grid --top 20 --by sortino_ratio --format html,parquet
-  bt report runs/grid --out /tmp/grid-report            # leave the run directory untouched")]
+  bt report runs/grid --out /tmp/grid-report            # leave the run directory untouched
+  bt report runs/grid --top 5 --by sortino_ratio --min-trades 5 --filter 'strategy == \"sma_cross\"'
+
+The leaderboard (printed, report.html, leaderboard.md) ranks only the simulations the filter
+keeps; summaries, heatmaps and histograms show every simulation.")]
 pub struct ReportArgs {
     /// Run directory written by `bt run` or `bt merge`.
     pub dir: PathBuf,
@@ -21,6 +28,8 @@ pub struct ReportArgs {
     /// Statistic to rank by (any key of `bt backtest --json` but start/end, e.g. return_pct).
     #[arg(long = "by", value_name = "METRIC", default_value = "sharpe_ratio")]
     pub by: String,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Outputs to write, comma separated: html, md, csv, json, parquet.
     #[arg(
         long = "format",
@@ -37,25 +46,20 @@ pub struct ReportArgs {
 /// `bt report DIR`: writes the files, prints the leaderboard and what was written.
 pub fn run(wb: &Workbench, args: ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     bt::domain::ranking::rank_metric(&args.by).map_err(|e| BadInput(format!("--by {e}")))?;
+    let filter = wb.run_filter(&args.dir, args.filter.filter.as_deref(), args.filter.min_trades)?;
     let opts = ReportOptions {
         top: args.top,
         by: args.by.clone(),
         formats: args.format.clone(),
         out: args.out.clone(),
+        filter,
     };
     let files = wb.report(&args.dir, &opts)?;
-    let top = wb.leaderboard(&args.dir, &args.by, args.top)?;
     let validation = bt::validation::run_validation(&args.dir, bt::cluster::default_threads())?;
-    write_leaderboard(out, &top, &args.by, &validation)?;
-    crate::run_cmd::write_validation(out, &validation)?;
+    write_leaderboard(out, &files.leaderboard, &args.by, &validation, files.filter.as_ref())?;
+    write_validation(out, &validation)?;
     writeln!(out)?;
-    for path in files.html.iter().chain(&files.tables) {
-        writeln!(out, "wrote {}", path.display())?;
-    }
-    if !files.charts.is_empty() {
-        let dir = files.charts[0].parent().map(|p| p.display().to_string()).unwrap_or_default();
-        writeln!(out, "wrote {} chart files in {dir}", files.charts.len())?;
-    }
+    write_files(out, &files)?;
     Ok(ExitCode::SUCCESS)
 }
 

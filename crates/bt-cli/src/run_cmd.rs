@@ -21,6 +21,7 @@ use crate::{BadInput, EXIT_INTERRUPTED, EXIT_SOME_FAILED, Io, progress::StderrPr
   bt run big.ron --out runs/big --resume              # finish an interrupted run
   bt run big.ron --shard 2/8 --out runs/big-2         # one of 8 shards (0-based)
   bt run big.ron --check                              # validate only
+  bt run q.ron --top 5 --by sortino_ratio --min-trades 10 --filter 'strategy == \"sma_cross\"'
 
 Exit codes: 0 all simulations ran, 3 some failed (see summary.csv), 2 bad input (or an
 --out that cannot be used: no permission, not a directory, read-only), 130 interrupted
@@ -53,6 +54,8 @@ pub struct RunArgs {
     /// Leaderboard metric (a stats key, e.g. sharpe_ratio, return_pct).
     #[arg(long, default_value = "sharpe_ratio")]
     pub by: String,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Validate the queue (and data files) and exit.
     #[arg(long)]
     pub check: bool,
@@ -79,9 +82,27 @@ fn resolve_shard(spec: &str, shards: Option<u64>) -> anyhow::Result<Shard> {
     })
 }
 
+/// `--min-trades` and `--filter`: which simulations a leaderboard ranks.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FilterArgs {
+    /// Rank only simulations with at least N closed trades (`n_trades >= N`, joined to
+    /// --filter by `and`).
+    #[arg(long, value_name = "N")]
+    pub min_trades: Option<u64>,
+    /// Rank only the simulations this condition keeps, in the language of a queue's `where`:
+    /// parameters, statistics (n_trades, sharpe_ratio, psr...), `strategy`, `dataset`, `id` and
+    /// `sweep` (strings, `==`/`!=`), e.g. 'strategy == "rsi_reversion" and n_trades >= 20'. A
+    /// simulation without a parameter the condition names is left out (docs/report.md).
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+}
+
 pub fn run(wb: &Workbench, args: RunArgs, io: &mut Io<'_>) -> anyhow::Result<ExitCode> {
     bt::domain::ranking::rank_metric(&args.by).map_err(|e| BadInput(format!("--by {e}")))?;
     let queue = wb.read_queue(&args.queue)?;
+    // Before anything runs: a filter that does not compile fails now, not after the run.
+    let filter =
+        wb.queue_filter(Some(&queue), args.filter.filter.as_deref(), args.filter.min_trades)?;
     let shard = args.shard.as_deref().map(|s| resolve_shard(s, args.shards)).transpose()?;
     if args.check {
         // Walk-forward windows and warm-ups depend on the data's length: load it.
@@ -146,6 +167,7 @@ pub fn run(wb: &Workbench, args: RunArgs, io: &mut Io<'_>) -> anyhow::Result<Exi
     let report = (!args.no_report).then(|| ReportOptions {
         top: args.top,
         by: args.by.clone(),
+        filter: filter.clone(),
         ..ReportOptions::default()
     });
     let opts = RunOptions {
@@ -168,27 +190,34 @@ pub fn run(wb: &Workbench, args: RunArgs, io: &mut Io<'_>) -> anyhow::Result<Exi
     let info = &outcome.info;
     writeln!(
         io.out,
-        "{} simulations ({} ok, {} failed{}) in {:.3}s, {} on {} thread(s){} -> {}",
+        "{} simulations ({} ok, {} failed{}) in {:.3}s{}, {} on {} thread(s){} -> {}",
         info.ok + info.failed,
         info.ok,
         info.failed,
         if outcome.resumed > 0 { format!(", {} resumed", outcome.resumed) } else { String::new() },
         info.attempts.last().map_or(0.0, |a| a.wall_time_s),
+        match info.attempts.len() {
+            0 | 1 => String::new(),
+            n => format!(" ({:.3}s over {n} attempts)", info.wall_time_s),
+        },
         info.mode,
         info.threads,
         info.shard.as_ref().map(|s| format!(", shard {s}")).unwrap_or_default(),
         out_dir.display()
     )?;
-    let top = wb.leaderboard(&out_dir, &args.by, args.top)?;
-    if !top.is_empty() || outcome.walk_forward.is_empty() {
-        write_leaderboard(io.out, &top, &args.by, &outcome.validation)?;
+    let (top, tally) = match &outcome.report {
+        // The report ranked them already.
+        Some(files) => (files.leaderboard.clone(), files.filter.clone()),
+        None => wb.leaderboard_filtered(&out_dir, &args.by, args.top, filter.as_ref())?,
+    };
+    if !top.is_empty() || outcome.walk_forward.is_empty() || tally.is_some() {
+        write_leaderboard(io.out, &top, &args.by, &outcome.validation, tally.as_ref())?;
     }
     write_validation(io.out, &outcome.validation)?;
     write!(io.out, "{}", bt::report::walk_forward_text(&outcome.walk_forward))?;
-    if let Some(files) = &outcome.report
-        && let Some(html) = &files.html
-    {
-        writeln!(io.out, "report: {}", html.display())?;
+    if let Some(files) = &outcome.report {
+        writeln!(io.out)?;
+        write_files(io.out, files)?;
     }
     if outcome.interrupted {
         writeln!(
@@ -246,19 +275,39 @@ pub fn write_validation(
     Ok(())
 }
 
-/// Prints the top simulations by a metric: the leaderboard of every report, as text.
+/// Prints the top simulations by a metric: the leaderboard of every report, as text, after
+/// the note of what its filter kept.
 pub fn write_leaderboard(
     out: &mut dyn Write,
     top: &[bt::domain::SimRecord],
     by: &str,
     validation: &[bt::domain::ValidationGroup],
+    filter: Option<&bt::report::FilterTally>,
 ) -> anyhow::Result<()> {
     if top.is_empty() {
-        writeln!(out, "no successful simulation to rank")?;
+        match filter {
+            Some(tally) if tally.ranked > 0 => writeln!(out, "\n{}", tally.note())?,
+            _ => writeln!(out, "no successful simulation to rank")?,
+        }
         return Ok(());
     }
-    let board = bt::report::Leaderboard::new(top, by, top.len())?.with_dsr(validation);
+    let board = bt::report::Leaderboard::from_ranked(top.to_vec(), by)?.with_dsr(validation);
     writeln!(out, "\nTop {} by {by}:", top.len())?;
+    if let Some(tally) = filter {
+        writeln!(out, "{}", tally.note())?;
+    }
     write!(out, "{}", board.to_text())?;
+    Ok(())
+}
+
+/// Prints the files a report wrote, each once: `wrote PATH`, and the chart files counted.
+pub fn write_files(out: &mut dyn Write, files: &bt::report::ReportFiles) -> anyhow::Result<()> {
+    for path in files.html.iter().chain(&files.tables) {
+        writeln!(out, "wrote {}", path.display())?;
+    }
+    if let Some(first) = files.charts.first() {
+        let dir = first.parent().map(|p| p.display().to_string()).unwrap_or_default();
+        writeln!(out, "wrote {} chart files in {dir}", files.charts.len())?;
+    }
     Ok(())
 }

@@ -80,16 +80,27 @@ impl fmt::Display for RunStatus {
 }
 
 /// One session of work on a run directory: the first run, then each resume.
+///
+/// A session is recorded when it starts (`ended: false`) and again when it ends. One that
+/// never recorded its end (killed, or stopped by an error) is completed by the next resume:
+/// its wall time runs from its start to the last write of the result log, and it ran what
+/// the log then held beyond the other sessions' simulations.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Attempt {
     /// How it scheduled its simulations.
     pub mode: RunMode,
     /// Worker threads.
     pub threads: u64,
+    /// When it started (ns since the epoch, UTC, to the millisecond); `None` in run.json files of
+    /// bt versions that did not record it.
+    pub started: Option<i64>,
     /// Wall time of the session, seconds.
     pub wall_time_s: f64,
     /// Simulations it ran.
     pub ran: u64,
+    /// Whether it recorded its own end (else its wall time and count were estimated by the
+    /// next resume, or it is still running).
+    pub ended: bool,
 }
 
 /// A data set of a run, as recorded in run.json.

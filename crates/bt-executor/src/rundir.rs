@@ -131,7 +131,14 @@ fn info_to_json(info: &RunInfo) -> Value {
         .attempts
         .iter()
         .map(|a| {
-            json!({"mode": a.mode.name(), "threads": a.threads, "wall_time_s": a.wall_time_s, "ran": a.ran})
+            json!({
+                "mode": a.mode.name(),
+                "threads": a.threads,
+                "started": a.started.map(bt_domain::time::format_iso),
+                "wall_time_s": a.wall_time_s,
+                "ran": a.ran,
+                "ended": a.ended,
+            })
         })
         .collect();
     json!({
@@ -180,8 +187,14 @@ fn info_from_json(v: &Value) -> Result<RunInfo, String> {
                 Ok(Attempt {
                     mode: mode(a)?,
                     threads: u(a, "threads"),
+                    started: a
+                        .get("started")
+                        .and_then(Value::as_str)
+                        .and_then(bt_domain::time::parse_iso),
                     wall_time_s: f(a, "wall_time_s"),
                     ran: u(a, "ran"),
+                    // Files of versions that wrote an attempt only at its end.
+                    ended: a.get("ended").and_then(Value::as_bool).unwrap_or(true),
                 })
             })
             .collect::<Result<Vec<_>, String>>()?,
@@ -258,8 +271,22 @@ mod tests {
             threads: 2,
             wall_time_s: 3.5,
             attempts: vec![
-                Attempt { mode: RunMode::Sequential, threads: 1, wall_time_s: 1.5, ran: 3 },
-                Attempt { mode: RunMode::Parallel, threads: 2, wall_time_s: 2.0, ran: 4 },
+                Attempt {
+                    mode: RunMode::Sequential,
+                    threads: 1,
+                    started: Some(1_764_900_000_000_000_000),
+                    wall_time_s: 1.5,
+                    ran: 3,
+                    ended: true,
+                },
+                Attempt {
+                    mode: RunMode::Parallel,
+                    threads: 2,
+                    started: None,
+                    wall_time_s: 2.0,
+                    ran: 4,
+                    ended: false,
+                },
             ],
             shard: Some("1/3".into()),
             datasets: vec![DatasetInfo { name: "g".into(), source: "g.csv".into(), bars: 9 }],
@@ -274,6 +301,20 @@ mod tests {
         assert_eq!(dir.read_info().unwrap(), Some(info));
         drop(locked);
         assert!(dir.lock("pid 3").is_ok());
+        // A run.json of a version that wrote attempts only at their end, without start times.
+        let old = r#"{"status": "complete", "mode": "parallel", "wall_time_s": 3.0,
+            "attempts": [{"mode": "parallel", "threads": 2, "wall_time_s": 3.0, "ran": 7}]}"#;
+        fs::write(dir.run_json(), old).unwrap();
+        let read = dir.read_info().unwrap().unwrap();
+        let want = Attempt {
+            mode: RunMode::Parallel,
+            threads: 2,
+            started: None,
+            wall_time_s: 3.0,
+            ran: 7,
+            ended: true,
+        };
+        assert_eq!((read.attempts, read.wall_time_s), (vec![want], 3.0));
         fs::write(dir.run_json(), "{\"status\": \"odd\", \"mode\": \"sequential\"}").unwrap();
         assert!(matches!(dir.read_info(), Err(ExecError::Corrupt { .. })));
     }

@@ -5,7 +5,8 @@
 //!   bounded aggregates ([`Overview`], heatmap cells, histogram bins), so a run of ten million
 //!   simulations reports in bounded memory; summary.csv and summary.json are streamed row by
 //!   row, and summary.md past 1,000 rows shows the best 1,000.
-//! - Tables: [`Leaderboard`] (top K by any statistic, O(n log K) selection), the summary
+//! - Tables: [`Leaderboard`] (top K by any statistic, O(n log K) selection, of the records a
+//!   [`RecordFilter`] keeps: the note of its [`FilterTally`] above the rows), the summary
 //!   exports [`summary_json`] / [`summary_markdown`] (CSV is
 //!   [`bt_domain::SummaryTable::to_csv`]), and the [`failed`] list.
 //! - Charts ([`Chart`], PNG or SVG from the same drawing code): [`equity`] (equity with trade
@@ -45,6 +46,7 @@
 
 mod chart;
 mod error;
+mod filter;
 mod font;
 mod html;
 mod io;
@@ -63,12 +65,13 @@ pub use crate::{
         histogram, overfit_chart, perf, perf_chart, strategy_heatmaps, swept_params,
     },
     error::ReportError,
+    filter::{FilterTally, RecordFilter},
     html::{Format, ReportData, ReportFiles, ReportOptions, esc},
     overview::Overview,
     report::{write_report, write_report_from},
     source::Records,
     table::{
-        LEADERBOARD_STATS, Leaderboard, failed, failed_markdown, fmt_stat, summary_json,
+        LEADERBOARD_STATS, Leaderboard, failed, failed_markdown, fmt_stat, leaders, summary_json,
         summary_markdown, top_k,
     },
     validation::{validation_markdown, validation_text},

@@ -8,9 +8,10 @@ use bt_domain::{SimRecord, SummaryLayout};
 use crate::{
     chart::{HeatScan, HistScan},
     error::ReportError,
+    filter::FilterTally,
     html::{Format, ReportOptions},
     source::{Records, visit},
-    table::{FAILED_KEPT, FailedList, MARKDOWN_ROWS, Ranking, metric_pos},
+    table::{Board, FAILED_KEPT, FailedList, MARKDOWN_ROWS, Ranking, metric_pos},
 };
 
 /// What one pass over a run's records learns for its report, in memory bounded by the
@@ -30,8 +31,13 @@ pub struct Overview {
     pub(crate) total: u64,
     pub(crate) ok: u64,
     pub(crate) params: BTreeSet<String>,
-    /// Best first, up to the larger of the leaderboard's K and summary.md's rows.
+    /// Best first, up to the larger of the leaderboard's K and summary.md's rows (summary.md's
+    /// rows only, when a filter makes the leaderboard's its own).
     pub(crate) ranked: Vec<SimRecord>,
+    /// The leaderboard's records when the options have a filter: the best K it keeps.
+    pub(crate) filtered: Option<Vec<SimRecord>>,
+    /// What the filter kept.
+    pub(crate) tally: Option<FilterTally>,
     pub(crate) failed: FailedList,
     /// When the report has charts.
     pub(crate) heat: Option<HeatScan>,
@@ -44,13 +50,20 @@ impl Overview {
         let pos = metric_pos(&opts.metric)?;
         let charts = opts.formats.contains(&Format::Html) || opts.chart_files;
         let md_rows = if opts.formats.contains(&Format::Md) { MARKDOWN_ROWS } else { 0 };
-        let mut ranking = Ranking::new(pos, opts.top_k.max(md_rows));
+        // Without a filter one ranking serves both; with one, summary.md still ranks every
+        // record and the leaderboard only those the filter keeps.
+        let (mut ranking, mut board) = match &opts.filter {
+            None => (Ranking::new(pos, opts.top_k.max(md_rows)), None),
+            Some(f) => (Ranking::new(pos, md_rows), Some(Board::new(pos, opts.top_k, Some(f)))),
+        };
         let mut o = Overview {
             opts: opts.clone(),
             total: 0,
             ok: 0,
             params: BTreeSet::new(),
             ranked: Vec::new(),
+            filtered: None,
+            tally: None,
             failed: FailedList::new(FAILED_KEPT.max(opts.max_failed_listed)),
             heat: charts.then(HeatScan::by_strategy),
             hist: charts.then(|| HistScan::by_strategy(pos)),
@@ -58,8 +71,15 @@ impl Overview {
         visit(records, |r| {
             o.observe(r);
             ranking.observe(r);
+            if let Some(b) = &mut board {
+                b.observe(r);
+            }
         })?;
         o.ranked = ranking.into_sorted();
+        if let Some((best, tally)) = board.map(Board::finish) {
+            o.filtered = Some(best);
+            o.tally = tally;
+        }
         Ok(o)
     }
 
@@ -97,10 +117,18 @@ impl Overview {
         self.failed.total
     }
 
-    /// The leaderboard's simulations: the best `top_k` by the report's metric, best first
-    /// (see [`crate::top_k`] for the order).
+    /// The leaderboard's simulations: the best `top_k` by the report's metric that the
+    /// report's filter keeps, best first (see [`crate::top_k`] for the order).
     pub fn best(&self) -> &[SimRecord] {
-        &self.ranked[..self.opts.top_k.min(self.ranked.len())]
+        match &self.filtered {
+            Some(best) => best,
+            None => &self.ranked[..self.opts.top_k.min(self.ranked.len())],
+        }
+    }
+
+    /// What the report's filter kept, when it has one.
+    pub fn filter_tally(&self) -> Option<&FilterTally> {
+        self.tally.as_ref()
     }
 
     /// The summary's column layout (every parameter name of the run).

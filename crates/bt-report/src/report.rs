@@ -53,9 +53,14 @@ pub fn write_report_from(
     assert!(overview.opts == *opts, "an Overview is written with the options it was scanned with");
     create_dir(dir)?;
     let wants = |f: Format| opts.formats.contains(&f);
-    let leaderboard =
-        Leaderboard::from_ranked(overview.best().to_vec(), &opts.metric)?.with_dsr(data.validation);
-    let mut files = ReportFiles::default();
+    let leaderboard = Leaderboard::from_ranked(overview.best().to_vec(), &opts.metric)?
+        .with_dsr(data.validation)
+        .with_filter(overview.filter_tally());
+    let mut files = ReportFiles {
+        leaderboard: overview.best().to_vec(),
+        filter: overview.tally.clone(),
+        ..ReportFiles::default()
+    };
     let set = ExportSet {
         csv: wants(Format::Csv),
         json: wants(Format::Json),

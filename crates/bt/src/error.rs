@@ -28,6 +28,9 @@ pub enum Error {
     /// The report could not be written.
     #[error(transparent)]
     Report(#[from] bt_report::ReportError),
+    /// A leaderboard filter that does not compile.
+    #[error(transparent)]
+    Filter(#[from] crate::filter::FilterError),
     /// A ranking metric that is not a statistic.
     #[error(transparent)]
     Metric(#[from] bt_domain::ranking::UnknownMetric),
@@ -97,6 +100,7 @@ impl Error {
             Error::Slurm(e) => e.kind(),
             Error::Cluster(e) => e.kind(),
             Error::Metric(_)
+            | Error::Filter(_)
             | Error::NotARunDir { .. }
             | Error::ReadData { .. }
             | Error::BadPboBlocks { .. }

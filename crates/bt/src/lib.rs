@@ -12,6 +12,8 @@
 //! - [`Dataset`]: bars + indicator cache + the facts statistics need, prepared once per data set.
 //! - [`Simulator`]: registry strategy + engine + statistics, the unit the executor schedules.
 //! - [`run_hash`]: the queue + data fingerprint a run directory records.
+//! - [`filter`]: leaderboard filters (`strategy == "rsi" and n_trades >= 20`), compiled for a
+//!   run by [`Workbench::run_filter`] / [`Workbench::queue_filter`].
 //! - [`Error`]: every failure, with [`Error::kind`] (input, I/O or internal).
 //!
 //! Modules: [`domain`] (bars, configs, trades, statistics, specs), [`data`] (CSV/Parquet,
@@ -52,6 +54,7 @@
 pub mod cluster;
 mod dataset;
 mod error;
+pub mod filter;
 mod hash;
 pub mod json;
 mod merge;
@@ -81,6 +84,7 @@ pub use bt_strategies as strategies;
 pub use crate::{
     dataset::{Dataset, Datasets, load_datasets},
     error::{Error, Result},
+    filter::{FilterColumns, FilterError, compile_filter},
     hash::run_hash,
     merge::{MergeError, MergeOptions, MergeOutcome},
     reporting::ReportOptions,

@@ -8,7 +8,8 @@ use bt_domain::{RunInfo, SimRecord, SimSpec, Trade, window::WalkForwardResult};
 use bt_executor::{ExecError, RunDir, for_each_in_queue_order, read_results};
 use bt_queue::Queue;
 use bt_report::{
-    CurveData, EquityCurve, Format, Overview, Records, ReportError, ReportFiles, WalkForwardView,
+    CurveData, EquityCurve, Format, Overview, RecordFilter, Records, ReportError, ReportFiles,
+    WalkForwardView,
 };
 use bt_strategies::Registry;
 
@@ -31,6 +32,9 @@ pub struct ReportOptions {
     pub formats: Vec<Format>,
     /// Write into this directory instead of the run directory (which is then only read).
     pub out: Option<PathBuf>,
+    /// Rank only the simulations this filter keeps (see [`crate::filter`]; compiled by
+    /// [`crate::Workbench::run_filter`]); the other tables and charts show every simulation.
+    pub filter: Option<RecordFilter>,
 }
 
 impl Default for ReportOptions {
@@ -41,6 +45,7 @@ impl Default for ReportOptions {
             by: "sharpe_ratio".into(),
             formats: vec![Format::Html, Format::Md, Format::Csv],
             out: None,
+            filter: None,
         }
     }
 }
@@ -110,6 +115,17 @@ impl Records for RunRecords {
     }
 }
 
+/// The best `k` records of `run` by `metric` that `filter` keeps, streamed from its log.
+pub(crate) fn leaders_of_run(
+    run: &RunDir,
+    metric: &str,
+    k: usize,
+    filter: &RecordFilter,
+) -> Result<(Vec<SimRecord>, Option<bt_report::FilterTally>)> {
+    let records = RunRecords::new(run);
+    records.check(bt_report::leaders(&records, metric, k, Some(filter)), |e| e)
+}
+
 /// Writes the report of the run in `run` into `target` (which the caller has locked): re-runs
 /// the top simulations with curves recorded when their data set is in `datasets`, renders the
 /// tables and charts, and writes summary.parquet when asked.
@@ -143,6 +159,7 @@ pub(crate) fn report_into(
         top_k: opts.top,
         metric: opts.by.clone(),
         formats: formats.clone(),
+        filter: opts.filter.clone(),
         ..bt_report::ReportOptions::default()
     };
     let records = RunRecords::new(run);

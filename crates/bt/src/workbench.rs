@@ -3,12 +3,13 @@ use std::path::{Path, PathBuf};
 use bt_domain::{BacktestConfig, Params, SimRecord, SimSpec};
 use bt_executor::RunDir;
 use bt_queue::Queue;
-use bt_report::ReportFiles;
+use bt_report::{FilterTally, RecordFilter, ReportFiles};
 use bt_strategies::Registry;
 
 use crate::{
     dataset::{Dataset, Datasets, load_datasets},
     error::{Error, Result},
+    filter::{FilterColumns, compile_filter},
     merge::{MergeOptions, MergeOutcome},
     reporting::{ReportOptions, queue_for_report, report_into},
     run::{RunOptions, RunOutcome},
@@ -155,5 +156,59 @@ impl Workbench {
     pub fn leaderboard(&self, dir: &Path, metric: &str, k: usize) -> Result<Vec<SimRecord>> {
         bt_domain::ranking::rank_metric(metric)?;
         Ok(bt_executor::top_k_file(&RunDir::new(dir).results(), metric, k)?)
+    }
+
+    /// [`Workbench::leaderboard`] of the simulations `filter` keeps, and what it kept.
+    pub fn leaderboard_filtered(
+        &self,
+        dir: &Path,
+        metric: &str,
+        k: usize,
+        filter: Option<&RecordFilter>,
+    ) -> Result<(Vec<SimRecord>, Option<FilterTally>)> {
+        let Some(filter) = filter else {
+            return Ok((self.leaderboard(dir, metric, k)?, None));
+        };
+        bt_domain::ranking::rank_metric(metric)?;
+        let run = RunDir::new(dir);
+        crate::reporting::leaders_of_run(&run, metric, k, filter)
+    }
+
+    /// The leaderboard filter `expr` and `--min-trades` `min_trades` for runs of `queue`: it
+    /// may name the parameters of the queue's strategies (the registry's and the queue's rules
+    /// files') and the broker settings, the statistics, `id`, `dataset` and `strategy` (see
+    /// [`crate::filter`]). `None` when both are.
+    pub fn queue_filter(
+        &self,
+        queue: Option<&Queue>,
+        expr: Option<&str>,
+        min_trades: Option<u64>,
+    ) -> Result<Option<RecordFilter>> {
+        if expr.is_none() && min_trades.is_none() {
+            return Ok(None);
+        }
+        let registry = match queue {
+            Some(q) => self.registry_for(q)?,
+            None => std::borrow::Cow::Borrowed(&self.registry),
+        };
+        Ok(compile_filter(expr, min_trades, &FilterColumns::of_registry(&registry))?)
+    }
+
+    /// [`Workbench::queue_filter`] for the run in `dir` (its queue, when it can still be read;
+    /// else this workbench's strategies).
+    pub fn run_filter(
+        &self,
+        dir: &Path,
+        expr: Option<&str>,
+        min_trades: Option<u64>,
+    ) -> Result<Option<RecordFilter>> {
+        if expr.is_none() && min_trades.is_none() {
+            return Ok(None);
+        }
+        let info = RunDir::new(dir)
+            .read_info()?
+            .ok_or_else(|| Error::NotARunDir { path: dir.to_owned() })?;
+        let queue = Queue::from_path(&info.queue).ok();
+        self.queue_filter(queue.as_ref(), expr, min_trades)
     }
 }

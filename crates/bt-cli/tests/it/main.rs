@@ -4,6 +4,7 @@ mod bad_inputs;
 mod data;
 mod faults;
 mod in_process;
+mod leaderboard;
 mod lock;
 mod numeric;
 mod rules;

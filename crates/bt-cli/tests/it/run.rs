@@ -173,6 +173,14 @@ fn a_killed_run_resumes_to_the_same_summary() {
     let o = run_to(&q, &killed, &["--threads", "2", "--resume"]);
     ok(&o);
     assert!(text(&o.stdout).contains("resumed"), "{}", text(&o.stdout));
+    // The wall time is both sessions': the killed one's runs to its last write.
+    let info = bt::executor::RunDir::new(&killed).read_info().unwrap().unwrap();
+    let [first, second] = info.attempts.as_slice() else { panic!("{:?}", info.attempts) };
+    assert!(!first.ended && second.ended, "{:?}", info.attempts);
+    assert!(first.wall_time_s > 0.0 && first.started <= second.started, "{first:?}");
+    assert_eq!(first.ran + second.ran, 40, "{:?}", info.attempts);
+    assert_eq!(info.wall_time_s, first.wall_time_s + second.wall_time_s);
+    assert!(text(&o.stdout).contains("s over 2 attempts)"), "{}", text(&o.stdout));
     assert_eq!(
         fs::read(killed.join("summary.csv")).unwrap(),
         fs::read(clean.join("summary.csv")).unwrap()

@@ -161,6 +161,9 @@ pub fn execute<S: Simulator>(
     let dir = opts.out;
     let results_path = dir.results();
     let mut attempts = Vec::new();
+    // When the log was last written: the end of a session that was killed (read before a torn
+    // frame is cut, which writes it).
+    let mut last_write = None;
     let done = if opts.resume {
         if let Some(previous) = dir.read_info()? {
             if previous.queue_hash != opts.info.queue_hash {
@@ -187,6 +190,7 @@ pub fn execute<S: Simulator>(
                 message: "a results.jsonl from an earlier bt: this one writes results.btr (docs/results-format.md) and cannot resume it; run the queue into a new directory".into(),
             });
         }
+        last_write = fs::metadata(&results_path).and_then(|m| m.modified()).ok();
         // Not `before_start`: a torn frame that cannot be cut is a failed write of a run with
         // results to keep; another --out would not help.
         done_indices(&results_path)?
@@ -210,6 +214,13 @@ pub fn execute<S: Simulator>(
     info.threads = threads as u64;
     info.shard = opts.shard.map(|s| s.to_string());
     info.status = RunStatus::Running;
+    close_unended(&mut attempts, last_write.map(unix_ns), done.len() as u64);
+    attempts.push(Attempt {
+        mode: info.mode,
+        threads: info.threads,
+        started: Some(unix_ns(std::time::SystemTime::now()) / 1_000_000 * 1_000_000),
+        ..Attempt::default()
+    });
     info.attempts = attempts;
     info.wall_time_s = info.attempts.iter().map(|a| a.wall_time_s).sum();
     dir.write_info(&info).map_err(ExecError::before_start)?;
@@ -352,12 +363,8 @@ pub fn execute<S: Simulator>(
     let counts = finalize(dir, opts.summary)?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "summary written");
     let ran = ran.into_inner();
-    info.attempts.push(Attempt {
-        mode: info.mode,
-        threads: info.threads,
-        wall_time_s: started.elapsed().as_secs_f64(),
-        ran,
-    });
+    let this = info.attempts.last_mut().expect("this session's attempt is recorded at its start");
+    (this.wall_time_s, this.ran, this.ended) = (started.elapsed().as_secs_f64(), ran, true);
     info.wall_time_s = info.attempts.iter().map(|a| a.wall_time_s).sum();
     info.total = if shard.is_some() { in_shard } else { total };
     info.ok = counts.ok;
@@ -413,6 +420,26 @@ fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
     } else {
         "unknown panic payload".to_owned()
     }
+}
+
+/// Completes the last of `attempts` when it never recorded its end (the session was killed):
+/// its wall time runs to `last_write` (ns since the epoch), the log's last write, and it ran
+/// what the log holds (`done` simulations) beyond the other sessions.
+fn close_unended(attempts: &mut [Attempt], last_write: Option<i64>, done: u64) {
+    let Some((last, earlier)) = attempts.split_last_mut() else { return };
+    if last.ended {
+        return;
+    }
+    last.wall_time_s = match (last.started, last_write) {
+        (Some(start), Some(end)) => (end.saturating_sub(start) as f64 / 1e9).max(0.0),
+        _ => 0.0,
+    };
+    last.ran = done.saturating_sub(earlier.iter().map(|a| a.ran).sum());
+}
+
+/// Nanoseconds since the epoch (0 before it).
+fn unix_ns(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
 }
 
 #[cfg(test)]

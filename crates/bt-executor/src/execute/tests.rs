@@ -291,3 +291,29 @@ fn resume_removes_an_interrupted_runs_summary_before_appending() {
     let rows = fs::read_to_string(dir.summary()).unwrap().lines().count();
     assert_eq!(rows, 1 + 6, "the new summary covers every result");
 }
+
+#[test]
+fn a_session_that_never_ended_is_completed_by_the_next_resume() {
+    let at = |s: i64| s * 1_000_000_000;
+    let ended = Attempt {
+        started: Some(at(100)),
+        wall_time_s: 2.0,
+        ran: 3,
+        ended: true,
+        ..Attempt::default()
+    };
+    let killed = Attempt { started: Some(at(200)), ..Attempt::default() };
+    let mut attempts = vec![ended, killed];
+    // The log was last written 7.5 s after the killed session started and holds 10 results.
+    close_unended(&mut attempts, Some(at(200) + 7_500_000_000), 10);
+    assert_eq!((attempts[1].wall_time_s, attempts[1].ran, attempts[1].ended), (7.5, 7, false));
+    assert_eq!(attempts[0], ended, "an ended session is left alone");
+    // Ended sessions (every file of older versions) are never estimated.
+    let mut old = vec![ended];
+    close_unended(&mut old, Some(at(900)), 50);
+    assert_eq!(old, [ended]);
+    // Without a start time, no wall time can be told.
+    let mut unknown = vec![Attempt::default()];
+    close_unended(&mut unknown, Some(at(900)), 4);
+    assert_eq!((unknown[0].wall_time_s, unknown[0].ran), (0.0, 4));
+}

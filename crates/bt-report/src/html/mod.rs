@@ -3,13 +3,14 @@
 
 use std::{fmt, path::PathBuf, str::FromStr};
 
-use bt_domain::{RunInfo, ValidationGroup};
+use bt_domain::{RunInfo, SimRecord, ValidationGroup};
 
 pub(crate) mod page;
 
 use crate::{
     chart::{Agg, EquityCurve},
     error::ReportError,
+    filter::{FilterTally, RecordFilter},
     source::Records,
     walk_forward::WalkForwardView,
 };
@@ -120,6 +121,9 @@ pub struct ReportOptions {
     /// At most this many histograms (one per strategy, or per sweep of a strategy swept
     /// several times); the page names the ones left out.
     pub max_histograms: usize,
+    /// Only the records this filter keeps are ranked on the leaderboard (and charted as the
+    /// top equity curves); every other table and chart shows every record.
+    pub filter: Option<RecordFilter>,
 }
 
 impl Default for ReportOptions {
@@ -133,11 +137,13 @@ impl Default for ReportOptions {
             max_failed_listed: 100,
             max_heatmaps: 10,
             max_histograms: 12,
+            filter: None,
         }
     }
 }
 
-/// The files [`crate::write_report`] wrote, in writing order.
+/// The files [`crate::write_report`] wrote, in writing order, and the leaderboard it ranked
+/// (for the caller to print).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReportFiles {
     /// `report.html`, when it was written.
@@ -151,6 +157,10 @@ pub struct ReportFiles {
     /// `walk-forward-*`, `.png` or `.svg`) that this report did not write. Other files are
     /// never touched.
     pub removed_charts: Vec<PathBuf>,
+    /// The leaderboard's simulations, best first, after the filter.
+    pub leaderboard: Vec<SimRecord>,
+    /// What the filter kept, when there was one.
+    pub filter: Option<FilterTally>,
 }
 
 /// Escapes text for HTML element content and attribute values.

@@ -218,8 +218,13 @@ pub(crate) fn render_html(
         esc(label),
         esc(&opts.metric)
     );
+    if let Some(note) = &leaderboard.note {
+        let _ = writeln!(w, "<p class=\"note\" id=\"leaderboard-filter\">{}</p>", esc(note));
+    }
     if leaderboard.rows.is_empty() {
-        let _ = writeln!(w, "<p>No simulation succeeded.</p>");
+        if leaderboard.note.is_none() {
+            let _ = writeln!(w, "<p>No simulation succeeded.</p>");
+        }
     } else {
         let _ = writeln!(w, "<div class=\"scroll\">\n{}</div>", leaderboard.to_html());
         let _ = writeln!(

@@ -21,6 +21,7 @@ pub use crate::table::{
 };
 use crate::{
     error::ReportError,
+    filter::{FilterTally, RecordFilter},
     html::esc,
     source::{Records, visit},
 };
@@ -103,6 +104,68 @@ impl Ranking {
     }
 }
 
+/// [`Ranking`] of the records a filter keeps (every record without one), counting what the
+/// filter kept.
+#[derive(Debug)]
+pub(crate) struct Board {
+    ranking: Ranking,
+    filter: Option<RecordFilter>,
+    tally: Option<FilterTally>,
+}
+
+impl Board {
+    pub(crate) fn new(pos: usize, k: usize, filter: Option<&RecordFilter>) -> Board {
+        Board {
+            ranking: Ranking::new(pos, k),
+            filter: filter.cloned(),
+            tally: filter.map(|f| FilterTally { label: f.label.clone(), ranked: 0, kept: 0 }),
+        }
+    }
+
+    pub(crate) fn observe(&mut self, r: &SimRecord) {
+        match (&self.filter, &mut self.tally) {
+            (Some(filter), Some(tally)) => {
+                if r.ranked_stats().is_none() {
+                    return;
+                }
+                tally.ranked += 1;
+                if filter.keeps(r) {
+                    tally.kept += 1;
+                    self.ranking.observe(r);
+                }
+            }
+            _ => self.ranking.observe(r),
+        }
+    }
+
+    /// The kept records, best first, and the filter's tally (when there is a filter).
+    pub(crate) fn finish(self) -> (Vec<SimRecord>, Option<FilterTally>) {
+        (self.ranking.into_sorted(), self.tally)
+    }
+}
+
+/// The best `k` records by `metric` that `filter` keeps (every successful record without a
+/// filter), best first as in [`top_k`], read once, and what the filter kept.
+///
+/// ```
+/// use bt_report::{RecordFilter, leaders};
+/// let none: Vec<bt_domain::SimRecord> = Vec::new();
+/// let filter = RecordFilter::new("n_trades >= 5", |_| true);
+/// let (top, tally) = leaders(&none, "sharpe_ratio", 3, Some(&filter)).unwrap();
+/// assert!(top.is_empty());
+/// assert_eq!(tally.unwrap().note(), "no simulation passes the filter n_trades >= 5 (0 of 0)");
+/// ```
+pub fn leaders(
+    records: &(impl Records + ?Sized),
+    metric: &str,
+    k: usize,
+    filter: Option<&RecordFilter>,
+) -> Result<(Vec<SimRecord>, Option<FilterTally>), ReportError> {
+    let mut board = Board::new(metric_pos(metric)?, k, filter);
+    visit(&records, |r| board.observe(r))?;
+    Ok(board.finish())
+}
+
 /// The top-K table of a run, ready to render as Markdown or HTML.
 #[derive(Debug, Clone)]
 pub struct Leaderboard {
@@ -114,6 +177,8 @@ pub struct Leaderboard {
     pub records: Vec<SimRecord>,
     /// Rendered cells, one row per record.
     pub rows: Vec<Vec<String>>,
+    /// The line shown above the table: what the filter kept (see [`FilterTally::note`]).
+    pub note: Option<String>,
 }
 
 impl Leaderboard {
@@ -148,16 +213,28 @@ impl Leaderboard {
         columns.extend(stats.iter().map(|s| s.to_string()));
         let rows =
             top.iter().enumerate().map(|(i, r)| leaderboard_row(i, r, &params, &stats)).collect();
-        Ok(Leaderboard { metric: metric.to_string(), columns, records: top, rows })
+        Ok(Leaderboard { metric: metric.to_string(), columns, records: top, rows, note: None })
     }
 
-    /// A GitHub-flavoured Markdown table (header, alignment row, one line per row).
+    /// The table with the note of a filter's tally above it (nothing without a filter).
+    pub fn with_filter(mut self, tally: Option<&FilterTally>) -> Leaderboard {
+        self.note = tally.map(FilterTally::note);
+        self
+    }
+
+    /// A GitHub-flavoured Markdown table (header, alignment row, one line per row), after the
+    /// filter's note when there is one.
     pub fn to_markdown(&self) -> String {
-        markdown_table(&self.columns, self.rows.iter().map(|r| r.as_slice()))
+        let table = markdown_table(&self.columns, self.rows.iter().map(|r| r.as_slice()));
+        match &self.note {
+            Some(note) => format!("{note}\n\n{table}"),
+            None => table,
+        }
     }
 
     /// A plain-text table for a terminal: one header line and one line per row, columns
-    /// padded to their widest cell, text left-aligned and numbers right-aligned.
+    /// padded to their widest cell, text left-aligned and numbers right-aligned (the note is
+    /// the caller's to print).
     pub fn to_text(&self) -> String {
         text_table(&self.columns, &self.rows, |c| matches!(c, "id" | "dataset" | "strategy"))
     }
@@ -187,7 +264,8 @@ impl Leaderboard {
         self
     }
 
-    /// An HTML `<table id="leaderboard-table">` fragment (escaped, no styles).
+    /// An HTML `<table id="leaderboard-table">` fragment (escaped, no styles); the note is
+    /// the page's to show.
     pub fn to_html(&self) -> String {
         let mut out = String::from("<table id=\"leaderboard-table\">\n<thead><tr>");
         for c in &self.columns {

@@ -240,6 +240,7 @@ pub fn info(records: &[SimRecord]) -> RunInfo {
             threads: 2,
             wall_time_s: 1.234,
             ran: records.len() as u64,
+            ..Attempt::default()
         }],
         total: records.len() as u64,
         ok: records.len() as u64 - failed,

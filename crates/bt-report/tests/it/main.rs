@@ -2,6 +2,7 @@
 
 mod browser;
 mod charts;
+mod filter;
 mod fixtures;
 mod font;
 mod report;
