@@ -5,7 +5,7 @@ use std::{
 };
 
 use bt_domain::{RunInfo, SimRecord, SimSpec, Trade, window::WalkForwardResult};
-use bt_executor::{ExecError, RunDir, for_each_in_queue_order, read_results};
+use bt_executor::{ExecError, RunDir, for_each_in_queue_order};
 use bt_queue::Queue;
 use bt_report::{CurveData, Format, Overview, Records, ReportError, ReportFiles, WalkForwardView};
 use bt_strategies::Registry;
@@ -111,7 +111,8 @@ impl Records for RunRecords {
 /// tables and charts, and writes summary.parquet when asked.
 ///
 /// The records are streamed from the result log in a few passes (see [`bt_report::Records`]):
-/// memory holds the report's bounded aggregates, never the run (but for summary.parquet).
+/// memory holds the report's bounded aggregates, never the run (summary.parquet is written a
+/// batch of rows at a time).
 pub(crate) fn report_into(
     registry: &Registry,
     target: &Path,
@@ -186,10 +187,8 @@ pub(crate) fn report_into(
     let mut files = records
         .check(written, |e| e.context(format!("writing the report into {}", target.display())))?;
     if formats.contains(&Format::Parquet) {
-        // The one output that still holds the whole run: the Parquet writer takes whole
-        // columns (a streaming writer replaces it).
         let path = target.join("summary.parquet");
-        write_summary_parquet(&path, &read_results(&run.results())?)?;
+        crate::summary::write_summary_parquet(&path, run)?;
         files.tables.push(path);
     }
     Ok(files)
@@ -277,36 +276,4 @@ pub(crate) fn queue_for_report(info: &RunInfo) -> Result<Option<(Queue, Datasets
             Ok(None)
         }
     }
-}
-
-/// summary.parquet: the summary table's columns, typed (polars reads it in one line).
-fn write_summary_parquet(path: &Path, records: &[SimRecord]) -> Result<()> {
-    use bt_data::TableColumn;
-    use bt_domain::Cell;
-    let table = bt_domain::SummaryTable::new(records);
-    let mut columns = Vec::new();
-    for (c, name) in table.columns.iter().enumerate() {
-        let cells = table.rows.iter().map(|r| &r[c]);
-        let is_num =
-            table.rows.iter().all(|r| matches!(r[c], Cell::Float(_) | Cell::Int(_) | Cell::Null));
-        let is_int = table.rows.iter().all(|r| matches!(r[c], Cell::Int(_)));
-        let col = if is_int && !table.rows.is_empty() {
-            TableColumn::I64(cells.map(|x| if let Cell::Int(i) = x { *i } else { 0 }).collect())
-        } else if is_num && !table.rows.is_empty() {
-            TableColumn::F64(
-                cells
-                    .map(|x| match x {
-                        Cell::Int(i) => *i as f64,
-                        Cell::Float(f) => *f,
-                        _ => f64::NAN,
-                    })
-                    .collect(),
-            )
-        } else {
-            TableColumn::Str(cells.map(Cell::to_text).collect())
-        };
-        columns.push((name.clone(), col));
-    }
-    bt_data::write_table_parquet(&columns, path)?;
-    Ok(())
 }
