@@ -102,6 +102,20 @@ fn shards_merge_to_the_single_machine_summary() {
             "the merged {file} differs from the single machine's"
         );
     }
+    // `bt report --format parquet` writes the same table, streaming the merged log.
+    let report = tmp.path().join("report");
+    ok(&bt()
+        .arg("report")
+        .arg(&merged)
+        .args(["--format", "parquet", "--out"])
+        .arg(&report)
+        .output()
+        .unwrap());
+    assert!(
+        fs::read(report.join("summary.parquet")).unwrap()
+            == fs::read(single.join("summary.parquet")).unwrap(),
+        "bt report's summary.parquet differs from the run's"
+    );
 
     // A missing shard is an error naming the missing ids, unless --allow-partial.
     let partial = tmp.path().join("partial");
