@@ -54,9 +54,10 @@ pub struct ScaleArgs {
     /// Kill a measured process whose resident memory passes this (protects a shared machine).
     #[arg(long, default_value_t = 6144, value_name = "MIB")]
     rss_limit_mib: u64,
-    /// Cargo profile of the bt binary.
-    #[arg(long, default_value = "release", value_name = "PROFILE")]
-    build_profile: String,
+    /// Cargo profile of the bt binary [default: release; dev with --quick, the build that
+    /// `cargo build` already made].
+    #[arg(long, value_name = "PROFILE")]
+    build_profile: Option<String>,
     /// Output directory [default: data/performance_test_results, or target/scale-quick].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -117,9 +118,12 @@ struct Step {
     command: String,
     sims: u64,
     wall_s: f64,
-    /// `simulations done seconds=` of the run's `-v` log.
+    /// `simulations done seconds=` of the run's `-v` log: when the executor finished the
+    /// simulations, in seconds since it started.
     simulate_s: Option<f64>,
-    /// `summary written seconds=` of the run's `-v` log.
+    /// `summary written seconds=` of the run's `-v` log: when summary.csv and summary.parquet
+    /// were written, in seconds since the executor started (so `summary_s - simulate_s` is the
+    /// summary pass).
     summary_s: Option<f64>,
     /// The last VmHWM read (a high-water mark, so the largest), bytes.
     peak_rss: Option<u64>,
@@ -156,7 +160,9 @@ pub fn run(args: &ScaleArgs) -> anyhow::Result<ExitCode> {
     let wide = Space::for_sims(synthetic).with_context(|| {
         format!("--synthetic-sims {synthetic}: at most {} are supported", WIDE_SPACE.points())
     })?;
-    let bt = tools::build_bt(&args.build_profile)?;
+    let profile =
+        args.build_profile.as_deref().unwrap_or(if args.quick { "dev" } else { "release" });
+    let bt = tools::build_bt(profile)?;
     let target = tools::target_dir()?;
     let out = match (&args.out, args.quick) {
         (Some(o), _) => crate::absolute(o),
@@ -228,7 +234,7 @@ pub fn run(args: &ScaleArgs) -> anyhow::Result<ExitCode> {
         "command": if args.quick { "cargo xtask scale --quick".to_owned() } else {
             format!("cargo xtask scale --sims {sims} --synthetic-sims {synthetic}")
         },
-        "bt_build_profile": args.build_profile,
+        "bt_build_profile": profile,
         "sweep": {"sims": sims, "queue": queue_text(sims, SPACE), "threads": "bt's default (all cores)"},
         "synthetic": {"sims": synthetic, "queue": queue_text(synthetic, wide), "shards": 2,
             "records": "deterministic made-up statistics (SplitMix64), n_bars 2148, no PBO blocks"},
@@ -354,12 +360,12 @@ fn dir_files(dir: &Path) -> anyhow::Result<Vec<(String, u64)>> {
 
 fn table(steps: &[Step]) -> String {
     let mut s = format!(
-        "{:<16} {:>9} {:>9} {:>10} {:>9} {:>9} {:>10} {:>9}  {}\n",
+        "{:<16} {:>9} {:>9} {:>10} {:>12} {:>9} {:>10} {:>9}  {}\n",
         "step",
         "sims",
         "wall s",
-        "simulate s",
-        "summary s",
+        "sims at s",
+        "summary at s",
         "peak MiB",
         "disk MB",
         "bytes/sim",
@@ -369,7 +375,7 @@ fn table(steps: &[Step]) -> String {
     for st in steps {
         let _ = writeln!(
             s,
-            "{:<16} {:>9} {:>9.2} {:>10} {:>9} {:>9} {:>10.1} {:>9.1}  {}",
+            "{:<16} {:>9} {:>9.2} {:>10} {:>12} {:>9} {:>10.1} {:>9.1}  {}",
             st.name,
             st.sims,
             st.wall_s,
