@@ -12,7 +12,8 @@
 //!   run directories, through `bt merge --no-report` and `bt report` (wall time, peak RSS,
 //!   goal under 1 GB each); writes `scale.csv` and `scale.json` to
 //!   `data/performance_test_results/` (or `target/scale-quick/` with `--quick`, 20,000 and
-//!   200,000 simulations, a smoke test that asserts nothing about time). Options: `--sims N`,
+//!   200,000 simulations on the dev build, a smoke test that asserts nothing about time).
+//!   Options: `--sims N`,
 //!   `--synthetic-sims N`, `--out DIR`, `--rss-limit-mib M` (kill past it, default 6144),
 //!   `--keep` (keep the run directories).
 //! - `profile`: builds `bt-profile` (xtask/profile: the `bt` command line under pprof) and reports where the time goes

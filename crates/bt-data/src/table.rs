@@ -397,7 +397,8 @@ pub fn write_table_parquet(
 pub fn read_table_parquet(path: &Path) -> Result<Vec<(String, Column)>, DataError> {
     use polars::prelude::{ParquetReader, SerReader};
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, "read", e))?;
-    let parquet_err = |e: PolarsError| DataError::Parquet { path: path.into(), message: e.to_string() };
+    let parquet_err =
+        |e: PolarsError| DataError::Parquet { path: path.into(), message: e.to_string() };
     let df = ParquetReader::new(file).finish().map_err(parquet_err)?;
     let mut out = Vec::with_capacity(df.width());
     for c in df.columns() {

@@ -144,8 +144,13 @@ impl SummaryParquet {
             params.push((name.clone(), param_type(&types)));
             i += n;
         }
-        let fixed: Vec<&str> =
-            LEADING.iter().chain(&STAT_KEYS).chain(&RETURN_KEYS).copied().chain(["error"]).collect();
+        let fixed: Vec<&str> = LEADING
+            .iter()
+            .chain(&STAT_KEYS)
+            .chain(&RETURN_KEYS)
+            .copied()
+            .chain(["error"])
+            .collect();
         let mut schema: Vec<(String, ColumnType)> =
             LEADING.iter().map(|n| (n.to_string(), ColumnType::Str)).collect();
         for (name, kind) in &params {
@@ -296,14 +301,18 @@ mod tests {
                 bust_bar: None,
             }))
         };
-        let p = if i % 2 == 0 { ParamValue::Int(i as i64) } else { ParamValue::Float(0.5) };
+        let p =
+            if i.is_multiple_of(2) { ParamValue::Int(i as i64) } else { ParamValue::Float(0.5) };
         SimRecord {
             index: i,
             id: format!("s{i}"),
             dataset: "d".into(),
             strategy: "x".into(),
-            params: [("p".to_string(), p), ("id".to_string(), ParamValue::Bool(i % 3 == 0))]
-                .into(),
+            params: [
+                ("p".to_string(), p),
+                ("id".to_string(), ParamValue::Bool(i.is_multiple_of(3))),
+            ]
+            .into(),
             outcome,
         }
     }
@@ -329,7 +338,7 @@ mod tests {
         assert_eq!(ids.len() as u64, n);
         assert!(ids.iter().enumerate().all(|(i, id)| id.as_deref() == Some(&*format!("s{i}"))));
         let Column::Bool(param_id) = col("param.id") else { panic!("param.id is Boolean") };
-        assert_eq!(param_id[65_537], Some(65_537 % 3 == 0));
+        assert_eq!(param_id[65_537], Some(65_537_u64.is_multiple_of(3)));
         let Column::F64(p) = col("p") else { panic!("an Int/Float parameter is Float64") };
         assert_eq!((p[65_536], p[65_537]), (Some(65_536.0), Some(0.5)));
         let Column::F64(sharpe) = col("sharpe_ratio") else { panic!("Float64") };

@@ -152,7 +152,11 @@ fn a_batch_that_does_not_match_the_schema_is_an_error_and_the_writer_goes_on() {
         "has 1 values but column \"id\" has 2",
     );
     bad(
-        w.write_batch(vec![Column::F64(vec![Some(1.0), Some(2.0)]), Column::F64(vec![Some(1.0), Some(2.0)])]).unwrap_err(),
+        w.write_batch(vec![
+            Column::F64(vec![Some(1.0), Some(2.0)]),
+            Column::F64(vec![Some(1.0), Some(2.0)]),
+        ])
+        .unwrap_err(),
         "id",
         "is Str",
     );
