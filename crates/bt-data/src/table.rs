@@ -393,13 +393,29 @@ pub fn write_table_parquet(
 
 /// Reads a whole Parquet table written by [`TableWriter`] (a run's summary.parquet, for tests
 /// and small tables: every row is held) as named, typed columns in file order. A column of a
-/// type [`ColumnType`] does not have is [`DataError::BadTable`].
+/// type [`ColumnType`] does not have is [`DataError::BadTable`]. It trusts the file more than
+/// [`crate::load`] does (no page checks before polars reads it): for tables bt wrote, not for
+/// input from elsewhere.
 pub fn read_table_parquet(path: &Path) -> Result<Vec<(String, Column)>, DataError> {
     use polars::prelude::{ParquetReader, SerReader};
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, "read", e))?;
     let parquet_err =
         |e: PolarsError| DataError::Parquet { path: path.into(), message: e.to_string() };
-    let df = ParquetReader::new(file).finish().map_err(parquet_err)?;
+    // A panic inside polars on a malformed file becomes an error naming the file.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ParquetReader::new(file).finish()
+    }));
+    let df = read
+        .map_err(|payload| DataError::ReaderFailed {
+            path: path.into(),
+            format: crate::Format::Parquet,
+            message: payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown failure".to_owned()),
+        })?
+        .map_err(parquet_err)?;
     let mut out = Vec::with_capacity(df.width());
     for c in df.columns() {
         let s = c.as_materialized_series();

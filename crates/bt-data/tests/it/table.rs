@@ -236,7 +236,11 @@ fn read_table_parquet_gives_back_the_written_columns() {
     assert_eq!(names, ["ok", "n", "x", "id", "start", "took"]);
     let columns: Vec<Column> = back.into_iter().map(|(_, c)| c).collect();
     assert_eq!(columns, batch(5..9));
-    // A missing file is named.
+    // A missing file, or one that is not Parquet, is an error naming it.
     let e = bt_data::read_table_parquet(&dir.path().join("missing.parquet")).unwrap_err();
     assert!(e.to_string().contains("missing.parquet"), "{e}");
+    let junk = dir.path().join("junk.parquet");
+    std::fs::write(&junk, b"PAR1 this is not a table PAR1").unwrap();
+    let e = bt_data::read_table_parquet(&junk).unwrap_err();
+    assert!(e.to_string().contains("junk.parquet"), "{e}");
 }
