@@ -449,12 +449,17 @@ fn conclusions(steps: &[Step]) -> Vec<String> {
         let per_s = full.simulate_s.map_or(String::new(), |t| {
             format!(" ({:.0} simulations/s in the simulate phase)", full.sims as f64 / t)
         });
+        let cost = full.wall_s - bare.wall_s;
+        let cost = if cost > 0.0 {
+            format!("the report costs {cost:.1} s")
+        } else {
+            "the report's cost is below the run-to-run noise".to_owned()
+        };
         out.push(format!(
-            "{} simulations: {:.1} s end to end with the report{per_s}, {:.1} s without: the report costs {:.1} s; peak RSS {} with, {} without",
+            "{} simulations: {:.1} s end to end with the report{per_s}, {:.1} s without: {cost}; peak RSS {} with, {} without",
             full.sims,
             full.wall_s,
             bare.wall_s,
-            full.wall_s - bare.wall_s,
             mib(full),
             mib(bare)
         ));
