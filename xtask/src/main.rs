@@ -6,6 +6,16 @@
 //! - `perf`: builds `bt` in release and times it end to end as a subprocess, sequential,
 //!   threaded, `auto` and multi-process, over growing queues ([`perf`]); writes
 //!   `data/performance_test_results/` (or `target/perf-quick/` with `--quick`).
+//! - `scale`: the large-scale goals ([`scale`]): a random sma_cross sweep of a million
+//!   simulations through `bt run` (wall time, the run's phases, peak RSS, bytes on disk, with
+//!   and without the report), and ten million synthetic results, written here as two shard
+//!   run directories, through `bt merge --no-report` and `bt report` (wall time, peak RSS,
+//!   goal under 1 GB each); writes `scale.csv` and `scale.json` to
+//!   `data/performance_test_results/` (or `target/scale-quick/` with `--quick`, 20,000 and
+//!   200,000 simulations on the dev build, a smoke test that asserts nothing about time).
+//!   Options: `--sims N`,
+//!   `--synthetic-sims N`, `--out DIR`, `--rss-limit-mib M` (kill past it, default 6144),
+//!   `--keep` (keep the run directories).
 //! - `profile`: builds `bt-profile` (xtask/profile: the `bt` command line under pprof) and reports where the time goes
 //!   ([`profile`]): a pprof flamegraph, the top functions, and the phase breakdown.
 //! - `fuzz`: builds the cargo-fuzz targets of `xtask/fuzz` and runs each for `--time` seconds
@@ -20,6 +30,7 @@
 mod fuzz;
 mod perf;
 mod profile;
+mod scale;
 mod test_queue;
 mod tools;
 
@@ -46,6 +57,8 @@ enum Command {
     GenQueue(GenQueueArgs),
     /// Time the release `bt` binary end to end: sequential, threads, auto, processes.
     Perf(perf::PerfArgs),
+    /// Measure the large-scale goals: a 1M-simulation sweep, a 10M-result merge and report.
+    Scale(scale::ScaleArgs),
     /// Profile one run of `bt`: flamegraph, top functions, phase breakdown.
     Profile(profile::ProfileArgs),
     /// Run every cargo-fuzz target of xtask/fuzz for a while (needs cargo-fuzz).
@@ -124,6 +137,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::GenQueue(args) => gen_queue(&args),
         Command::Perf(args) => perf::run(&args),
+        Command::Scale(args) => scale::run(&args),
         Command::Profile(args) => profile::run(&args),
         Command::Fuzz(args) => fuzz::run(&args),
     };

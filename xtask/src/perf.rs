@@ -716,7 +716,7 @@ fn write(path: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 /// Machine facts for results.json: what the numbers were measured on.
-fn machine_info(bt: &Path) -> Value {
+pub(crate) fn machine_info(bt: &Path) -> Value {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu = cpuinfo.lines().find_map(|l| {
         l.strip_prefix("model name")
@@ -750,7 +750,7 @@ fn machine_info(bt: &Path) -> Value {
 }
 
 /// The 1-minute load average from /proc/loadavg.
-fn load_avg() -> Option<f64> {
+pub(crate) fn load_avg() -> Option<f64> {
     std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
 }
 

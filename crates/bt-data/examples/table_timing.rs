@@ -56,7 +56,7 @@ fn batch(rows: std::ops::Range<u64>) -> Vec<Column> {
         Column::Duration(rows.clone().map(|i| Some(1_000_000 + (i % 977) as i64 * 1000)).collect()),
     ];
     for k in 0..STATS as u64 {
-        cols.push(Column::F64(rows.clone().map(|i| noise(i, k) * 4.0 - 2.0).collect()));
+        cols.push(Column::F64(rows.clone().map(|i| Some(noise(i, k) * 4.0 - 2.0)).collect()));
     }
     cols
 }

@@ -52,7 +52,9 @@ use bt_domain::Bars;
 
 pub use crate::{
     error::{DataError, Row},
-    table::{Column, ColumnType, TableColumn, TableWriter, write_table_parquet},
+    table::{
+        Column, ColumnType, TableColumn, TableWriter, read_table_parquet, write_table_parquet,
+    },
 };
 
 /// How many leading bytes are read to tell the format and whether a file is text.

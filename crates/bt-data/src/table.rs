@@ -4,7 +4,7 @@
 //!
 //! Columns are typed and nullable ([`Column`], [`ColumnType`]), so that polars, pandas or
 //! DuckDB read Boolean, Int64, Float64, String, Datetime(ns) and Duration(ns) columns, not
-//! text. NaN in a [`Column::F64`] stays NaN (a value, not a null).
+//! text. NaN in a [`Column::F64`] stays NaN (a value, not a null); `None` is a null.
 //!
 //! The file appears whole or not at all: it is written to `NAME.tmp` beside the target
 //! ([`bt_fs::AtomicFile`]) and renamed over it by [`TableWriter::finish`]; a writer dropped
@@ -23,7 +23,7 @@ use polars::{
     prelude::{
         BooleanChunked, DataFrame, DataType, Field, Float64Chunked, Int64Chunked, IntoSeries,
         NewChunkedArray, ParquetCompression, ParquetWriter, PolarsError, Schema, StringChunked,
-        TimeUnit,
+        TimeUnit, TimeZone,
     },
 };
 
@@ -43,8 +43,8 @@ pub enum ColumnType {
     F64,
     /// UTF-8 text (polars `String`).
     Str,
-    /// Instants, nanoseconds since the Unix epoch (polars `Datetime(ns)` without time zone;
-    /// Parquet `TIMESTAMP(NANOS)`, not adjusted to UTC).
+    /// Instants, nanoseconds since the Unix epoch (polars `Datetime(ns, "UTC")`; Parquet
+    /// `TIMESTAMP(NANOS)`, adjusted to UTC).
     Timestamp,
     /// Time spans in nanoseconds (polars `Duration(ns)`).
     Duration,
@@ -57,7 +57,7 @@ impl ColumnType {
             ColumnType::I64 => DataType::Int64,
             ColumnType::F64 => DataType::Float64,
             ColumnType::Str => DataType::String,
-            ColumnType::Timestamp => DataType::Datetime(TimeUnit::Nanoseconds, None),
+            ColumnType::Timestamp => DataType::Datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC)),
             ColumnType::Duration => DataType::Duration(TimeUnit::Nanoseconds),
         }
     }
@@ -76,8 +76,8 @@ pub enum Column {
     Bool(Vec<Option<bool>>),
     /// 64-bit integers.
     I64(Vec<Option<i64>>),
-    /// 64-bit floats, without nulls: NaN is written as NaN.
-    F64(Vec<f64>),
+    /// 64-bit floats: NaN is written as NaN (a value), `None` as a null.
+    F64(Vec<Option<f64>>),
     /// Text.
     Str(Vec<Option<String>>),
     /// Instants, nanoseconds since the Unix epoch.
@@ -122,12 +122,12 @@ impl Column {
         let series = match self {
             Column::Bool(v) => BooleanChunked::from_iter_options(name, v.into_iter()).into_series(),
             Column::I64(v) => Int64Chunked::from_iter_options(name, v.into_iter()).into_series(),
-            Column::F64(v) => Float64Chunked::from_vec(name, v).into_series(),
+            Column::F64(v) => Float64Chunked::from_iter_options(name, v.into_iter()).into_series(),
             Column::Str(v) => {
                 StringChunked::from_iter_options(name, v.iter().map(Option::as_deref)).into_series()
             }
             Column::Timestamp(v) => Int64Chunked::from_iter_options(name, v.into_iter())
-                .into_datetime(ns, None)
+                .into_datetime(ns, Some(TimeZone::UTC))
                 .into_series(),
             Column::Duration(v) => {
                 Int64Chunked::from_iter_options(name, v.into_iter()).into_duration(ns).into_series()
@@ -180,7 +180,7 @@ impl Write for Sink {
 /// let mut table = TableWriter::create(&path, schema)?;
 /// table.write_batch(vec![
 ///     Column::Str(vec![Some("s1".into()), Some("s2".into())]),
-///     Column::F64(vec![1.25, f64::NAN]),
+///     Column::F64(vec![Some(1.25), Some(f64::NAN)]),
 /// ])?;
 /// assert!(!path.exists(), "nothing at the path before finish");
 /// table.finish()?;
@@ -360,7 +360,9 @@ impl TableColumn {
 
     fn typed(&self) -> (ColumnType, Column) {
         match self {
-            TableColumn::F64(v) => (ColumnType::F64, Column::F64(v.clone())),
+            TableColumn::F64(v) => {
+                (ColumnType::F64, Column::F64(v.iter().copied().map(Some).collect()))
+            }
             TableColumn::I64(v) => {
                 (ColumnType::I64, Column::I64(v.iter().copied().map(Some).collect()))
             }
@@ -387,4 +389,56 @@ pub fn write_table_parquet(
     let mut table = TableWriter::create(path, schema)?;
     table.write_batch(batch)?;
     table.finish()
+}
+
+/// Reads a whole Parquet table written by [`TableWriter`] (a run's summary.parquet, for tests
+/// and small tables: every row is held) as named, typed columns in file order. A column of a
+/// type [`ColumnType`] does not have is [`DataError::BadTable`]. It trusts the file more than
+/// [`crate::load`] does (no page checks before polars reads it): for tables bt wrote, not for
+/// input from elsewhere.
+pub fn read_table_parquet(path: &Path) -> Result<Vec<(String, Column)>, DataError> {
+    use polars::prelude::{ParquetReader, SerReader};
+    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, "read", e))?;
+    let parquet_err =
+        |e: PolarsError| DataError::Parquet { path: path.into(), message: e.to_string() };
+    // A panic inside polars on a malformed file becomes an error naming the file.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ParquetReader::new(file).finish()
+    }));
+    let df = read
+        .map_err(|payload| DataError::ReaderFailed {
+            path: path.into(),
+            format: crate::Format::Parquet,
+            message: payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown failure".to_owned()),
+        })?
+        .map_err(parquet_err)?;
+    let mut out = Vec::with_capacity(df.width());
+    for c in df.columns() {
+        let s = c.as_materialized_series();
+        let name = s.name().to_string();
+        let ints = || s.to_physical_repr().i64().map(|v| v.iter().collect::<Vec<_>>());
+        let column = match s.dtype() {
+            DataType::Boolean => s.bool().map(|v| Column::Bool(v.iter().collect())),
+            DataType::Int64 => ints().map(Column::I64),
+            DataType::Float64 => s.f64().map(|v| Column::F64(v.iter().collect())),
+            DataType::String => {
+                s.str().map(|v| Column::Str(v.iter().map(|x| x.map(str::to_owned)).collect()))
+            }
+            DataType::Datetime(TimeUnit::Nanoseconds, _) => ints().map(Column::Timestamp),
+            DataType::Duration(TimeUnit::Nanoseconds) => ints().map(Column::Duration),
+            other => {
+                return Err(DataError::BadTable {
+                    path: path.into(),
+                    column: name,
+                    problem: format!("has type {other}, which is not a bt table type"),
+                });
+            }
+        };
+        out.push((name, column.map_err(parquet_err)?));
+    }
+    Ok(out)
 }

@@ -5,7 +5,7 @@ use std::{
 };
 
 use bt_domain::{RunInfo, SimRecord, SimSpec, Trade, window::WalkForwardResult};
-use bt_executor::{ExecError, RunDir, for_each_in_queue_order, read_results};
+use bt_executor::{ExecError, RunDir, for_each_in_queue_order};
 use bt_queue::Queue;
 use bt_report::{
     CurveData, EquityCurve, Format, Overview, RecordFilter, Records, ReportError, ReportFiles,
@@ -131,7 +131,8 @@ pub(crate) fn leaders_of_run(
 /// tables and charts, and writes summary.parquet when asked.
 ///
 /// The records are streamed from the result log in a few passes (see [`bt_report::Records`]):
-/// memory holds the report's bounded aggregates, never the run (but for summary.parquet).
+/// memory holds the report's bounded aggregates, never the run (summary.parquet is written a
+/// batch of rows at a time).
 pub(crate) fn report_into(
     registry: &Registry,
     target: &Path,
@@ -220,10 +221,8 @@ pub(crate) fn report_into(
         );
     }
     if formats.contains(&Format::Parquet) {
-        // The one output that still holds the whole run: the Parquet writer takes whole
-        // columns (a streaming writer replaces it).
         let path = target.join("summary.parquet");
-        write_summary_parquet(&path, &read_results(&run.results())?)?;
+        crate::summary::write_summary_parquet(&path, run)?;
         files.tables.push(path);
     }
     Ok(files)
@@ -313,39 +312,6 @@ pub(crate) fn queue_for_report(info: &RunInfo) -> Result<Option<(Queue, Datasets
         }
     }
 }
-
-/// summary.parquet: the summary table's columns, typed (polars reads it in one line).
-fn write_summary_parquet(path: &Path, records: &[SimRecord]) -> Result<()> {
-    use bt_data::TableColumn;
-    use bt_domain::Cell;
-    let table = bt_domain::SummaryTable::new(records);
-    let mut columns = Vec::new();
-    for (c, name) in table.columns.iter().enumerate() {
-        let cells = table.rows.iter().map(|r| &r[c]);
-        let is_num =
-            table.rows.iter().all(|r| matches!(r[c], Cell::Float(_) | Cell::Int(_) | Cell::Null));
-        let is_int = table.rows.iter().all(|r| matches!(r[c], Cell::Int(_)));
-        let col = if is_int && !table.rows.is_empty() {
-            TableColumn::I64(cells.map(|x| if let Cell::Int(i) = x { *i } else { 0 }).collect())
-        } else if is_num && !table.rows.is_empty() {
-            TableColumn::F64(
-                cells
-                    .map(|x| match x {
-                        Cell::Int(i) => *i as f64,
-                        Cell::Float(f) => *f,
-                        _ => f64::NAN,
-                    })
-                    .collect(),
-            )
-        } else {
-            TableColumn::Str(cells.map(Cell::to_text).collect())
-        };
-        columns.push((name.clone(), col));
-    }
-    bt_data::write_table_parquet(&columns, path)?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use bt_domain::SimOutcome;

@@ -691,6 +691,7 @@ fn a_resume_that_fails_leaves_no_stale_summary_next_to_newer_results() {
     interrupt_when(&q, &out, &["--threads", "2"], |o| lines(o) >= 1);
     assert_eq!(status(&out), "interrupted");
     assert!(out.join("summary.csv").exists(), "an interrupted run writes its summary");
+    assert!(out.join("summary.parquet").exists(), "and its summary.parquet");
     let interrupted = lines(&out);
     assert!(interrupted < TOTAL, "{interrupted} results");
 
@@ -702,6 +703,7 @@ fn a_resume_that_fails_leaves_no_stale_summary_next_to_newer_results() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("--resume"), "{err}");
     assert!(!out.join("summary.csv").exists(), "a stale summary.csv is left: {err}");
+    assert!(!out.join("summary.parquet").exists(), "a stale summary.parquet is left: {err}");
     assert_not_done(&out, "a failed resume");
     complete_records(&out, "a failed resume");
     ok(&run_to(&q, &out, &["--resume"]));

@@ -46,7 +46,7 @@ fn run_to(q: &Path, out: &Path, extra: &[&str]) -> Output {
 #[test]
 fn sequential_and_threads_give_byte_identical_summaries() {
     let (tmp, q) = workspace(SWEEP);
-    let mut summaries = Vec::new();
+    let (mut summaries, mut parquets) = (Vec::new(), Vec::new());
     for (name, extra) in [
         ("seq", vec!["--sequential"]),
         ("t1", vec!["--threads", "1"]),
@@ -58,9 +58,13 @@ fn sequential_and_threads_give_byte_identical_summaries() {
         let o = run_to(&q, &out, &extra);
         ok(&o);
         summaries.push(fs::read(out.join("summary.csv")).unwrap());
+        parquets.push(fs::read(out.join("summary.parquet")).unwrap());
     }
     for s in &summaries[1..] {
         assert!(s == &summaries[0], "summaries differ between modes");
+    }
+    for p in &parquets[1..] {
+        assert!(p == &parquets[0], "summary.parquet differs between modes");
     }
     let summary = text(&summaries[0]);
     // header + 2 explicit + 6x2 grid (5..=20 step 3) + 6 random + 2 macd
@@ -92,9 +96,25 @@ fn shards_merge_to_the_single_machine_summary() {
         .output()
         .unwrap();
     ok(&o);
-    assert_eq!(
-        fs::read(merged.join("summary.csv")).unwrap(),
-        fs::read(single.join("summary.csv")).unwrap()
+    for file in ["summary.csv", "summary.parquet"] {
+        assert!(
+            fs::read(merged.join(file)).unwrap() == fs::read(single.join(file)).unwrap(),
+            "the merged {file} differs from the single machine's"
+        );
+    }
+    // `bt report --format parquet` writes the same table, streaming the merged log.
+    let report = tmp.path().join("report");
+    ok(&bt()
+        .arg("report")
+        .arg(&merged)
+        .args(["--format", "parquet", "--out"])
+        .arg(&report)
+        .output()
+        .unwrap());
+    assert!(
+        fs::read(report.join("summary.parquet")).unwrap()
+            == fs::read(single.join("summary.parquet")).unwrap(),
+        "bt report's summary.parquet differs from the run's"
     );
 
     // A missing shard is an error naming the missing ids, unless --allow-partial.
@@ -181,10 +201,12 @@ fn a_killed_run_resumes_to_the_same_summary() {
     assert_eq!(first.ran + second.ran, 40, "{:?}", info.attempts);
     assert_eq!(info.wall_time_s, first.wall_time_s + second.wall_time_s);
     assert!(text(&o.stdout).contains("s over 2 attempts)"), "{}", text(&o.stdout));
-    assert_eq!(
-        fs::read(killed.join("summary.csv")).unwrap(),
-        fs::read(clean.join("summary.csv")).unwrap()
-    );
+    for file in ["summary.csv", "summary.parquet"] {
+        assert!(
+            fs::read(killed.join(file)).unwrap() == fs::read(clean.join(file)).unwrap(),
+            "the resumed {file} differs from the clean run's"
+        );
+    }
     let records = crate::records(&killed);
     let mut ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
     ids.sort();

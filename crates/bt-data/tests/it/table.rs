@@ -2,7 +2,7 @@
 //! mismatches as errors, the file published only by `finish`.
 
 use bt_data::{Column, ColumnType, DataError, TableWriter};
-use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader, TimeUnit};
+use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader, TimeUnit, TimeZone};
 
 fn schema(cols: &[(&str, ColumnType)]) -> Vec<(String, ColumnType)> {
     cols.iter().map(|(n, t)| (n.to_string(), *t)).collect()
@@ -29,7 +29,15 @@ fn batch(rows: std::ops::Range<i64>) -> Vec<Column> {
     vec![
         Column::Bool(rows.clone().map(|i| some(i).then_some(i % 2 == 0)).collect()),
         Column::I64(rows.clone().map(|i| opt(i, i * 10)).collect()),
-        Column::F64(rows.clone().map(|i| if i == 4 { f64::NAN } else { i as f64 + 0.5 }).collect()),
+        Column::F64(
+            rows.clone()
+                .map(|i| match i {
+                    4 => Some(f64::NAN),
+                    7 => None,
+                    _ => Some(i as f64 + 0.5),
+                })
+                .collect(),
+        ),
         Column::Str(rows.clone().map(|i| some(i).then(|| format!("sma/goog/fast={i}"))).collect()),
         Column::Timestamp(rows.clone().map(|i| opt(i, 1_700_000_000_000_000_000 + i)).collect()),
         Column::Duration(rows.map(|i| opt(i, i * 1_000_000_000)).collect()),
@@ -41,8 +49,8 @@ fn typed_columns_round_trip_through_polars_with_nulls_and_nan() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("summary.parquet");
     let mut w = TableWriter::create(&p, all_types()).unwrap();
-    w.write_batch(batch(0..6)).unwrap();
-    assert_eq!(w.rows(), 6);
+    w.write_batch(batch(0..8)).unwrap();
+    assert_eq!(w.rows(), 8);
     w.finish().unwrap();
     let df = read(&p);
     let dtypes: Vec<DataType> = df.columns().iter().map(|c| c.dtype().clone()).collect();
@@ -53,20 +61,21 @@ fn typed_columns_round_trip_through_polars_with_nulls_and_nan() {
             DataType::Int64,
             DataType::Float64,
             DataType::String,
-            DataType::Datetime(TimeUnit::Nanoseconds, None),
+            DataType::Datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC)),
             DataType::Duration(TimeUnit::Nanoseconds),
         ]
     );
     let col = |n: &str| df.column(n).unwrap().as_materialized_series().clone();
     let ok: Vec<Option<bool>> = col("ok").bool().unwrap().iter().collect();
-    assert_eq!(ok, [Some(true), None, Some(true), Some(false), None, Some(false)]);
+    assert_eq!(ok[..6], [Some(true), None, Some(true), Some(false), None, Some(false)]);
     let n: Vec<Option<i64>> = col("n").i64().unwrap().iter().collect();
-    assert_eq!(n, [Some(0), None, Some(20), Some(30), None, Some(50)]);
+    assert_eq!(n[..6], [Some(0), None, Some(20), Some(30), None, Some(50)]);
     let x = col("x");
     let x = x.f64().unwrap();
-    assert_eq!(x.null_count(), 0, "NaN is a value, not a null");
+    assert_eq!(x.null_count(), 1, "NaN is a value, not a null");
     assert!(x.get(4).unwrap().is_nan());
     assert_eq!(x.get(5), Some(5.5));
+    assert_eq!(x.get(7), None, "None is a null");
     let id: Vec<Option<String>> =
         col("id").str().unwrap().iter().map(|s| s.map(str::to_string)).collect();
     assert_eq!(id[0].as_deref(), Some("sma/goog/fast=0"));
@@ -76,7 +85,7 @@ fn typed_columns_round_trip_through_polars_with_nulls_and_nan() {
     assert_eq!(start.get(4), None);
     let took = col("took").to_physical_repr().i64().unwrap().clone();
     assert_eq!(took.get(3), Some(3_000_000_000));
-    assert_eq!(took.null_count(), 2);
+    assert_eq!(took.null_count(), 3);
 }
 
 #[test]
@@ -90,12 +99,16 @@ fn batches_concatenate_in_order_and_large_ones_split_into_row_groups() {
     w.finish().unwrap();
     let df = read(&p);
     assert_eq!(df.height(), 11);
-    let x: Vec<f64> = df.column("x").unwrap().f64().unwrap().into_no_null_iter().collect();
-    let want: Vec<f64> = (0..11).map(|i| if i == 4 { f64::NAN } else { i as f64 + 0.5 }).collect();
-    assert_eq!(
-        x.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-        want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-    );
+    let x: Vec<Option<u64>> =
+        df.column("x").unwrap().f64().unwrap().iter().map(|v| v.map(f64::to_bits)).collect();
+    let want: Vec<Option<u64>> = (0..11)
+        .map(|i| match i {
+            4 => Some(f64::NAN.to_bits()),
+            7 => None,
+            _ => Some((i as f64 + 0.5).to_bits()),
+        })
+        .collect();
+    assert_eq!(x, want);
     assert_eq!(row_groups(&p), 3, "one row group per non-empty batch");
 
     let big = dir.path().join("big.parquet");
@@ -134,16 +147,20 @@ fn a_batch_that_does_not_match_the_schema_is_an_error_and_the_writer_goes_on() {
         "is F64 in the schema but I64",
     );
     bad(
-        w.write_batch(vec![id(), Column::F64(vec![1.0])]).unwrap_err(),
+        w.write_batch(vec![id(), Column::F64(vec![Some(1.0)])]).unwrap_err(),
         "x",
         "has 1 values but column \"id\" has 2",
     );
     bad(
-        w.write_batch(vec![Column::F64(vec![1.0, 2.0]), Column::F64(vec![1.0, 2.0])]).unwrap_err(),
+        w.write_batch(vec![
+            Column::F64(vec![Some(1.0), Some(2.0)]),
+            Column::F64(vec![Some(1.0), Some(2.0)]),
+        ])
+        .unwrap_err(),
         "id",
         "is Str",
     );
-    w.write_batch(vec![id(), Column::F64(vec![1.0, 2.0])]).unwrap();
+    w.write_batch(vec![id(), Column::F64(vec![Some(1.0), Some(2.0)])]).unwrap();
     w.finish().unwrap();
     assert_eq!(read(&p).height(), 2);
     let dup = schema(&[("a", ColumnType::I64), ("a", ColumnType::F64)]);
@@ -203,4 +220,27 @@ fn the_same_batches_give_the_same_bytes() {
 fn a_table_writer_can_move_to_another_thread() {
     fn is_send<T: Send>() {}
     is_send::<TableWriter>();
+}
+
+#[test]
+fn read_table_parquet_gives_back_the_written_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("t.parquet");
+    let mut w = TableWriter::create(&p, all_types()).unwrap();
+    // 5..9: no NaN (NaN != NaN), a null in every nullable column (7).
+    w.write_batch(batch(5..7)).unwrap();
+    w.write_batch(batch(7..9)).unwrap();
+    w.finish().unwrap();
+    let back = bt_data::read_table_parquet(&p).unwrap();
+    let names: Vec<&str> = back.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["ok", "n", "x", "id", "start", "took"]);
+    let columns: Vec<Column> = back.into_iter().map(|(_, c)| c).collect();
+    assert_eq!(columns, batch(5..9));
+    // A missing file, or one that is not Parquet, is an error naming it.
+    let e = bt_data::read_table_parquet(&dir.path().join("missing.parquet")).unwrap_err();
+    assert!(e.to_string().contains("missing.parquet"), "{e}");
+    let junk = dir.path().join("junk.parquet");
+    std::fs::write(&junk, b"PAR1 this is not a table PAR1").unwrap();
+    let e = bt_data::read_table_parquet(&junk).unwrap_err();
+    assert!(e.to_string().contains("junk.parquet"), "{e}");
 }
