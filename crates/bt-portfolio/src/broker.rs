@@ -294,8 +294,9 @@ impl<'a> Broker<'a> {
         }
     }
 
-    /// Processes the orders of this bar: closes, then the target-percent rebalance, then the
-    /// entries (sells before buys). Instruments without a bar keep their orders pending.
+    /// Processes the orders of this bar: closes, then sell entries, then the target-percent
+    /// rebalance (its sells before its buys), then buy entries. Instruments without a bar keep
+    /// their orders pending.
     pub fn process(&mut self) {
         // 1. closes free cash first.
         for k in 0..self.books.len() {
@@ -308,26 +309,29 @@ impl<'a> Broker<'a> {
                 self.close_all(k, price);
             }
         }
-        // 2. the rebalance.
+        // 2. sell entries, 3. the rebalance, 4. buy entries.
+        self.entries(true);
         if self.books.iter().any(|b| b.target.is_some() && b.has_bar) {
             self.rebalance();
         }
-        // 3. entries: sells, then buys, each in instrument order and queue order.
-        for sells in [true, false] {
-            for k in 0..self.books.len() {
-                if !self.books[k].has_bar || self.books[k].pending.is_empty() {
-                    continue;
-                }
-                let Some(price) = self.market_price(k) else { continue };
-                let mut q = 0;
-                while q < self.books[k].pending.len() {
-                    match self.books[k].pending[q] {
-                        Pending::Entry(size) if (size < 0.0) == sells => {
-                            self.books[k].pending.remove(q);
-                            self.entry(k, size, price);
-                        }
-                        _ => q += 1,
+        self.entries(false);
+    }
+
+    /// The pending sell (or buy) entries, in instrument order and queue order.
+    fn entries(&mut self, sells: bool) {
+        for k in 0..self.books.len() {
+            if !self.books[k].has_bar || self.books[k].pending.is_empty() {
+                continue;
+            }
+            let Some(price) = self.market_price(k) else { continue };
+            let mut q = 0;
+            while q < self.books[k].pending.len() {
+                match self.books[k].pending[q] {
+                    Pending::Entry(size) if (size < 0.0) == sells => {
+                        self.books[k].pending.remove(q);
+                        self.entry(k, size, price);
                     }
+                    _ => q += 1,
                 }
             }
         }
