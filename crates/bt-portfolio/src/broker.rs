@@ -15,7 +15,7 @@
 //! runs vectorbt's cash (what the positions have not absorbed), which target-percent orders are
 //! sized and limited by: both are the same quantity up to rounding.
 
-use bt_domain::{BacktestConfig, Bars};
+use bt_domain::{BacktestConfig, Bars, Trade};
 use bt_engine::py_floordiv;
 
 use crate::vbt::{self, Fees};
@@ -79,7 +79,7 @@ impl InstrumentCosts {
 /// A fill, for reports and tests.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Fill {
-    /// Timeline bar of the fill.
+    /// Timeline bar of the fill (with trade_on_close: the bar whose close it filled at).
     pub bar: usize,
     /// Instrument index.
     pub instrument: usize,
@@ -104,6 +104,8 @@ pub(crate) enum Pending {
 struct Lot {
     size: f64,
     entry: f64,
+    /// Timeline bar of the entry.
+    bar: usize,
 }
 
 /// One instrument's book and per-instrument totals.
@@ -141,6 +143,7 @@ pub(crate) struct Book {
 #[derive(Debug)]
 pub(crate) struct Broker<'a> {
     pub bars: &'a [Bars],
+    timeline: &'a [i64],
     pub books: Vec<Book>,
     /// backtesting.py's cash: initial cash + realised profit - commissions.
     pub realised_cash: f64,
@@ -150,16 +153,23 @@ pub(crate) struct Broker<'a> {
     trade_on_close: bool,
     /// Current timeline bar.
     pub step: usize,
+    /// The bar fills of this step are booked at: the step, or with trade_on_close the bar
+    /// before (the orders fill at its close).
+    fill_bar: usize,
     pub cancelled: u64,
     pub fills: Option<Vec<Fill>>,
+    /// Closed lots as trades (tag: the instrument index).
+    pub closed: Vec<Trade>,
     /// Scratch for the call sequence (no allocation per bar).
     seq_values: Vec<f64>,
     seq: Vec<usize>,
+    scratch_lots: Vec<Lot>,
 }
 
 impl<'a> Broker<'a> {
     pub fn new(
         bars: &'a [Bars],
+        timeline: &'a [i64],
         costs: &[InstrumentCosts],
         config: &BacktestConfig,
         record_fills: bool,
@@ -185,16 +195,20 @@ impl<'a> Broker<'a> {
             .collect();
         Broker {
             bars,
+            timeline,
             books,
             realised_cash: config.cash,
             free_cash: config.cash,
             leverage: 1.0 / config.margin,
             trade_on_close: config.trade_on_close,
             step: 0,
+            fill_bar: 0,
             cancelled: 0,
             fills: record_fills.then(Vec::new),
+            closed: Vec::new(),
             seq_values: Vec::with_capacity(bars.len()),
             seq: Vec::with_capacity(bars.len()),
+            scratch_lots: Vec::new(),
         }
     }
 
@@ -260,13 +274,14 @@ impl<'a> Broker<'a> {
         b.fees += fees;
         b.fills += 1;
         if let Some(fills) = &mut self.fills {
-            fills.push(Fill { bar: self.step, instrument: k, size, price, fees });
+            fills.push(Fill { bar: self.fill_bar, instrument: k, size, price, fees });
         }
     }
 
     /// Moves every instrument's cursor to timeline bar `step` at timestamp `ts`.
     pub fn advance(&mut self, step: usize, ts: i64) {
         self.step = step;
+        self.fill_bar = if self.trade_on_close { step.saturating_sub(1) } else { step };
         let trade_on_close = self.trade_on_close;
         for (k, b) in self.books.iter_mut().enumerate() {
             let bars = &self.bars[k];
@@ -355,6 +370,28 @@ impl<'a> Broker<'a> {
         self.realised_cash += gross - exit_commission;
         self.free_cash += lot.size * price - exit_commission;
         self.record(k, -lot.size, price, exit_commission);
+        self.trade(k, lot, price, gross, exit_commission);
+    }
+
+    /// The trade record of a closed lot (backtesting.py's `_close_trade`).
+    fn trade(&mut self, k: usize, lot: Lot, price: f64, gross: f64, exit_commission: f64) {
+        let commission = exit_commission + self.books[k].costs.commission(lot.size, lot.entry);
+        self.closed.push(Trade {
+            size: lot.size,
+            entry_bar: lot.bar,
+            exit_bar: Some(self.fill_bar),
+            entry_price: lot.entry,
+            exit_price: price,
+            sl: None,
+            tp: None,
+            pnl: gross - commission,
+            commission,
+            return_frac: 1f64.copysign(lot.size) * (price / lot.entry - 1.0)
+                - commission / (lot.size.abs() * lot.entry),
+            entry_time: self.timeline[lot.bar],
+            exit_time: Some(self.timeline[self.fill_bar]),
+            tag: Some(k as u32),
+        });
     }
 
     /// `_reduce_trade`: close `size` units (opposite sign) of lot `t`.
@@ -369,7 +406,7 @@ impl<'a> Broker<'a> {
         }
         self.books[k].lots[t].size = left;
         self.refresh(k);
-        self.close_lot(k, Lot { size: -size, entry: lot.entry }, price);
+        self.close_lot(k, Lot { size: -size, ..lot }, price);
     }
 
     /// backtesting.py's stand-alone order: size, net, check the margin, open.
@@ -415,7 +452,7 @@ impl<'a> Broker<'a> {
             return;
         }
         if need != 0.0 {
-            self.books[k].lots.push(Lot { size: need, entry: adjusted });
+            self.books[k].lots.push(Lot { size: need, entry: adjusted, bar: self.fill_bar });
             self.refresh(k);
             let commission = costs.commission(need, adjusted);
             self.realised_cash -= commission;
@@ -488,11 +525,10 @@ impl<'a> Broker<'a> {
         let long = size > 0.0;
         let mut need = size;
         let mut gross = 0.0;
+        let mut closed = std::mem::take(&mut self.scratch_lots);
+        closed.clear();
         if position == 0.0 {
-            for lot in &self.books[k].lots {
-                gross += lot.size * (price - lot.entry);
-            }
-            self.books[k].lots.clear();
+            closed.extend(self.books[k].lots.drain(..));
             need = 0.0;
         }
         while need != 0.0 {
@@ -502,16 +538,24 @@ impl<'a> Broker<'a> {
             }
             if need.abs() >= lot.size.abs() {
                 self.books[k].lots.remove(0);
-                gross += lot.size * (price - lot.entry);
+                closed.push(lot);
                 need += lot.size;
             } else {
                 self.books[k].lots[0].size = lot.size + need;
-                gross += -need * (price - lot.entry);
+                closed.push(Lot { size: -need, ..lot });
                 need = 0.0;
             }
         }
+        for lot in &closed {
+            let g = lot.size * (price - lot.entry);
+            gross += g;
+            // The order's fees shared by the lots it closes, by size.
+            let share = fees * (lot.size / size).abs();
+            self.trade(k, *lot, price, g, share);
+        }
+        self.scratch_lots = closed;
         if need != 0.0 {
-            self.books[k].lots.push(Lot { size: need, entry: price });
+            self.books[k].lots.push(Lot { size: need, entry: price, bar: self.fill_bar });
         }
         self.refresh(k);
         self.books[k].position = position;
@@ -533,6 +577,11 @@ impl<'a> Broker<'a> {
         }
         self.realised_cash = 0.0;
         self.free_cash = 0.0;
+    }
+
+    /// Lots still open.
+    pub fn open_lots(&self) -> usize {
+        self.books.iter().map(|b| b.lots.len()).sum()
     }
 
     /// Counts the bars each instrument closes with a position.

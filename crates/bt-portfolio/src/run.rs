@@ -1,6 +1,6 @@
 //! The portfolio (instruments on one timeline) and the run loop.
 
-use bt_domain::{BacktestConfig, Bars, EquityObserver};
+use bt_domain::{BacktestConfig, Bars, EquityObserver, Trade};
 use bt_engine::EngineError;
 
 use crate::{
@@ -76,6 +76,30 @@ impl Portfolio {
         &self.timeline
     }
 
+    /// The equal-weight basket as bars on the timeline (open = high = low = close): 1/N of the
+    /// value in each instrument at the first timeline bar, held. An instrument's price before
+    /// its first bar is its first close, after it its last close. The statistics' Buy & Hold
+    /// and Beta are measured against it.
+    pub fn basket(&self) -> Result<Bars, PortfolioError> {
+        let n = self.bars.len() as f64;
+        let mut index = Vec::with_capacity(self.timeline.len());
+        let mut cursors = vec![0usize; self.bars.len()];
+        for &ts in &self.timeline {
+            let mut v = 0.0;
+            for (b, c) in self.bars.iter().zip(cursors.iter_mut()) {
+                let t = b.timestamps();
+                while *c + 1 < t.len() && t[*c + 1] <= ts {
+                    *c += 1;
+                }
+                v += b.close()[*c] / b.close()[0];
+            }
+            index.push(v / n);
+        }
+        let volume = vec![0.0; index.len()];
+        Bars::new(self.timeline.clone(), index.clone(), index.clone(), index.clone(), index, volume)
+            .map_err(|e| PortfolioError::Config(format!("the equal-weight basket: {e}")))
+    }
+
     /// The index of instrument `k`'s last bar at or before each timeline bar (None before its
     /// first), for callers that map per-instrument series onto the timeline.
     pub fn cursor_at(&self, k: usize, step: usize) -> Option<usize> {
@@ -124,6 +148,13 @@ pub struct PortfolioResult {
     pub instruments: Vec<InstrumentSummary>,
     /// Every fill, when asked for ([`RunOptions::record_fills`]).
     pub fills: Vec<Fill>,
+    /// Closed lots as trades (backtesting.py's trade records; `tag` is the instrument index,
+    /// bars are timeline bars), in the order they closed.
+    pub trades: Vec<Trade>,
+    /// Lots still open at the end.
+    pub open_lots: usize,
+    /// Timeline bars `next` ran on.
+    pub bar_steps: usize,
 }
 
 /// Options of [`run`].
@@ -170,7 +201,8 @@ pub fn run<O: EquityObserver + ?Sized>(
     let timeline = portfolio.timeline();
     let n = timeline.len();
     let start = (warmup + 1).min(n);
-    let mut broker = Broker::new(&portfolio.bars, &costs, config, options.record_fills);
+    let mut broker =
+        Broker::new(&portfolio.bars, &portfolio.timeline, &costs, config, options.record_fills);
     for (step, &ts) in timeline.iter().enumerate().take(start) {
         broker.advance(step, ts);
     }
@@ -178,6 +210,7 @@ pub fn run<O: EquityObserver + ?Sized>(
     let mut bust_bar = None;
     let mut final_equity = config.cash;
     let mut equity_sum = 0.0;
+    let mut bar_steps = 0;
     for (i, &ts) in timeline.iter().enumerate().skip(start) {
         broker.advance(i, ts);
         broker.process();
@@ -202,6 +235,7 @@ pub fn run<O: EquityObserver + ?Sized>(
         equity_sum += equity;
         observer.on_equity(i, equity);
         broker.count_held();
+        bar_steps += 1;
         strategy.next(&mut PortfolioCtx { broker: &mut broker, portfolio })?;
     }
     let traded_bars = bust_bar.unwrap_or(n).saturating_sub(start);
@@ -229,5 +263,8 @@ pub fn run<O: EquityObserver + ?Sized>(
         cancelled_orders: broker.cancelled,
         instruments,
         fills: broker.fills.take().unwrap_or_default(),
+        trades: std::mem::take(&mut broker.closed),
+        open_lots: broker.open_lots(),
+        bar_steps,
     })
 }

@@ -95,6 +95,19 @@ fn check(run_name: &str) {
         result.instruments[0].final_position,
         engine.open_trades.iter().map(|t| t.size).sum::<f64>()
     );
+    assert_eq!(result.trades.len(), engine.trades.len(), "{run_name}: trades");
+    for (a, b) in result.trades.iter().zip(&engine.trades) {
+        let same = |x: f64, y: f64| x.to_bits() == y.to_bits();
+        assert!(
+            same(a.size, b.size)
+                && same(a.entry_price, b.entry_price)
+                && same(a.exit_price, b.exit_price)
+                && same(a.pnl, b.pnl)
+                && same(a.commission, b.commission)
+                && a.entry_time <= b.entry_time,
+            "{run_name}: trade {a:?} vs engine {b:?}"
+        );
+    }
     let fills = result.instruments[0].fills;
     let engine_fills = 2 * engine.trades.len() as u64 + engine.open_trades.len() as u64;
     assert_eq!(fills, engine_fills, "{run_name}: fills");
