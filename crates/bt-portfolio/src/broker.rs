@@ -528,7 +528,7 @@ impl<'a> Broker<'a> {
         let mut closed = std::mem::take(&mut self.scratch_lots);
         closed.clear();
         if position == 0.0 {
-            closed.extend(self.books[k].lots.drain(..));
+            closed.append(&mut self.books[k].lots);
             need = 0.0;
         }
         while need != 0.0 {
