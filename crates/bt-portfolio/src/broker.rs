@@ -579,9 +579,33 @@ impl<'a> Broker<'a> {
         self.free_cash = 0.0;
     }
 
-    /// Lots still open.
-    pub fn open_lots(&self) -> usize {
-        self.books.iter().map(|b| b.lots.len()).sum()
+    /// Lots still open, marked at their instrument's last close, as trade records (with the
+    /// entry commission only).
+    pub fn open_trade_records(&self) -> Vec<Trade> {
+        let mut out = Vec::new();
+        for (k, b) in self.books.iter().enumerate() {
+            let price = self.last_close(k);
+            for lot in &b.lots {
+                let commission = b.costs.commission(lot.size, lot.entry);
+                out.push(Trade {
+                    size: lot.size,
+                    entry_bar: lot.bar,
+                    exit_bar: None,
+                    entry_price: lot.entry,
+                    exit_price: price,
+                    sl: None,
+                    tp: None,
+                    pnl: lot.size * (price - lot.entry) - commission,
+                    commission,
+                    return_frac: 1f64.copysign(lot.size) * (price / lot.entry - 1.0)
+                        - commission / (lot.size.abs() * lot.entry),
+                    entry_time: self.timeline[lot.bar],
+                    exit_time: None,
+                    tag: Some(k as u32),
+                });
+            }
+        }
+        out
     }
 
     /// Counts the bars each instrument closes with a position.

@@ -151,8 +151,8 @@ pub struct PortfolioResult {
     /// Closed lots as trades (backtesting.py's trade records; `tag` is the instrument index,
     /// bars are timeline bars), in the order they closed.
     pub trades: Vec<Trade>,
-    /// Lots still open at the end.
-    pub open_lots: usize,
+    /// Lots still open at the end, marked at the last closes (tag: the instrument index).
+    pub open_trades: Vec<Trade>,
     /// Timeline bars `next` ran on.
     pub bar_steps: usize,
 }
@@ -264,7 +264,7 @@ pub fn run<O: EquityObserver + ?Sized>(
         instruments,
         fills: broker.fills.take().unwrap_or_default(),
         trades: std::mem::take(&mut broker.closed),
-        open_lots: broker.open_lots(),
+        open_trades: broker.open_trade_records(),
         bar_steps,
     })
 }

@@ -55,6 +55,7 @@ mod error;
 mod hash;
 pub mod json;
 mod merge;
+pub mod portfolio;
 pub mod queue_strategies;
 mod reporting;
 pub mod results;

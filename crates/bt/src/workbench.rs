@@ -39,9 +39,10 @@ impl Default for Workbench {
 }
 
 impl Workbench {
-    /// A workbench whose queues, backtests and reports use `registry`'s strategies.
+    /// A workbench whose queues, backtests and reports use `registry`'s strategies, plus the
+    /// built-in portfolio strategies (`bt::portfolio`) where their names are free.
     pub fn new(registry: Registry) -> Workbench {
-        Workbench { registry }
+        Workbench { registry: crate::portfolio::with_builtin_portfolio_strategies(registry) }
     }
 
     /// The strategies.
