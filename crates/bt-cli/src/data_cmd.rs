@@ -31,7 +31,7 @@ pub enum DataCommand {
     /// Write synthetic bars: a geometric Brownian motion, bit-identical for the same seed on
     /// every machine; with --assets, several correlated instruments (a portfolio).
     #[command(
-        after_help = "Examples:\n  bt data generate --bars 100000 --seed 7 --interval 1h --start 2020-01-01 -o synth.parquet\n  bt data generate --bars 2000 --seed 7 --assets 5 --correlation 0.4 -o prices/   # prices/asset1.csv .. asset5.csv"
+        after_help = "Example:\n  bt data generate --bars 100000 --seed 7 --interval 1h --start 2020-01-01 -o synth.parquet\n  bt data generate --bars 2000 --seed 7 --assets 5 --correlation 0.4 -o prices/   # prices/asset1.csv .. asset5.csv"
     )]
     Generate {
         /// Number of bars (at least 2).

@@ -6,6 +6,7 @@ mod faults;
 mod in_process;
 mod lock;
 mod numeric;
+mod portfolio;
 mod rules;
 mod run;
 mod shard_props;
