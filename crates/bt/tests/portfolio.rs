@@ -23,7 +23,7 @@ impl PortfolioStrategy for Tilt {
     }
 
     fn next(&mut self, ctx: &mut PortfolioCtx<'_, '_>) -> Result<(), PortfolioError> {
-        if ctx.bar() % self.every == 0 {
+        if ctx.bar().is_multiple_of(self.every) {
             let n = ctx.n_instruments();
             ctx.order_target_percent(0, self.w)?;
             for k in 1..n {
