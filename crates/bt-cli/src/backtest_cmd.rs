@@ -35,7 +35,8 @@ pub struct BacktestArgs {
     /// Print one JSON object `{"stats": {...}, "trades": [...]}` instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Draw equity and drawdown to this PNG or SVG file.
+    /// Draw equity and drawdown to this PNG or SVG file (a portfolio also gets its weights over
+    /// time next to it: FILE-weights.png|svg).
     #[arg(long, value_name = "FILE.png|svg")]
     pub plot: Option<PathBuf>,
 }
@@ -71,6 +72,12 @@ pub fn run(wb: &Workbench, args: BacktestArgs, out: &mut dyn Write) -> anyhow::R
             trades: &b.all_trades(),
         };
         bt::report::equity_chart_to(&curve, path).map_err(bt::Error::from)?;
+        if let Some(w) = &b.weights {
+            let weights_path = weights_path(path);
+            let data = w.chart_data(&strategy, data.bars.timestamps());
+            bt::report::weights_chart_to(&data, &weights_path).map_err(bt::Error::from)?;
+            writeln!(out, "weights chart: {}", weights_path.display())?;
+        }
     }
     if args.json {
         writeln!(out, "{}", bt::json::backtest_json(&b))?;
@@ -89,6 +96,13 @@ pub fn run(wb: &Workbench, args: BacktestArgs, out: &mut dyn Write) -> anyhow::R
         writeln!(out, "\nchart: {}", path.display())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `equity.png` -> `equity-weights.png`: where a portfolio's weights chart goes.
+fn weights_path(plot: &std::path::Path) -> PathBuf {
+    let stem = plot.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = plot.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+    plot.with_file_name(format!("{stem}-weights.{ext}"))
 }
 
 /// One file as a data set, several as a portfolio named after their file stems.

@@ -155,6 +155,10 @@ pub struct PortfolioResult {
     pub open_trades: Vec<Trade>,
     /// Timeline bars `next` ran on.
     pub bar_steps: usize,
+    /// With [`RunOptions::record_weights`]: each bar's weights, bar-major (`n_bars` rows of one
+    /// value per instrument): the position's value at the close over the equity (0 while flat
+    /// or before the start, negative for a short).
+    pub weights: Vec<f64>,
 }
 
 /// Options of [`run`].
@@ -164,6 +168,8 @@ pub struct RunOptions {
     pub costs: Option<Vec<InstrumentCosts>>,
     /// Keep every fill in the result.
     pub record_fills: bool,
+    /// Keep every bar's weights in the result ([`PortfolioResult::weights`]).
+    pub record_weights: bool,
 }
 
 /// Runs `strategy` over `portfolio` on one cash account, streaming the equity (one value per
@@ -207,6 +213,12 @@ pub fn run<O: EquityObserver + ?Sized>(
         broker.advance(step, ts);
     }
     observer.on_flat(0, start, config.cash);
+    let m = portfolio.len();
+    let mut weights = Vec::new();
+    if options.record_weights {
+        weights.reserve(n * m);
+        weights.resize(start * m, 0.0);
+    }
     let mut bust_bar = None;
     let mut final_equity = config.cash;
     let mut equity_sum = 0.0;
@@ -233,10 +245,16 @@ pub fn run<O: EquityObserver + ?Sized>(
         }
         final_equity = equity;
         equity_sum += equity;
+        if options.record_weights {
+            weights.extend((0..m).map(|k| broker.position_value(k) / equity));
+        }
         observer.on_equity(i, equity);
         broker.count_held();
         bar_steps += 1;
         strategy.next(&mut PortfolioCtx { broker: &mut broker, portfolio })?;
+    }
+    if options.record_weights {
+        weights.resize(n * m, 0.0);
     }
     let traded_bars = bust_bar.unwrap_or(n).saturating_sub(start);
     let mean_equity = if traded_bars > 0 { equity_sum / traded_bars as f64 } else { config.cash };
@@ -264,6 +282,7 @@ pub fn run<O: EquityObserver + ?Sized>(
         instruments,
         fills: broker.fills.take().unwrap_or_default(),
         trades: std::mem::take(&mut broker.closed),
+        weights,
         open_trades: broker.open_trade_records(),
         bar_steps,
     })

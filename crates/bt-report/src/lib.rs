@@ -54,9 +54,9 @@ mod walk_forward;
 
 pub use crate::{
     chart::{
-        Agg, Chart, ChartFormat, CurveData, PerfPoint, equity, equity_chart, equity_chart_to,
-        equity_with_windows, heatmap, heatmaps, histogram, overfit_chart, perf, perf_chart,
-        strategy_heatmaps, swept_params,
+        Agg, Chart, ChartFormat, CurveData, PerfPoint, WeightsData, equity, equity_chart,
+        equity_chart_to, equity_with_windows, heatmap, heatmaps, histogram, overfit_chart, perf,
+        perf_chart, strategy_heatmaps, swept_params, weights, weights_chart_to,
     },
     error::ReportError,
     html::{Format, ReportData, ReportFiles, ReportOptions, esc},

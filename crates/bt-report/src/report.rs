@@ -170,6 +170,10 @@ fn charts(
     for (i, c) in data.curves.iter().enumerate() {
         let stem = format!("equity-{:02}-{}", i + 1, slug(c.id));
         charts.push(("equity", stem.clone(), stem, equity(c)));
+        if let Some(w) = data.weights.iter().find(|w| w.id == c.id) {
+            let stem = format!("weights-{:02}-{}", i + 1, slug(c.id));
+            charts.push(("equity", stem.clone(), stem, crate::chart::weights(w)));
+        }
     }
     // A heatmap without data stands for all of them: its note says which pair has none.
     match heat.expect("charts are scanned for when they are written") {

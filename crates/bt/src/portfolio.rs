@@ -22,6 +22,34 @@ use crate::{
     simulate::{Backtest, SimError},
 };
 
+/// A portfolio run's weights over time (for charts): bar-major, one value per instrument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortfolioWeights {
+    /// Instrument names, in portfolio order.
+    pub names: Vec<String>,
+    /// Each instrument's contribution to the return (a fraction of the initial cash).
+    pub contributions: Vec<f64>,
+    /// Each bar's weights: `names.len()` values per bar.
+    pub weights: Vec<f64>,
+}
+
+impl PortfolioWeights {
+    /// The weights chart of this run (`bt_report::weights_chart`).
+    pub fn chart_data<'a>(
+        &'a self,
+        id: &'a str,
+        timestamps: &'a [i64],
+    ) -> bt_report::WeightsData<'a> {
+        bt_report::WeightsData {
+            id,
+            timestamps,
+            names: &self.names,
+            contributions: &self.contributions,
+            weights: &self.weights,
+        }
+    }
+}
+
 /// A portfolio strategy as the registry carries it.
 pub struct PortfolioBox {
     name: String,
@@ -161,7 +189,7 @@ pub(crate) fn run(
     let mut strategy = boxed.strategy.take().expect("a fresh strategy from the registry");
     let n = data.bars.len();
     let mut acc = (StatsAccumulator::new(&data.stats), ReturnsAccumulator::new(n, pbo_blocks));
-    let options = RunOptions::default();
+    let options = RunOptions { record_weights: record_curve, ..RunOptions::default() };
     let (result, equity) = if record_curve {
         let mut pair = (acc, EquityCurve(Vec::with_capacity(n)));
         let result =
@@ -184,6 +212,7 @@ pub(crate) fn run(
         trades,
         open_trades,
         bar_steps,
+        weights,
         ..
     } = result;
     Ok(Backtest {
@@ -202,6 +231,11 @@ pub(crate) fn run(
         stats,
         returns: returns.finish(),
         equity,
+        weights: record_curve.then(|| PortfolioWeights {
+            names: portfolio.names().to_vec(),
+            contributions: instruments.iter().map(|i| i.contribution).collect(),
+            weights,
+        }),
         instruments: Some(instruments),
     })
 }

@@ -49,6 +49,8 @@ struct Rerun {
     timestamps: Vec<i64>,
     equity: Vec<f64>,
     trades: Vec<Trade>,
+    /// A portfolio run's weights over time.
+    weights: Option<crate::portfolio::PortfolioWeights>,
 }
 
 /// A run's results as a report's record source: each pass streams the result log in queue
@@ -175,7 +177,12 @@ pub(crate) fn report_into(
             }),
         })
         .collect();
+    let weights: Vec<bt_report::WeightsData<'_>> = reruns
+        .iter()
+        .filter_map(|r| r.weights.as_ref().map(|w| w.chart_data(&r.id, &r.timestamps)))
+        .collect();
     let data = bt_report::ReportData {
+        weights: &weights,
         info,
         records: &records,
         curves: &curves,
@@ -257,6 +264,7 @@ fn rerun_best(
             id: spec.id.clone(),
             timestamps: data.bars.timestamps().to_vec(),
             trades: b.all_trades(),
+            weights: b.weights,
             equity: b.equity.unwrap_or_default(),
         });
     }

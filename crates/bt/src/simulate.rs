@@ -47,6 +47,8 @@ pub struct Backtest {
     pub equity: Option<Vec<f64>>,
     /// Per instrument, for a portfolio run (exposure, turnover, contribution).
     pub instruments: Option<Vec<bt_portfolio::InstrumentSummary>>,
+    /// A portfolio run's weights over time, when the curve was asked for.
+    pub weights: Option<crate::portfolio::PortfolioWeights>,
 }
 
 impl Backtest {
@@ -175,7 +177,7 @@ impl<'r> Simulator<'r> {
                 returns.finish(),
             )
         };
-        Ok(Backtest { params, result, stats, returns, equity, instruments: None })
+        Ok(Backtest { params, result, stats, returns, equity, instruments: None, weights: None })
     }
 }
 

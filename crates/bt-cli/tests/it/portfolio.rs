@@ -65,5 +65,14 @@ fn the_portfolio_queue_runs_to_its_report() {
     let summary = std::fs::read_to_string(dir.path().join("summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 1 + 1 + 4 + 18 + 6, "{summary}");
     assert!(summary.lines().skip(1).all(|l| l.contains(",ok,")), "{summary}");
-    assert!(dir.path().join("report.html").exists());
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    // The best runs' weights over time, next to their equity.
+    let weights: Vec<_> = std::fs::read_dir(dir.path().join("charts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("weights-01-") && n.ends_with(".svg"))
+        .collect();
+    assert_eq!(weights.len(), 1, "{weights:?}");
+    let stem = weights[0].trim_end_matches(".svg");
+    assert!(html.contains(stem), "report.html shows {stem}");
 }

@@ -89,7 +89,11 @@ proptest! {
             granularity: if whole { Some(1.0) } else { None },
         };
         let config = BacktestConfig { cash: 100_000.0, ..Default::default() };
-        let options = RunOptions { costs: Some(vec![costs; n_instruments]), record_fills: true };
+        let options = RunOptions {
+            costs: Some(vec![costs; n_instruments]),
+            record_fills: true,
+            record_weights: true,
+        };
         let mut strategy = Chaos { rng: SplitMix64::new(seed ^ 1), min_cash_ratio: f64::INFINITY };
         let mut curve = EquityCurve::default();
         let result = run(&portfolio, &mut strategy, &config, &options, &mut curve).unwrap();
@@ -106,6 +110,13 @@ proptest! {
         for f in &result.fills {
             let ts = portfolio.timeline()[f.bar];
             prop_assert!(portfolio.bars(f.instrument).timestamps().binary_search(&ts).is_ok());
+        }
+        // The weights of the last bar: the positions' share of the equity, the rest is cash.
+        prop_assert_eq!(result.weights.len(), curve.0.len() * n_instruments);
+        if result.bust_bar.is_none() {
+            let last: f64 = result.weights[result.weights.len() - n_instruments..].iter().sum();
+            let invested = 1.0 - result.final_cash / result.final_equity;
+            prop_assert!((last - invested).abs() <= 1e-9, "{} vs {}", last, invested);
         }
         let contributions: f64 = result.instruments.iter().map(|i| i.contribution).sum();
         let total = result.final_equity / config.cash - 1.0;

@@ -62,7 +62,11 @@ fn check_case(name: &str) {
         slippage_fixed: 0.0,
         granularity: p["size_granularity"].as_f64(),
     };
-    let options = RunOptions { costs: Some(vec![costs; columns.len()]), record_fills: true };
+    let options = RunOptions {
+        costs: Some(vec![costs; columns.len()]),
+        record_fills: true,
+        ..Default::default()
+    };
     let mut strategy: Box<dyn PortfolioStrategy> = match name {
         "case4_momentum_monthly" => Box::new(RankedMomentum),
         "case5_three_assets_every21" => Box::new(EqualWeight::new(21)),

@@ -9,6 +9,7 @@ mod heatmap;
 mod histogram;
 mod overfit;
 mod perf;
+mod weights;
 
 use std::path::Path;
 
@@ -27,6 +28,7 @@ pub use crate::chart::{
     histogram::histogram,
     overfit::overfit_chart,
     perf::{PerfPoint, perf, perf_chart},
+    weights::{WeightsData, weights, weights_chart_to},
 };
 pub(crate) use crate::chart::{
     heatmap::{HeatCells, HeatScan},
@@ -49,6 +51,7 @@ enum Kind {
     Histogram(histogram::Hist),
     Overfit(overfit::OverfitPlot),
     Perf(perf::PerfPlot),
+    Weights(weights::WeightsPlot),
 }
 
 /// Result of a drawing routine on backend `DB`.
@@ -170,6 +173,7 @@ impl Chart {
             Kind::Histogram(h) => histogram::draw(root, &self.title, h),
             Kind::Overfit(p) => overfit::draw(root, &self.title, p),
             Kind::Perf(p) => perf::draw(root, &self.title, p),
+            Kind::Weights(p) => weights::draw(root, &self.title, p),
         }
     }
 }
