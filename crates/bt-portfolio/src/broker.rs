@@ -18,8 +18,6 @@
 use bt_domain::{BacktestConfig, Bars, Trade};
 use bt_engine::py_floordiv;
 
-use crate::vbt::{self, Fees};
-
 /// Trading costs and size rules of one instrument.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct InstrumentCosts {
@@ -54,18 +52,13 @@ impl InstrumentCosts {
 
     /// `_commission_func`: `fixed + abs(size) * price * rate`.
     #[inline]
-    fn commission(&self, size: f64, price: f64) -> f64 {
-        self.commission_fixed + size.abs() * price * self.commission_rate()
-    }
-
-    #[inline]
-    fn commission_rate(&self) -> f64 {
-        self.commission
+    pub(crate) fn commission(&self, size: f64, price: f64) -> f64 {
+        self.commission_fixed + size.abs() * price * self.commission
     }
 
     /// A fill price moved against the order by the slippage.
     #[inline]
-    fn slipped(&self, price: f64, buy: bool) -> f64 {
+    pub(crate) fn slipped(&self, price: f64, buy: bool) -> f64 {
         if self.slippage == 0.0 && self.slippage_fixed == 0.0 {
             price
         } else if buy {
@@ -101,17 +94,17 @@ pub(crate) enum Pending {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Lot {
-    size: f64,
-    entry: f64,
+pub(crate) struct Lot {
+    pub size: f64,
+    pub entry: f64,
     /// Timeline bar of the entry.
-    bar: usize,
+    pub bar: usize,
 }
 
 /// One instrument's book and per-instrument totals.
 #[derive(Debug)]
 pub(crate) struct Book {
-    lots: Vec<Lot>,
+    pub lots: Vec<Lot>,
     /// Signed units held.
     pub position: f64,
     /// `sum(lot.size * lot.entry)` in lot order.
@@ -126,7 +119,7 @@ pub(crate) struct Book {
     pub has_bar: bool,
     /// vectorbt's last valuation price: the last fill-price basis (open, or the previous close
     /// with trade_on_close).
-    val_price: f64,
+    pub val_price: f64,
     /// Cash flow of the instrument's fills (`-size * price - fees`).
     pub flow: f64,
     /// Traded value (`|size| * price`).
@@ -155,15 +148,15 @@ pub(crate) struct Broker<'a> {
     pub step: usize,
     /// The bar fills of this step are booked at: the step, or with trade_on_close the bar
     /// before (the orders fill at its close).
-    fill_bar: usize,
+    pub fill_bar: usize,
     pub cancelled: u64,
     pub fills: Option<Vec<Fill>>,
     /// Closed lots as trades (tag: the instrument index).
     pub closed: Vec<Trade>,
     /// Scratch for the call sequence (no allocation per bar).
-    seq_values: Vec<f64>,
-    seq: Vec<usize>,
-    scratch_lots: Vec<Lot>,
+    pub seq_values: Vec<f64>,
+    pub seq: Vec<usize>,
+    pub scratch_lots: Vec<Lot>,
 }
 
 impl<'a> Broker<'a> {
@@ -255,7 +248,7 @@ impl<'a> Broker<'a> {
         if free > 0.0 { free } else { 0.0 }
     }
 
-    fn refresh(&mut self, k: usize) {
+    pub(crate) fn refresh(&mut self, k: usize) {
         let b = &mut self.books[k];
         let mut size = 0.0;
         let mut cost = 0.0;
@@ -267,7 +260,7 @@ impl<'a> Broker<'a> {
         b.cost = cost;
     }
 
-    fn record(&mut self, k: usize, size: f64, price: f64, fees: f64) {
+    pub(crate) fn record(&mut self, k: usize, size: f64, price: f64, fees: f64) {
         let b = &mut self.books[k];
         b.flow += -size * price - fees;
         b.traded += size.abs() * price;
@@ -300,7 +293,7 @@ impl<'a> Broker<'a> {
 
     /// The market fill price of instrument `k` at this bar (before spread and slippage) and
     /// whether it exists (trade_on_close needs a previous bar).
-    fn market_price(&self, k: usize) -> Option<f64> {
+    pub(crate) fn market_price(&self, k: usize) -> Option<f64> {
         let j = self.books[k].cursor?;
         if self.trade_on_close {
             (j > 0).then(|| self.bars[k].close()[j - 1])
@@ -374,7 +367,14 @@ impl<'a> Broker<'a> {
     }
 
     /// The trade record of a closed lot (backtesting.py's `_close_trade`).
-    fn trade(&mut self, k: usize, lot: Lot, price: f64, gross: f64, exit_commission: f64) {
+    pub(crate) fn trade(
+        &mut self,
+        k: usize,
+        lot: Lot,
+        price: f64,
+        gross: f64,
+        exit_commission: f64,
+    ) {
         let commission = exit_commission + self.books[k].costs.commission(lot.size, lot.entry);
         self.closed.push(Trade {
             size: lot.size,
@@ -459,108 +459,6 @@ impl<'a> Broker<'a> {
             self.free_cash -= need * adjusted + commission;
             self.record(k, need, adjusted, commission);
         }
-    }
-
-    /// vectorbt's target-percent rebalance over the instruments with a target and a bar.
-    fn rebalance(&mut self) {
-        let n = self.books.len();
-        // The group value, once, at the valuation prices (instruments without a bar: their
-        // last one).
-        let mut value = self.free_cash;
-        for b in &self.books {
-            if b.position != 0.0 {
-                value += b.position * b.val_price;
-            }
-        }
-        let mut values = std::mem::take(&mut self.seq_values);
-        let mut seq = std::mem::take(&mut self.seq);
-        values.clear();
-        seq.clear();
-        for (k, b) in self.books.iter().enumerate() {
-            let w = if b.has_bar { b.target.unwrap_or(f64::NAN) } else { f64::NAN };
-            values.push(w * value - b.position * b.val_price);
-            seq.push(k);
-        }
-        vbt::insert_argsort(&mut values, &mut seq);
-        for &k in seq.iter().take(n) {
-            self.free_cash = vbt::snap(self.free_cash);
-            let b = &self.books[k];
-            let Some(w) = b.target.filter(|_| b.has_bar) else { continue };
-            let Some(basis) = self.market_price(k) else { continue };
-            let b = &self.books[k];
-            let (position, val_price, costs) = (vbt::snap(b.position), b.val_price, b.costs);
-            let delta = w * value - position * val_price;
-            let price = {
-                let p = costs.slipped(basis, delta >= 0.0);
-                p * (1.0 + costs.spread.copysign(delta))
-            };
-            let fees = Fees {
-                rate: costs.commission,
-                fixed: costs.commission_fixed,
-                granularity: costs.granularity,
-            };
-            self.books[k].target = None;
-            let Some(fill) = vbt::target_percent(
-                self.free_cash,
-                position,
-                vbt::snap(val_price),
-                vbt::snap(value),
-                w,
-                price,
-                fees,
-            ) else {
-                continue;
-            };
-            self.free_cash = fill.cash;
-            let signed = if fill.buy { fill.size } else { -fill.size };
-            self.apply_fill(k, signed, fill.price, fill.fees, fill.position);
-        }
-        self.seq_values = values;
-        self.seq = seq;
-    }
-
-    /// Books a vectorbt fill: nets FIFO against opposite lots, opens a lot with the rest.
-    /// `position` is vectorbt's position after the fill (0 exactly when it snapped to 0).
-    fn apply_fill(&mut self, k: usize, size: f64, price: f64, fees: f64, position: f64) {
-        let long = size > 0.0;
-        let mut need = size;
-        let mut gross = 0.0;
-        let mut closed = std::mem::take(&mut self.scratch_lots);
-        closed.clear();
-        if position == 0.0 {
-            closed.append(&mut self.books[k].lots);
-            need = 0.0;
-        }
-        while need != 0.0 {
-            let Some(&lot) = self.books[k].lots.first() else { break };
-            if (lot.size > 0.0) == long {
-                break;
-            }
-            if need.abs() >= lot.size.abs() {
-                self.books[k].lots.remove(0);
-                closed.push(lot);
-                need += lot.size;
-            } else {
-                self.books[k].lots[0].size = lot.size + need;
-                closed.push(Lot { size: -need, ..lot });
-                need = 0.0;
-            }
-        }
-        for lot in &closed {
-            let g = lot.size * (price - lot.entry);
-            gross += g;
-            // The order's fees shared by the lots it closes, by size.
-            let share = fees * (lot.size / size).abs();
-            self.trade(k, *lot, price, g, share);
-        }
-        self.scratch_lots = closed;
-        if need != 0.0 {
-            self.books[k].lots.push(Lot { size: need, entry: price, bar: self.fill_bar });
-        }
-        self.refresh(k);
-        self.books[k].position = position;
-        self.realised_cash += gross - fees;
-        self.record(k, size, price, fees);
     }
 
     /// Out of money: every lot closed at its last close, no cash left.

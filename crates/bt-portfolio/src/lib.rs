@@ -16,6 +16,7 @@
 mod broker;
 pub mod builtin;
 mod error;
+mod rebalance;
 mod run;
 mod strategy;
 mod vbt;
