@@ -167,6 +167,49 @@ pub fn with_builtin_portfolio_strategies(mut registry: Registry) -> Registry {
     registry
 }
 
+/// Whether `strategy` is a portfolio strategy (`None`: it cannot be built without arguments,
+/// so its kind is only known when a simulation builds it).
+fn is_portfolio_strategy(registry: &Registry, strategy: &str) -> Option<bool> {
+    let params = registry.canonical_params(strategy, &Params::new()).ok()?;
+    let mut built = registry.build(strategy, &params).ok()?;
+    Some(built.as_any_mut().is_some_and(|a| a.is::<PortfolioBox>()))
+}
+
+/// Refuses a queue that runs a portfolio strategy on a data set, or a single-instrument
+/// strategy on a portfolio, naming the first such simulation of each pair and the fix.
+pub(crate) fn check_kinds(
+    registry: &Registry,
+    queue: &bt_queue::Queue,
+) -> Result<(), StrategyError> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut problems = Vec::new();
+    for spec in queue.iter() {
+        if !seen.insert((spec.dataset.clone(), spec.strategy.clone())) {
+            continue;
+        }
+        let on_portfolio = queue.portfolios().contains_key(&spec.dataset);
+        match is_portfolio_strategy(registry, &spec.strategy) {
+            Some(true) if !on_portfolio => problems.push(format!(
+                "{:?} runs portfolio strategy {:?} on data set {:?}: name a portfolio of the queue's `portfolios` instead",
+                spec.id, spec.strategy, spec.dataset
+            )),
+            Some(false) if on_portfolio => problems.push(format!(
+                "{:?} runs single-instrument strategy {:?} on portfolio {:?}: use a portfolio strategy (equal_weight, momentum, inverse_vol) or one of its data sets",
+                spec.id, spec.strategy, spec.dataset
+            )),
+            _ => {}
+        }
+    }
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(StrategyError::InvalidCombination {
+            strategy: "(queue)".into(),
+            problem: problems.join("; "),
+            fix: "match each strategy to the kind of data it trades (docs/portfolio.md)".into(),
+        }),
+    }
+}
+
 /// Runs the portfolio strategy in `strategy` (built from the registry) on `portfolio` and
 /// computes the statistics on the portfolio's equity.
 pub(crate) fn run(

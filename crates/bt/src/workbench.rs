@@ -65,7 +65,9 @@ impl Workbench {
 
     /// Validates a queue against the registry.
     pub fn check_queue(&self, queue: &Queue) -> Result<()> {
-        queue.validate(self.registry_for(queue)?.as_ref())?;
+        let registry = self.registry_for(queue)?;
+        queue.validate(registry.as_ref())?;
+        crate::portfolio::check_kinds(registry.as_ref(), queue)?;
         Ok(())
     }
 

@@ -140,3 +140,21 @@ fn strategy_and_data_kinds_must_match() {
         .to_string();
     assert!(e.contains("is a portfolio strategy: run it on a portfolio"), "{e}");
 }
+
+#[test]
+fn a_queue_mixing_strategy_and_data_kinds_is_refused_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.ron");
+    // One bad simulation each way.
+    let text = format!(
+        "{}\n    simulations: [(id: \"single\", dataset: \"xyz\", strategy: \"sma_cross\"), (id: \"port\", dataset: \"x\", strategy: \"tilt\")],\n)",
+        QUEUE.split("    sweeps:").next().unwrap()
+    );
+    std::fs::write(&path, &text).unwrap();
+    let e = Workbench::new(registry()).read_queue(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("\"single\" runs single-instrument strategy \"sma_cross\" on portfolio \"xyz\""),
+        "{e}"
+    );
+    assert!(e.contains("\"port\" runs portfolio strategy \"tilt\" on data set \"x\""), "{e}");
+}
