@@ -14,11 +14,13 @@ use crate::config_flags::ConfigFlags;
 #[command(after_help = "Examples:
   bt backtest --data data/GOOG.csv --strategy sma_cross --param fast=10 --param slow=20 --commission 0.002
   bt backtest --data data/GOOG.parquet --strategy rsi_reversion --json
-  bt backtest --data data/GOOG.csv --strategy sma_cross --plot goog.png")]
+  bt backtest --data data/GOOG.csv --strategy sma_cross --plot goog.png
+  bt backtest --data a.csv --data b.csv --data c.csv --strategy equal_weight --param every=21")]
 pub struct BacktestArgs {
-    /// Market data file (CSV or Parquet).
-    #[arg(long)]
-    pub data: PathBuf,
+    /// Market data file (CSV or Parquet); repeat it to run a portfolio strategy over several
+    /// instruments on one cash account (docs/portfolio.md).
+    #[arg(long, required = true)]
+    pub data: Vec<PathBuf>,
     /// Strategy name (see `bt strategies`).
     #[arg(long, required_unless_present = "rules", conflicts_with = "rules")]
     pub strategy: Option<String>,
@@ -33,7 +35,8 @@ pub struct BacktestArgs {
     /// Print one JSON object `{"stats": {...}, "trades": [...]}` instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Draw equity (with the trades and buy & hold) and drawdown to this PNG or SVG file.
+    /// Draw equity (with the trades and buy & hold) and drawdown to this PNG or SVG file (a
+    /// portfolio also gets its weights over time next to it: FILE-weights.png|svg).
     #[arg(long, value_name = "FILE.png|svg")]
     pub plot: Option<PathBuf>,
 }
@@ -59,7 +62,7 @@ pub fn run(wb: &Workbench, args: BacktestArgs, out: &mut dyn Write) -> anyhow::R
     };
     // Validate the strategy before paying for the data load.
     wb.registry().check(&strategy, &params).map_err(bt::Error::from)?;
-    let data = Dataset::load(&args.data)?;
+    let data = load(&args.data)?;
     let b = wb.backtest(&data, &strategy, &params, &config, args.plot.is_some())?;
     if let (Some(path), Some(equity)) = (&args.plot, &b.equity) {
         // With the buy-and-hold line the statistics table's "Buy & Hold Return" is measured by.
@@ -78,6 +81,12 @@ pub fn run(wb: &Workbench, args: BacktestArgs, out: &mut dyn Write) -> anyhow::R
         bt::report::equity_vs_buy_hold(&curve)
             .and_then(|chart| chart.write_as(path, format))
             .map_err(bt::Error::from)?;
+        if let Some(w) = &b.weights {
+            let weights_path = weights_path(path);
+            let data = w.chart_data(&strategy, data.bars.timestamps());
+            bt::report::weights_chart_to(&data, &weights_path).map_err(bt::Error::from)?;
+            writeln!(out, "weights chart: {}", weights_path.display())?;
+        }
     }
     if args.json {
         writeln!(out, "{}", bt::json::backtest_json(&b))?;
@@ -87,12 +96,71 @@ pub fn run(wb: &Workbench, args: BacktestArgs, out: &mut dyn Write) -> anyhow::R
     writeln!(out)?;
     write!(out, "{}", bt::stats::format_table(&b.stats))?;
     writeln!(out)?;
+    if let Some(instruments) = &b.instruments {
+        write_instruments(out, instruments)?;
+        writeln!(out)?;
+    }
     let decimals = price_decimals(&[data.bars.open(), data.bars.close()]);
     write_trades_summary(out, &b.result.trades, &b.result.open_trades, decimals)?;
     if let Some(path) = &args.plot {
         writeln!(out, "\nchart: {}", path.display())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `equity.png` -> `equity-weights.png`: where a portfolio's weights chart goes.
+fn weights_path(plot: &std::path::Path) -> PathBuf {
+    let stem = plot.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = plot.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+    plot.with_file_name(format!("{stem}-weights.{ext}"))
+}
+
+/// One file as a data set, several as a portfolio named after their file stems.
+fn load(paths: &[PathBuf]) -> anyhow::Result<Dataset> {
+    if let [one] = paths {
+        return Ok(Dataset::load(one)?);
+    }
+    let mut instruments = Vec::with_capacity(paths.len());
+    for path in paths {
+        let bars = bt::data::load(path).map_err(bt::Error::from)?;
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let mut name = stem.unwrap_or_else(|| path.display().to_string());
+        if instruments.iter().any(|(n, _): &(String, _)| *n == name) {
+            name = path.display().to_string();
+        }
+        instruments.push((name, bars));
+    }
+    let source = format!(
+        "portfolio({})",
+        paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    );
+    let portfolio = bt::portfolio::Portfolio::new(instruments).map_err(bt::Error::from)?;
+    Ok(Dataset::portfolio(portfolio, source)?)
+}
+
+fn write_instruments(
+    out: &mut dyn Write,
+    instruments: &[bt::portfolio::InstrumentSummary],
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "  {:<16}  {:>12}  {:>11}  {:>9}  {:>12}  {:>6}  {:>14}",
+        "instrument", "position", "exposure %", "turnover", "fees", "fills", "contribution %"
+    )?;
+    for i in instruments {
+        writeln!(
+            out,
+            "  {:<16}  {:>12.4}  {:>11.2}  {:>9.3}  {:>12.2}  {:>6}  {:>14.3}",
+            i.name,
+            i.final_position,
+            i.exposure * 100.0,
+            i.turnover,
+            i.fees,
+            i.fills,
+            i.contribution * 100.0
+        )?;
+    }
+    Ok(())
 }
 
 pub fn format_params(params: &Params) -> String {

@@ -29,9 +29,9 @@ pub enum DataCommand {
         file: PathBuf,
     },
     /// Write synthetic bars: a geometric Brownian motion, bit-identical for the same seed on
-    /// every machine.
+    /// every machine; with --assets, several correlated instruments (a portfolio).
     #[command(
-        after_help = "Example:\n  bt data generate --bars 100000 --seed 7 --interval 1h --start 2020-01-01 -o synth.parquet"
+        after_help = "Example:\n  bt data generate --bars 100000 --seed 7 --interval 1h --start 2020-01-01 -o synth.parquet\n  bt data generate --bars 2000 --seed 7 --assets 5 --correlation 0.4 -o prices/   # prices/asset1.csv .. asset5.csv"
     )]
     Generate {
         /// Number of bars (at least 2).
@@ -55,7 +55,14 @@ pub enum DataCommand {
         /// Annualised volatility (0.2 = 20%).
         #[arg(long, default_value_t = 0.2)]
         volatility: f64,
-        /// Output file: .csv or .parquet.
+        /// Instruments to generate, written as OUTPUT/asset1.csv .. assetN.csv (OUTPUT is then a
+        /// directory, created if missing).
+        #[arg(long)]
+        assets: Option<usize>,
+        /// Pairwise correlation of the instruments' log returns, in [0, 1] (with --assets).
+        #[arg(long, default_value_t = 0.0, requires = "assets")]
+        correlation: f64,
+        /// Output file: .csv or .parquet (a directory with --assets).
         #[arg(short, long)]
         output: PathBuf,
     },
@@ -103,6 +110,8 @@ pub fn run(cmd: DataCommand, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             start_price,
             drift,
             volatility,
+            assets,
+            correlation,
             output,
         } => {
             let defaults = GbmSpec::default();
@@ -115,6 +124,24 @@ pub fn run(cmd: DataCommand, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 drift,
                 volatility,
             };
+            if let Some(assets) = assets {
+                let all = bt::data::synthetic::generate_correlated(&spec, assets, correlation)
+                    .map_err(bt::Error::from)?;
+                std::fs::create_dir_all(&output).map_err(|e| {
+                    anyhow::anyhow!("creating output directory {}: {e}", output.display())
+                })?;
+                for (k, bars) in all.iter().enumerate() {
+                    let path = output.join(format!("asset{}.csv", k + 1));
+                    bt::data::save(bars, &path).map_err(bt::Error::from)?;
+                }
+                writeln!(
+                    out,
+                    "wrote {assets} instruments of {} bars (correlation {correlation}) to {}/asset1.csv .. asset{assets}.csv",
+                    spec.bars,
+                    output.display()
+                )?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let generated = bt::data::synthetic::generate(&spec).map_err(bt::Error::from)?;
             bt::data::save(&generated, &output).map_err(bt::Error::from)?;
             writeln!(

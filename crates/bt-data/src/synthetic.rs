@@ -26,6 +26,15 @@
 //!    - `volume = round(1e6 * exp(0.25 * z_volume))` (round half away from zero),
 //!    - `timestamp = start + i * interval_ns`.
 //!
+//! **Correlated instruments** ([`generate_correlated`], `bt data generate --assets N
+//! --correlation rho`): one common factor and one stream per instrument. The factor's stream is
+//! seeded with `seed` and gives one normal per bar (`f`, the first of a Box-Muller pair, the
+//! second discarded); instrument `k` (0-based) draws its four normals per bar exactly as above
+//! from the stream seeded with `seed + 1 + k` (wrapping), and its close uses
+//! `z_close = sqrt(rho) * f + sqrt(1 - rho) * e` in place of its own `e`. With `rho = 0` every
+//! instrument is bit for bit the single series of seed `seed + 1 + k`; the pairwise correlation
+//! of the log returns is `rho` (0 <= rho <= 1).
+//!
 //! Because `1 + k|z| >= 1`, high >= max(open, close) and low <= min(open, close) hold exactly
 //! under IEEE rounding; prices stay positive unless the walk underflows, which
 //! [`Bars::new`] would reject.
@@ -87,6 +96,38 @@ fn invalid(field: &'static str, value: impl ToString, expected: &'static str) ->
 
 /// Generates the bars `spec` describes (algorithm in the module docs).
 pub fn generate(spec: &GbmSpec) -> Result<Bars, DataError> {
+    check(spec)?;
+    let _span = tracing::debug_span!("generate", bars = spec.bars, seed = spec.seed).entered();
+    walk(spec, &mut Xoshiro256StarStar::seeded(spec.seed), |_, e| e)
+}
+
+/// `N` instruments whose log returns have pairwise correlation `correlation` (algorithm in
+/// the module docs), each with `spec`'s length, interval, start, price, drift and volatility.
+pub fn generate_correlated(
+    spec: &GbmSpec,
+    assets: usize,
+    correlation: f64,
+) -> Result<Vec<Bars>, DataError> {
+    if assets == 0 {
+        return Err(invalid("assets", assets, "at least 1"));
+    }
+    if !(0.0..=1.0).contains(&correlation) {
+        return Err(invalid("correlation", correlation, "a number in [0, 1]"));
+    }
+    check(spec)?;
+    let mut factor_rng = Xoshiro256StarStar::seeded(spec.seed);
+    let factor: Vec<f64> = (0..spec.bars).map(|_| factor_rng.normal_pair().0).collect();
+    let (a, b) = (libm::sqrt(correlation), libm::sqrt(1.0 - correlation));
+    (0..assets)
+        .map(|k| {
+            let mut rng = Xoshiro256StarStar::seeded(spec.seed.wrapping_add(1 + k as u64));
+            walk(spec, &mut rng, |i, e| a * factor[i] + b * e)
+        })
+        .collect()
+}
+
+/// The checks of a spec.
+fn check(spec: &GbmSpec) -> Result<(), DataError> {
     if spec.bars < 2 {
         return Err(invalid("bars", spec.bars, "at least 2"));
     }
@@ -107,15 +148,22 @@ pub fn generate(spec: &GbmSpec) -> Result<Bars, DataError> {
     if last.is_none() {
         return Err(invalid("bars", spec.bars, "few enough bars to end before the year 2262"));
     }
-    let _span = tracing::debug_span!("generate", bars = spec.bars, seed = spec.seed).entered();
+    Ok(())
+}
 
+/// One series from `rng`; `z_close(bar, e)` turns the bar's own close normal into the one used.
+fn walk(
+    spec: &GbmSpec,
+    rng: &mut Xoshiro256StarStar,
+    z_close: impl Fn(usize, f64) -> f64,
+) -> Result<Bars, DataError> {
+    let step = spec.interval.nanos();
     let n = spec.bars;
     let dt = step as f64 / (365.25 * 86_400e9);
     let m = (spec.drift - 0.5 * spec.volatility * spec.volatility) * dt;
     let s = spec.volatility * libm::sqrt(dt);
     let k = 0.5 * s;
 
-    let mut rng = Xoshiro256StarStar::seeded(spec.seed);
     let ts: Vec<i64> = (0..n as i64).map(|i| spec.start + i * step).collect();
     let (mut open, mut high, mut low, mut close, mut volume) = (
         Vec::with_capacity(n),
@@ -125,11 +173,12 @@ pub fn generate(spec: &GbmSpec) -> Result<Bars, DataError> {
         Vec::with_capacity(n),
     );
     let mut prev = spec.start_price;
-    for _ in 0..n {
-        let (z_close, z_high) = rng.normal_pair();
+    for i in 0..n {
+        let (e_close, z_high) = rng.normal_pair();
         let (z_low, z_volume) = rng.normal_pair();
+        let z = z_close(i, e_close);
         let o = prev;
-        let c = o * libm::exp(m + s * z_close);
+        let c = o * libm::exp(m + s * z);
         open.push(o);
         close.push(c);
         high.push(o.max(c) * (1.0 + k * z_high.abs()));
@@ -241,6 +290,39 @@ mod tests {
         let b = generate(&GbmSpec { bars: 3, seed: 1, ..GbmSpec::default() }).unwrap();
         let closes: Vec<u64> = b.close().iter().map(|c| c.to_bits()).collect();
         assert_eq!(closes, PINNED_CLOSES);
+    }
+
+    #[test]
+    fn correlated_instruments_are_seeded_and_correlated() {
+        let spec = GbmSpec { bars: 4000, seed: 9, ..GbmSpec::default() };
+        // rho = 0: instrument k is the single series of seed + 1 + k, bit for bit.
+        let independent = generate_correlated(&spec, 3, 0.0).unwrap();
+        for (k, b) in independent.iter().enumerate() {
+            let single = generate(&GbmSpec { seed: 10 + k as u64, ..spec }).unwrap();
+            assert_eq!(bits(b), bits(&single));
+        }
+        let a = generate_correlated(&spec, 3, 0.6).unwrap();
+        let again = generate_correlated(&spec, 3, 0.6).unwrap();
+        assert!(a.iter().zip(&again).all(|(x, y)| bits(x) == bits(y)));
+        let r =
+            |b: &Bars| -> Vec<f64> { b.close().windows(2).map(|w| (w[1] / w[0]).ln()).collect() };
+        let corr = |x: &[f64], y: &[f64]| {
+            let n = x.len() as f64;
+            let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+            let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+            for (a, b) in x.iter().zip(y) {
+                sxy += (a - mx) * (b - my);
+                sxx += (a - mx) * (a - mx);
+                syy += (b - my) * (b - my);
+            }
+            sxy / (sxx * syy).sqrt()
+        };
+        let c = corr(&r(&a[0]), &r(&a[2]));
+        assert!((c - 0.6).abs() < 0.05, "correlation {c}");
+        for bad in [-0.1, 1.5, f64::NAN] {
+            assert!(generate_correlated(&spec, 2, bad).is_err());
+        }
+        assert!(generate_correlated(&spec, 0, 0.5).is_err());
     }
 
     const PINNED_CLOSES: [u64; 3] = [4636676807561349447, 4636715934361769663, 4636679457254790764];

@@ -73,7 +73,7 @@ pub(crate) struct Broker<'a> {
 }
 
 /// CPython's `float.__floordiv__` (`Objects/floatobject.c`, `_float_div_mod`).
-pub(crate) fn py_floordiv(a: f64, b: f64) -> f64 {
+pub fn py_floordiv(a: f64, b: f64) -> f64 {
     let m = a % b; // fmod
     let mut div = (a - m) / b;
     if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
@@ -93,7 +93,7 @@ pub(crate) fn py_floordiv(a: f64, b: f64) -> f64 {
 /// `Strategy.buy/sell`'s `assert 0 < size < 1 or round(size) == size >= 1`, on the unsigned
 /// size the strategy gave (a negative size is refused, not turned around), and finite (Python
 /// raises OverflowError on an infinite size).
-pub(crate) fn check_order_size(bar: usize, size: f64) -> Result<(), EngineError> {
+pub fn check_order_size(bar: usize, size: f64) -> Result<(), EngineError> {
     let fraction = size > 0.0 && size < 1.0;
     let units = size.is_finite() && size >= 1.0 && size.round_ties_even() == size;
     if fraction || units { Ok(()) } else { Err(EngineError::InvalidSize { bar, size }) }

@@ -48,6 +48,9 @@ mod strategy;
 mod trailing;
 pub mod window;
 
+/// Pieces of the broker the portfolio broker (bt-portfolio) shares: CPython's float floor
+/// division (whole-unit sizing) and backtesting.py's order-size rule.
+pub use crate::broker::{check_order_size, py_floordiv};
 pub use crate::{
     cache::{IndicatorCache, Scaled},
     error::EngineError,

@@ -20,6 +20,13 @@ pub trait Strategy {
     fn init(&mut self, init: &mut Init<'_>) -> Result<(), EngineError>;
     /// Decides on the current bar; orders placed here are processed on the next bar.
     fn next(&mut self, ctx: &mut Ctx<'_, '_>) -> Result<(), EngineError>;
+
+    /// The strategy as `Any`, for hosts that carry other kinds of strategies through the same
+    /// registry (the facade's portfolio strategies, `bt::portfolio`); `None` for a strategy
+    /// the engine runs.
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 }
 
 /// A handle to an indicator registered in [`Init`]; read it in [`Ctx::ind`].

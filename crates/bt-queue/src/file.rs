@@ -20,6 +20,9 @@ pub(crate) struct QueueRepr {
     #[serde(default)]
     pub(crate) defaults: ConfigOverrides,
     pub(crate) datasets: UniqueMap<DatasetRepr>,
+    /// Portfolios: a name for several data sets traded on one cash account.
+    #[serde(default)]
+    pub(crate) portfolios: UniqueMap<Vec<String>>,
     #[serde(default)]
     pub(crate) strategies: UniqueMap<StrategyRepr>,
     #[serde(default)]
@@ -160,7 +163,7 @@ mod tests {
     fn errors_have_positions_and_house_style() {
         assert_eq!(
             err("(version: 1,\n datasets: {},\n bogus: 3)"),
-            "q.ron:3:2: unknown field `bogus` in queue; valid fields: version, defaults, datasets, strategies, simulations, sweeps, walk_forward\n  |\n3 |  bogus: 3)\n  |  ^"
+            "q.ron:3:2: unknown field `bogus` in queue; valid fields: version, defaults, datasets, portfolios, strategies, simulations, sweeps, walk_forward\n  |\n3 |  bogus: 3)\n  |  ^"
         );
         assert!(
             err("(version: 2, datasets: {}, whatever: 1)")

@@ -188,6 +188,10 @@ fn charts(
     for (i, c) in data.curves.iter().enumerate() {
         let stem = format!("equity-{:02}-{}", i + 1, slug(c.curve.id));
         charts.push(("equity", stem.clone(), stem, equity_vs_buy_hold(c)));
+        if let Some(w) = data.weights.iter().find(|w| w.id == c.curve.id) {
+            let stem = format!("weights-{:02}-{}", i + 1, slug(c.curve.id));
+            charts.push(("equity", stem.clone(), stem, crate::chart::weights(w)));
+        }
     }
     // A heatmap without data stands for all of them: its note says which pair has none.
     match heat.expect("charts are scanned for when they are written") {

@@ -19,6 +19,9 @@ pub struct Dataset {
     pub stats: DatasetStats,
     /// Where the bars came from: a path or a synthetic spec, for run.json and reports.
     pub source: String,
+    /// The instruments when the data set is a portfolio (`bars` is then its equal-weight
+    /// basket on the timeline, which the statistics' Buy & Hold and Beta use).
+    pub portfolio: Option<std::sync::Arc<bt_portfolio::Portfolio>>,
 }
 
 impl Dataset {
@@ -29,7 +32,19 @@ impl Dataset {
             cache: IndicatorCache::new(),
             bars,
             source: source.into(),
+            portfolio: None,
         }
+    }
+
+    /// A portfolio of instruments as one data set (docs/portfolio.md).
+    pub fn portfolio(
+        portfolio: bt_portfolio::Portfolio,
+        source: impl Into<String>,
+    ) -> Result<Dataset> {
+        let basket = portfolio.basket()?;
+        let mut data = Dataset::new(basket, source);
+        data.portfolio = Some(std::sync::Arc::new(portfolio));
+        Ok(data)
     }
 
     /// Loads a CSV or Parquet file.
@@ -60,6 +75,16 @@ pub fn load_datasets(queue: &Queue) -> Result<Datasets> {
                 Dataset::new(bars, source)
             }
         };
+        out.insert(name.clone(), data);
+    }
+    for (name, members) in queue.portfolios() {
+        let instruments =
+            members.iter().map(|m| (m.clone(), out[m].bars.clone())).collect::<Vec<_>>();
+        let source = format!("portfolio({})", members.join(", "));
+        let data = bt_portfolio::Portfolio::new(instruments)
+            .map_err(Error::from)
+            .and_then(|p| Dataset::portfolio(p, source))
+            .map_err(|e| e.context(format!("building portfolio {name:?}")))?;
         out.insert(name.clone(), data);
     }
     Ok(out)

@@ -22,6 +22,9 @@ pub enum Error {
     /// A backtest failed (a strategy action the broker refused, an overflow).
     #[error(transparent)]
     Engine(#[from] bt_engine::EngineError),
+    /// A portfolio could not be built or run.
+    #[error(transparent)]
+    Portfolio(#[from] bt_portfolio::PortfolioError),
     /// A run directory could not be used, read or written.
     #[error(transparent)]
     Exec(#[from] bt_executor::ExecError),
@@ -94,6 +97,7 @@ impl Error {
             Error::Strategy(e) => e.kind(),
             Error::Rules(e) => e.kind(),
             Error::Engine(e) => e.kind(),
+            Error::Portfolio(e) => e.kind(),
             Error::Exec(e) => e.kind(),
             Error::Report(e) => e.kind(),
             Error::Merge(e) => e.kind(),
@@ -123,6 +127,7 @@ impl From<crate::simulate::SimError> for Error {
         match e {
             crate::simulate::SimError::Strategy(e) => Error::Strategy(e),
             crate::simulate::SimError::Engine(e) => Error::Engine(e),
+            crate::simulate::SimError::Portfolio(e) => Error::Portfolio(e),
             crate::simulate::SimError::WalkForward(message) => Error::WalkForward { message },
         }
     }

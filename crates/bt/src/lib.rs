@@ -58,6 +58,7 @@ pub mod filter;
 mod hash;
 pub mod json;
 mod merge;
+pub mod portfolio;
 pub mod queue_strategies;
 mod reporting;
 pub mod results;

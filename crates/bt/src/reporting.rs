@@ -58,6 +58,8 @@ struct Rerun {
     trades: Vec<Trade>,
     /// Buying the data set's asset with the simulation's cash after its warm-up, and holding.
     buy_hold: Vec<f64>,
+    /// A portfolio run's weights over time.
+    weights: Option<crate::portfolio::PortfolioWeights>,
 }
 
 /// A run's results as a report's record source: each pass streams the result log in queue
@@ -203,7 +205,12 @@ pub(crate) fn report_into(
             }),
         })
         .collect();
+    let weights: Vec<bt_report::WeightsData<'_>> = reruns
+        .iter()
+        .filter_map(|r| r.weights.as_ref().map(|w| w.chart_data(&r.id, &r.timestamps)))
+        .collect();
     let data = bt_report::ReportData {
+        weights: &weights,
         info,
         records: &records,
         curves: &curves,
@@ -291,6 +298,7 @@ fn rerun_best(
             timestamps: data.bars.timestamps().to_vec(),
             trades: b.all_trades(),
             buy_hold: bt_report::buy_and_hold(data.bars.close(), spec.config.cash, b.result.warmup),
+            weights: b.weights,
             equity: b.equity.unwrap_or_default(),
         });
     }

@@ -17,6 +17,9 @@ pub enum SimError {
     /// The engine refused a strategy action, or the account overflowed.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// A portfolio strategy or run failed (docs/portfolio.md).
+    #[error(transparent)]
+    Portfolio(#[from] bt_portfolio::PortfolioError),
     /// A walk-forward window's out-of-sample run failed (the window and why).
     #[error("walk-forward window {0}")]
     WalkForward(String),
@@ -42,6 +45,10 @@ pub struct Backtest {
     pub returns: ReturnStats,
     /// The equity curve, one value per bar, when it was asked for.
     pub equity: Option<Vec<f64>>,
+    /// Per instrument, for a portfolio run (exposure, turnover, contribution).
+    pub instruments: Option<Vec<bt_portfolio::InstrumentSummary>>,
+    /// A portfolio run's weights over time, when the curve was asked for.
+    pub weights: Option<crate::portfolio::PortfolioWeights>,
 }
 
 impl Backtest {
@@ -129,6 +136,17 @@ impl<'r> Simulator<'r> {
     ) -> Result<Backtest, SimError> {
         let _sim = tracing::debug_span!("sim").entered();
         let (params, mut strategy) = self.prepare(spec)?;
+        if let Some(portfolio) = &data.portfolio {
+            return crate::portfolio::run(
+                spec,
+                data,
+                portfolio,
+                params,
+                strategy,
+                record_curve,
+                self.pbo_blocks,
+            );
+        }
         let mut acc = (
             StatsAccumulator::new(&data.stats),
             ReturnsAccumulator::new(data.bars.len(), self.pbo_blocks),
@@ -159,7 +177,7 @@ impl<'r> Simulator<'r> {
                 returns.finish(),
             )
         };
-        Ok(Backtest { params, result, stats, returns, equity })
+        Ok(Backtest { params, result, stats, returns, equity, instruments: None, weights: None })
     }
 }
 

@@ -40,9 +40,10 @@ impl Default for Workbench {
 }
 
 impl Workbench {
-    /// A workbench whose queues, backtests and reports use `registry`'s strategies.
+    /// A workbench whose queues, backtests and reports use `registry`'s strategies, plus the
+    /// built-in portfolio strategies (`bt::portfolio`) where their names are free.
     pub fn new(registry: Registry) -> Workbench {
-        Workbench { registry }
+        Workbench { registry: crate::portfolio::with_builtin_portfolio_strategies(registry) }
     }
 
     /// The strategies.
@@ -65,7 +66,9 @@ impl Workbench {
 
     /// Validates a queue against the registry.
     pub fn check_queue(&self, queue: &Queue) -> Result<()> {
-        queue.validate(self.registry_for(queue)?.as_ref())?;
+        let registry = self.registry_for(queue)?;
+        queue.validate(registry.as_ref())?;
+        crate::portfolio::check_kinds(registry.as_ref(), queue)?;
         Ok(())
     }
 

@@ -7,6 +7,7 @@ mod in_process;
 mod leaderboard;
 mod lock;
 mod numeric;
+mod portfolio;
 mod rules;
 mod run;
 mod shard_props;

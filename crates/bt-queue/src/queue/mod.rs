@@ -52,6 +52,8 @@ pub struct Queue {
     defaults: ConfigOverrides,
     default_config: BacktestConfig,
     datasets: BTreeMap<String, DatasetSource>,
+    /// Portfolios: name -> the data sets it trades, in order.
+    portfolios: BTreeMap<String, Vec<String>>,
     /// Strategies the queue defines: name -> rules file (resolved against its directory).
     strategy_files: BTreeMap<String, PathBuf>,
     /// Every declared data set name, usable or not.
@@ -94,7 +96,9 @@ impl Queue {
         let default_config = repr.defaults.apply(BacktestConfig::default());
         let mut datasets = BTreeMap::new();
         let mut dataset_problems = Vec::new();
-        let declared = repr.datasets.0.keys().cloned().collect();
+        let mut declared: BTreeSet<String> = repr.datasets.0.keys().cloned().collect();
+        let portfolios = portfolios(repr.portfolios, &declared, &mut dataset_problems);
+        declared.extend(portfolios.keys().cloned());
         for (ds_name, ds) in repr.datasets.0 {
             match dataset(&ds_name, ds, base_dir) {
                 Ok(source) => {
@@ -134,6 +138,7 @@ impl Queue {
             defaults: repr.defaults,
             default_config,
             datasets,
+            portfolios,
             strategy_files,
             declared,
             dataset_problems,
@@ -157,6 +162,12 @@ impl Queue {
     /// The usable data sets by name (a broken one is reported by [`Queue::validate`]).
     pub fn datasets(&self) -> &BTreeMap<String, DatasetSource> {
         &self.datasets
+    }
+
+    /// The portfolios: name -> the data sets it trades on one cash account, in order
+    /// (docs/portfolio.md). Simulations and sweeps name them like data sets.
+    pub fn portfolios(&self) -> &BTreeMap<String, Vec<String>> {
+        &self.portfolios
     }
 
     /// The strategies the queue defines in `strategies`: name -> rules file, resolved against
@@ -238,6 +249,40 @@ impl Queue {
     pub(crate) fn sweeps(&self) -> &[Sweep] {
         &self.sweeps
     }
+}
+
+/// Checks the `portfolios` map: a name of its own, at least one member, members that are data
+/// sets of the queue (not portfolios), each listed once.
+fn portfolios(
+    repr: crate::ron_file::UniqueMap<Vec<String>>,
+    datasets: &BTreeSet<String>,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, Vec<String>> {
+    let known = || datasets.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>().join(", ");
+    let mut out = BTreeMap::new();
+    for (name, members) in repr.0 {
+        let mut report = |m: String| problems.push(Problem::new(Subject::Dataset(name.clone()), m));
+        if datasets.contains(&name) {
+            report(format!(
+                "portfolio {name:?} has the name of a data set: give the portfolio a name of its own"
+            ));
+        }
+        if members.is_empty() {
+            report("portfolio with no data sets: list at least one data set".into());
+        }
+        for (i, m) in members.iter().enumerate() {
+            if members[..i].contains(m) {
+                report(format!("data set {m:?} is listed twice in the portfolio: list it once"));
+            } else if !datasets.contains(m) {
+                report(format!(
+                    "portfolio member {m:?} is not a data set of this queue; data sets: {}",
+                    known()
+                ));
+            }
+        }
+        out.insert(name, members);
+    }
+    out
 }
 
 fn dataset(name: &str, ds: DatasetRepr, base_dir: &Path) -> Result<DatasetSource, Vec<String>> {

@@ -3,6 +3,7 @@
 mod bad;
 mod catalog;
 mod grid;
+mod portfolios;
 mod random;
 mod warmup;
 mod write;

@@ -269,7 +269,7 @@ fn decimate(finite: &[usize], equity: &[f64], dd: &[f64]) -> Vec<usize> {
 
 /// A tick spacing of the time axis.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Step {
+pub(super) enum Step {
     /// Fixed seconds, aligned to the epoch (weeks to Mondays).
     Secs(i64),
     /// Calendar months, aligned to multiples of the step since year 0.
@@ -300,7 +300,7 @@ const STEPS: [Step; 20] = [
 ];
 
 /// Calendar-aligned ticks in `t0..=t1` (ns): the finest step that gives at most `max` ticks.
-fn time_ticks(t0: i64, t1: i64, max: usize) -> (Vec<i64>, Step) {
+pub(super) fn time_ticks(t0: i64, t1: i64, max: usize) -> (Vec<i64>, Step) {
     let mut last = (Vec::new(), STEPS[STEPS.len() - 1]);
     for step in STEPS {
         let ticks = ticks_for(t0, t1, step, max + 1);
@@ -350,7 +350,7 @@ fn ticks_for(t0: i64, t1: i64, step: Step, limit: usize) -> Vec<i64> {
 }
 
 /// A tick label for `step`: `2005`, `2005-03`, `2005-03-07` or `03-07 09:30`.
-fn fmt_tick(t: i64, step: Step) -> String {
+pub(super) fn fmt_tick(t: i64, step: Step) -> String {
     let iso = time::format_iso(t);
     match step {
         Step::Months(m) if m % 12 == 0 => iso[..4].to_string(),
@@ -363,10 +363,10 @@ fn fmt_tick(t: i64, step: Step) -> String {
 /// The time axis: nanosecond timestamps mapped with f64 arithmetic (plotters' i64 axis
 /// overflows on nanosecond values) and calendar-aligned ticks.
 #[derive(Debug, Clone)]
-struct TimeAxis {
-    lo: i64,
-    hi: i64,
-    ticks: Vec<i64>,
+pub(super) struct TimeAxis {
+    pub(super) lo: i64,
+    pub(super) hi: i64,
+    pub(super) ticks: Vec<i64>,
 }
 
 impl Ranged for TimeAxis {

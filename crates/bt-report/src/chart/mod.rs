@@ -10,6 +10,7 @@ mod heatmap;
 mod histogram;
 mod overfit;
 mod perf;
+mod weights;
 
 use std::path::Path;
 
@@ -31,6 +32,7 @@ pub use crate::chart::{
     histogram::histogram,
     overfit::overfit_chart,
     perf::{PerfPoint, perf, perf_chart},
+    weights::{WeightsData, weights, weights_chart_to},
 };
 pub(crate) use crate::chart::{
     heatmap::{HeatCells, HeatScan},
@@ -53,6 +55,7 @@ enum Kind {
     Histogram(histogram::Hist),
     Overfit(overfit::OverfitPlot),
     Perf(perf::PerfPlot),
+    Weights(weights::WeightsPlot),
 }
 
 /// Result of a drawing routine on backend `DB`.
@@ -185,6 +188,7 @@ impl Chart {
             Kind::Histogram(h) => histogram::draw(root, &self.title, h, hovers),
             Kind::Overfit(p) => overfit::draw(root, &self.title, p, hovers),
             Kind::Perf(p) => perf::draw(root, &self.title, p),
+            Kind::Weights(p) => weights::draw(root, &self.title, p),
         }
     }
 }

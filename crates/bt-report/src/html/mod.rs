@@ -79,12 +79,15 @@ pub struct ReportData<'a> {
     pub validation: &'a [ValidationGroup],
     /// The run's walk-forwards.
     pub walk_forwards: &'a [WalkForwardView<'a>],
+    /// Weights over time of the best simulations that are portfolio runs (charted after their
+    /// equity, matched by id).
+    pub weights: &'a [crate::chart::WeightsData<'a>],
 }
 
 impl<'a> ReportData<'a> {
     /// A report of `records` alone: no curves, no overfitting statistics, no walk-forward.
     pub fn new(info: &'a RunInfo, records: &'a dyn Records) -> ReportData<'a> {
-        ReportData { info, records, curves: &[], validation: &[], walk_forwards: &[] }
+        ReportData { info, records, curves: &[], validation: &[], walk_forwards: &[], weights: &[] }
     }
 }
 

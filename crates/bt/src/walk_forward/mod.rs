@@ -437,6 +437,7 @@ fn window_dataset(base: &Dataset, range: &Range<usize>, bars: Range<usize>, what
         cache: bt_engine::IndicatorCache::new(),
         bars,
         source: format!("{} of {}: {}..{}", what, base.source, range.start, range.end),
+        portfolio: None,
     }
 }
 
