@@ -453,3 +453,15 @@ fn backtest_prints_prices_with_the_decimals_of_the_data() {
         }
     }
 }
+
+#[test]
+fn logs_redirected_to_a_file_carry_no_colour_codes() {
+    let (tmp, q) = workspace(SWEEP);
+    // stderr is a pipe here, as when redirected to a log file: plain text, no ANSI escapes.
+    let o = bt().arg("-vv").arg("run").arg(&q).arg("--out").arg(tmp.path().join("r")).output();
+    let o = o.unwrap();
+    ok(&o);
+    let err = text(&o.stderr);
+    assert!(err.contains("DEBUG") || err.contains("INFO"), "no log lines to check: {err}");
+    assert!(!err.contains('\u{1b}'), "colour codes in redirected logs: {err:?}");
+}
