@@ -151,16 +151,20 @@ impl PboData {
         })
     }
 
-    /// The `sr` of every lane over the blocks of `mask`, from the chunk's `tables`.
+    /// The `sr` of the first `out.len()` lanes over the blocks of `mask`, from the chunk's
+    /// `tables` (the lanes past a group's last trial are not computed: a small group costs its
+    /// trials, not a whole chunk's).
     #[inline]
-    fn sr_lanes(&self, tables: &[Vec<f64>; 2], mask: u32, inv: (f64, f64), out: &mut [f64; LANES]) {
+    fn sr_lanes(&self, tables: &[Vec<f64>; 2], mask: u32, inv: (f64, f64), out: &mut [f64]) {
         let a = self.halves().0;
         let (ma, mb) = ((mask as usize) & ((1 << a) - 1), (mask as usize) >> a);
         let ta = &tables[0][ma * 2 * LANES..][..2 * LANES];
         let tb = &tables[1][mb * 2 * LANES..][..2 * LANES];
         let (sa, qa) = ta.split_at(LANES);
         let (sb, qb) = tb.split_at(LANES);
-        for i in 0..LANES {
+        let n = out.len().min(LANES);
+        let (sa, qa, sb, qb) = (&sa[..n], &qa[..n], &sb[..n], &qb[..n]);
+        for i in 0..n {
             let (sum, sq) = (sa[i] + sb[i], qa[i] + qb[i]);
             let mean = sum * inv.0;
             out[i] = mean / ((sq - sum * mean) * inv.1).sqrt();
@@ -201,8 +205,9 @@ impl PboData {
             let tables = self.tables(c);
             let (first, valid) = (c * LANES, (self.n - c * LANES).min(LANES));
             for ((&m, &inv), b) in masks.iter().zip(&inv).zip(&mut best) {
-                self.sr_lanes(&tables, m, inv, &mut lanes);
-                let lanes = &lanes[..valid];
+                let lanes = &mut lanes[..valid];
+                self.sr_lanes(&tables, m, inv, lanes);
+                let lanes = &*lanes;
                 // The chunk's largest value (NaN only when every lane is NaN), then its first
                 // lane: the same choice as a scan keeping the first strictly better value.
                 let top = lanes.iter().copied().fold(f64::NAN, f64::max);
@@ -250,9 +255,10 @@ impl PboData {
             let tables = self.tables(c);
             let (first, valid) = (c * LANES, (self.n - c * LANES).min(LANES));
             for p in 0..masks.len() {
-                self.sr_lanes(&tables, outside[p], inv[p], &mut lanes);
+                let lanes = &mut lanes[..valid];
+                self.sr_lanes(&tables, outside[p], inv[p], lanes);
                 let (t, (lower, equal)) = (star[p], &mut counts[p]);
-                let lanes = &lanes[..valid];
+                let lanes = &*lanes;
                 // NaN ranks below every number and equals NaN (`key`), counted without branches;
                 // the best itself, in this chunk, is taken out of the equal ones.
                 if t.is_nan() {
