@@ -300,7 +300,8 @@ pub fn write_leaderboard(
     Ok(())
 }
 
-/// Prints the files a report wrote, each once: `wrote PATH`, and the chart files counted.
+/// Prints the files a report wrote, each once: `wrote PATH`, the chart files counted, and the
+/// chart files of an earlier report it removed.
 pub fn write_files(out: &mut dyn Write, files: &bt::report::ReportFiles) -> anyhow::Result<()> {
     for path in files.html.iter().chain(&files.tables) {
         writeln!(out, "wrote {}", path.display())?;
@@ -308,6 +309,11 @@ pub fn write_files(out: &mut dyn Write, files: &bt::report::ReportFiles) -> anyh
     if let Some(first) = files.charts.first() {
         let dir = first.parent().map(|p| p.display().to_string()).unwrap_or_default();
         writeln!(out, "wrote {} chart files in {dir}", files.charts.len())?;
+    }
+    if let Some(first) = files.removed_charts.first() {
+        let dir = first.parent().map(|p| p.display().to_string()).unwrap_or_default();
+        let n = files.removed_charts.len();
+        writeln!(out, "removed {n} chart files of an earlier report from {dir}")?;
     }
     Ok(())
 }

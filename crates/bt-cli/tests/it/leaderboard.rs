@@ -88,6 +88,27 @@ fn only_written_files_are_announced() {
 }
 
 #[test]
+fn a_re_report_says_which_charts_of_the_earlier_one_it_removed() {
+    let (_tmp, out) = run();
+    ok_text(&bt().arg("report").arg(&out).args(["--top", "5"]).output().unwrap());
+    let equity = |n: &str| {
+        std::fs::read_dir(out.join("charts"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(n))
+            .count()
+    };
+    assert_eq!(equity("equity-05-"), 2, "a PNG and an SVG");
+    let stdout = ok_text(&bt().arg("report").arg(&out).args(["--top", "2"]).output().unwrap());
+    assert_eq!(equity("equity-03-") + equity("equity-04-") + equity("equity-05-"), 0);
+    let removed: Vec<String> = stdout
+        .lines()
+        .filter(|l| l.starts_with("removed "))
+        .map(|l| l.replace(&out.display().to_string(), "DIR"))
+        .collect();
+    assert_eq!(removed, ["removed 6 chart files of an earlier report from DIR/charts"], "{stdout}");
+}
+
+#[test]
 fn filter_errors_name_the_column_and_exit_2() {
     let (_tmp, out) = run();
     let err = |filter: &str| {
