@@ -304,13 +304,13 @@ fn place_charts(
     Ok(placed)
 }
 
-/// Whether `name` is a chart file name a report writes: `equity-NN-*`, `heatmap-*`,
-/// `histogram-*`, `overfit-*` or `walk-forward-*`, as `.png` or `.svg`.
+/// Whether `name` is a chart file name a report writes: `equity-NN-*`, `weights-NN-*`,
+/// `heatmap-*`, `histogram-*`, `overfit-*` or `walk-forward-*`, as `.png` or `.svg`.
 fn owned_chart_name(name: &str) -> bool {
     let Some(stem) = name.strip_suffix(".png").or_else(|| name.strip_suffix(".svg")) else {
         return false;
     };
-    if let Some(rest) = stem.strip_prefix("equity-") {
+    if let Some(rest) = stem.strip_prefix("equity-").or_else(|| stem.strip_prefix("weights-")) {
         let b = rest.as_bytes();
         return b.len() > 3 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b'-';
     }
@@ -355,6 +355,7 @@ mod tests {
         for name in [
             "equity-01-sma-10-60.png",
             "equity-12-x.svg",
+            "weights-03-ew.png",
             "heatmap-fast_by_slow.svg",
             "histogram-sharpe_ratio.png",
             "histogram-sharpe_ratio-rsi.png",
@@ -367,6 +368,7 @@ mod tests {
             "equity-01-x.png.tmp",
             "equity-x.png",
             "equity-1-x.png",
+            "weights-x.svg",
             "heatmap-a.jpg",
             "my-heatmap-notes.svg",
             "notes.md",

@@ -156,9 +156,9 @@ pub struct ReportFiles {
     /// Chart files under `charts/`, each written.
     pub charts: Vec<PathBuf>,
     /// Chart files of an earlier report that this one removed: files under `charts/` named
-    /// as a report names its charts (`equity-NN-*`, `heatmap-*`, `histogram-*`, `overfit-*`,
-    /// `walk-forward-*`, `.png` or `.svg`) that this report did not write. Other files are
-    /// never touched.
+    /// as a report names its charts (`equity-NN-*`, `weights-NN-*`, `heatmap-*`,
+    /// `histogram-*`, `overfit-*`, `walk-forward-*`, `.png` or `.svg`) that this report did not
+    /// write. Other files are never touched.
     pub removed_charts: Vec<PathBuf>,
     /// The leaderboard's simulations, best first, after the filter.
     pub leaderboard: Vec<SimRecord>,
