@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::{
     error::QueueError,
     ron_file::{self, UniqueMap},
-    value::{ConfigOverrides, ParamRepr},
+    value::{ConfigOverrides, CostOverrides, ParamRepr},
 };
 
 /// The only format version this crate reads.
@@ -44,6 +44,9 @@ pub(crate) struct StrategyRepr {
 pub(crate) struct DatasetRepr {
     pub(crate) path: Option<String>,
     pub(crate) synthetic: Option<SyntheticRepr>,
+    /// Broker costs when the data set trades in a portfolio.
+    #[serde(default)]
+    pub(crate) costs: CostOverrides,
 }
 
 #[derive(Debug, Deserialize)]

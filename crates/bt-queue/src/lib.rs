@@ -58,6 +58,6 @@ pub use crate::{
     },
     error::{Problem, QueueError, Subject},
     queue::{DatasetSource, Queue, SyntheticSpec},
-    value::ConfigOverrides,
+    value::{ConfigOverrides, CostOverrides},
     walk_forward::{DEFAULT_SELECT_BY, WalkForward, window_label},
 };

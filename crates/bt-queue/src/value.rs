@@ -90,6 +90,81 @@ impl ConfigOverrides {
     }
 }
 
+/// Broker costs of one data set when it trades as an instrument of a portfolio: a data set's
+/// `costs: (commission: 0.0005, spread: 0.0001)` in a queue file (docs/queue-format.md).
+///
+/// `None` keeps the simulation's configuration. Each field is the [`BacktestConfig`] field of
+/// the same name; single-instrument simulations ignore these (they use their configuration).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename = "costs")]
+#[allow(missing_docs, reason = "each field is the BacktestConfig field of the same name")]
+pub struct CostOverrides {
+    pub commission: Option<f64>,
+    pub commission_fixed: Option<f64>,
+    pub spread: Option<f64>,
+    pub slippage: Option<f64>,
+    pub slippage_fixed: Option<f64>,
+    pub fractional_unit: Option<f64>,
+}
+
+impl CostOverrides {
+    /// The set fields with their values, in declaration order.
+    pub fn values(&self) -> Vec<(&'static str, f64)> {
+        [
+            ("commission", self.commission),
+            ("commission_fixed", self.commission_fixed),
+            ("spread", self.spread),
+            ("slippage", self.slippage),
+            ("slippage_fixed", self.slippage_fixed),
+            ("fractional_unit", self.fractional_unit),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+    }
+
+    /// `base` with every set field replaced (a simulation's configuration with this
+    /// instrument's costs).
+    pub fn apply(&self, base: BacktestConfig) -> BacktestConfig {
+        let mut config = base;
+        for (name, value) in self.values() {
+            // Every field is a float field of BacktestConfig: set() cannot fail on these.
+            let _ = config.set(name, &ParamValue::Float(value));
+        }
+        config
+    }
+
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        *self == CostOverrides::default()
+    }
+
+    /// Every invalid field, checked with [`BacktestConfig::validate`]'s ranges, as
+    /// `costs: commission = 0.2 is invalid: expected ...`.
+    pub(crate) fn problems(&self) -> Vec<String> {
+        self.values()
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let one = CostOverrides::default().with(name, value);
+                one.apply(BacktestConfig::default()).validate().err().map(|e| format!("costs: {e}"))
+            })
+            .collect()
+    }
+
+    fn with(mut self, name: &str, value: f64) -> CostOverrides {
+        let slot = match name {
+            "commission" => &mut self.commission,
+            "commission_fixed" => &mut self.commission_fixed,
+            "spread" => &mut self.spread,
+            "slippage" => &mut self.slippage,
+            "slippage_fixed" => &mut self.slippage_fixed,
+            _ => &mut self.fractional_unit,
+        };
+        *slot = Some(value);
+        self
+    }
+}
+
 /// A parameter value in a queue file: an integer, a float, a boolean or a string.
 /// A parameter value in a RON file: an integer, a float, `true`/`false` or a string.
 #[derive(Debug, Clone, PartialEq)]

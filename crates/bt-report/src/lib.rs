@@ -60,10 +60,10 @@ mod walk_forward;
 
 pub use crate::{
     chart::{
-        Agg, Chart, ChartFormat, CurveData, EquityCurve, PerfPoint, WeightsData, buy_and_hold,
-        equity, equity_chart, equity_chart_to, equity_vs_buy_hold, equity_with_windows, heatmap,
-        heatmaps, histogram, overfit_chart, perf, perf_chart, strategy_heatmaps, swept_params,
-        weights, weights_chart_to,
+        Agg, Chart, ChartFormat, CurveData, EquityCurve, InstrumentRow, PerfPoint, WeightsData,
+        buy_and_hold, equity, equity_chart, equity_chart_to, equity_vs_buy_hold,
+        equity_with_windows, heatmap, heatmaps, histogram, overfit_chart, perf, perf_chart,
+        strategy_heatmaps, swept_params, weights, weights_chart_to,
     },
     error::ReportError,
     filter::{FilterTally, RecordFilter},

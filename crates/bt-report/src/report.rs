@@ -82,8 +82,8 @@ pub fn write_report_from(
     if !wants(Format::Html) && !opts.chart_files {
         return Ok(files);
     }
-    let (charts, notes) = charts(data, fill.heat, fill.hist, opts)?;
-    let mut placed = place_charts(dir, charts, opts, &mut files.charts)?;
+    let (charts, notes, tables) = charts(data, fill.heat, fill.hist, opts)?;
+    let mut placed = place_charts(dir, charts, tables, opts, &mut files.charts)?;
     placed.extend(notes.into_iter().map(|(section, note)| (section, Err(note))));
     if opts.chart_files {
         files.removed_charts = remove_stale_charts(&dir.join("charts"), &files.charts)?;
@@ -175,21 +175,32 @@ type Note = (&'static str, String);
 /// A chart on the page: (section, the chart or the note that stands for it).
 type OnPage = (&'static str, Result<Placed, String>);
 
-/// Every chart of the report, in page order, and the notes that end a section (the charts
-/// left out past a limit).
+/// HTML shown under a chart: (the chart's anchor, the HTML).
+type Under = (String, String);
+
+/// What [`charts`] plans: the charts, the notes and the HTML under charts.
+type Plan = (Vec<Planned>, Vec<Note>, Vec<Under>);
+
+/// Every chart of the report, in page order, the notes that end a section (the charts left
+/// out past a limit), and the tables shown under charts (a portfolio run's instruments under
+/// its weights chart).
 fn charts(
     data: &ReportData<'_>,
     heat: Option<Result<HeatCells, ReportError>>,
     hist: Option<HistBins>,
     opts: &ReportOptions,
-) -> Result<(Vec<Planned>, Vec<Note>), ReportError> {
+) -> Result<Plan, ReportError> {
     let mut notes = Vec::new();
+    let mut tables = Vec::new();
     let mut charts: Vec<Planned> = Vec::new();
     for (i, c) in data.curves.iter().enumerate() {
         let stem = format!("equity-{:02}-{}", i + 1, slug(c.curve.id));
         charts.push(("equity", stem.clone(), stem, equity_vs_buy_hold(c)));
         if let Some(w) = data.weights.iter().find(|w| w.id == c.curve.id) {
             let stem = format!("weights-{:02}-{}", i + 1, slug(c.curve.id));
+            if let Some(table) = crate::html::instruments_html(w) {
+                tables.push((stem.clone(), table));
+            }
             charts.push(("equity", stem.clone(), stem, crate::chart::weights(w)));
         }
     }
@@ -242,7 +253,7 @@ fn charts(
             charts.push(("walk-forward", stem.clone(), stem, chart));
         }
     }
-    Ok((charts, notes))
+    Ok((charts, notes, tables))
 }
 
 /// The note that names the charts left out past `max_{what}`.
@@ -260,6 +271,7 @@ fn left_out_note(what: &str, names: &[String]) -> String {
 fn place_charts(
     dir: &Path,
     charts: Vec<Planned>,
+    mut tables: Vec<Under>,
     opts: &ReportOptions,
     files: &mut Vec<PathBuf>,
 ) -> Result<Vec<OnPage>, ReportError> {
@@ -286,18 +298,19 @@ fn place_charts(
             files.push(png_path);
             files.push(svg_path);
         }
-        placed.push((section, Ok(Placed { anchor, svg })));
+        let under = tables.iter().position(|(a, _)| *a == anchor).map(|i| tables.swap_remove(i).1);
+        placed.push((section, Ok(Placed { anchor, svg, under })));
     }
     Ok(placed)
 }
 
-/// Whether `name` is a chart file name a report writes: `equity-NN-*`, `heatmap-*`,
-/// `histogram-*`, `overfit-*` or `walk-forward-*`, as `.png` or `.svg`.
+/// Whether `name` is a chart file name a report writes: `equity-NN-*`, `weights-NN-*`,
+/// `heatmap-*`, `histogram-*`, `overfit-*` or `walk-forward-*`, as `.png` or `.svg`.
 fn owned_chart_name(name: &str) -> bool {
     let Some(stem) = name.strip_suffix(".png").or_else(|| name.strip_suffix(".svg")) else {
         return false;
     };
-    if let Some(rest) = stem.strip_prefix("equity-") {
+    if let Some(rest) = stem.strip_prefix("equity-").or_else(|| stem.strip_prefix("weights-")) {
         let b = rest.as_bytes();
         return b.len() > 3 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b'-';
     }
@@ -342,6 +355,7 @@ mod tests {
         for name in [
             "equity-01-sma-10-60.png",
             "equity-12-x.svg",
+            "weights-03-ew.png",
             "heatmap-fast_by_slow.svg",
             "histogram-sharpe_ratio.png",
             "histogram-sharpe_ratio-rsi.png",
@@ -354,6 +368,7 @@ mod tests {
             "equity-01-x.png.tmp",
             "equity-x.png",
             "equity-1-x.png",
+            "weights-x.svg",
             "heatmap-a.jpg",
             "my-heatmap-notes.svg",
             "notes.md",

@@ -22,6 +22,9 @@ pub struct Dataset {
     /// The instruments when the data set is a portfolio (`bars` is then its equal-weight
     /// basket on the timeline, which the statistics' Buy & Hold and Beta use).
     pub portfolio: Option<std::sync::Arc<bt_portfolio::Portfolio>>,
+    /// A portfolio's per-instrument costs (a queue data set's `costs`), in instrument order;
+    /// empty: every instrument with the simulation's configuration.
+    pub costs: Vec<bt_queue::CostOverrides>,
 }
 
 impl Dataset {
@@ -33,6 +36,7 @@ impl Dataset {
             bars,
             source: source.into(),
             portfolio: None,
+            costs: Vec::new(),
         }
     }
 
@@ -45,6 +49,16 @@ impl Dataset {
         let mut data = Dataset::new(basket, source);
         data.portfolio = Some(std::sync::Arc::new(portfolio));
         Ok(data)
+    }
+
+    /// This portfolio with per-instrument costs, one per instrument in order (unset fields keep
+    /// each simulation's configuration). All empty: the same as none.
+    pub fn with_costs(mut self, costs: Vec<bt_queue::CostOverrides>) -> Dataset {
+        self.costs = match costs.iter().all(bt_queue::CostOverrides::is_empty) {
+            true => Vec::new(),
+            false => costs,
+        };
+        self
     }
 
     /// Loads a CSV or Parquet file.
@@ -81,10 +95,12 @@ pub fn load_datasets(queue: &Queue) -> Result<Datasets> {
         let instruments =
             members.iter().map(|m| (m.clone(), out[m].bars.clone())).collect::<Vec<_>>();
         let source = format!("portfolio({})", members.join(", "));
+        let costs = members.iter().map(|m| queue.costs(m)).collect();
         let data = bt_portfolio::Portfolio::new(instruments)
             .map_err(Error::from)
             .and_then(|p| Dataset::portfolio(p, source))
-            .map_err(|e| e.context(format!("building portfolio {name:?}")))?;
+            .map_err(|e| e.context(format!("building portfolio {name:?}")))?
+            .with_costs(costs);
         out.insert(name.clone(), data);
     }
     Ok(out)

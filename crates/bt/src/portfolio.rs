@@ -31,6 +31,9 @@ pub struct PortfolioWeights {
     pub contributions: Vec<f64>,
     /// Each bar's weights: `names.len()` values per bar.
     pub weights: Vec<f64>,
+    /// Per instrument, in `names` order: exposure, turnover, fees and fills (report.html's
+    /// table under the weights chart).
+    pub instruments: Vec<bt_report::InstrumentRow>,
 }
 
 impl PortfolioWeights {
@@ -46,6 +49,7 @@ impl PortfolioWeights {
             names: &self.names,
             contributions: &self.contributions,
             weights: &self.weights,
+            instruments: &self.instruments,
         }
     }
 }
@@ -232,7 +236,10 @@ pub(crate) fn run(
     let mut strategy = boxed.strategy.take().expect("a fresh strategy from the registry");
     let n = data.bars.len();
     let mut acc = (StatsAccumulator::new(&data.stats), ReturnsAccumulator::new(n, pbo_blocks));
-    let options = RunOptions { record_weights: record_curve, ..RunOptions::default() };
+    let costs = (!data.costs.is_empty()).then(|| {
+        data.costs.iter().map(|c| InstrumentCosts::from_config(&c.apply(spec.config))).collect()
+    });
+    let options = RunOptions { costs, record_weights: record_curve, ..RunOptions::default() };
     let (result, equity) = if record_curve {
         let mut pair = (acc, EquityCurve(Vec::with_capacity(n)));
         let result =
@@ -278,6 +285,15 @@ pub(crate) fn run(
             names: portfolio.names().to_vec(),
             contributions: instruments.iter().map(|i| i.contribution).collect(),
             weights,
+            instruments: instruments
+                .iter()
+                .map(|i| bt_report::InstrumentRow {
+                    exposure: i.exposure,
+                    turnover: i.turnover,
+                    fees: i.fees,
+                    fills: i.fills,
+                })
+                .collect(),
         }),
         instruments: Some(instruments),
     })

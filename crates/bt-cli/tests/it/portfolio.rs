@@ -75,4 +75,6 @@ fn the_portfolio_queue_runs_to_its_report() {
     assert_eq!(weights.len(), 1, "{weights:?}");
     let stem = weights[0].trim_end_matches(".svg");
     assert!(html.contains(stem), "report.html shows {stem}");
+    let table = &html[html.find(stem).unwrap()..];
+    assert!(table.contains("<table class=\"instruments\""), "an instruments table under it");
 }

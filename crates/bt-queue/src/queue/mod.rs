@@ -17,7 +17,7 @@ use crate::{
     error::{Problem, QueueError, Subject},
     file::{self, DatasetRepr, QueueRepr, SimRepr, SweepRepr, SyntheticRepr},
     sweep::{Plan, Sweep},
-    value::ConfigOverrides,
+    value::{ConfigOverrides, CostOverrides},
     walk_forward::WalkForward,
 };
 
@@ -54,6 +54,8 @@ pub struct Queue {
     datasets: BTreeMap<String, DatasetSource>,
     /// Portfolios: name -> the data sets it trades, in order.
     portfolios: BTreeMap<String, Vec<String>>,
+    /// Data sets with broker costs of their own (used when they trade in a portfolio).
+    costs: BTreeMap<String, CostOverrides>,
     /// Strategies the queue defines: name -> rules file (resolved against its directory).
     strategy_files: BTreeMap<String, PathBuf>,
     /// Every declared data set name, usable or not.
@@ -96,10 +98,20 @@ impl Queue {
         let default_config = repr.defaults.apply(BacktestConfig::default());
         let mut datasets = BTreeMap::new();
         let mut dataset_problems = Vec::new();
+        let mut costs = BTreeMap::new();
         let mut declared: BTreeSet<String> = repr.datasets.0.keys().cloned().collect();
         let portfolios = portfolios(repr.portfolios, &declared, &mut dataset_problems);
         declared.extend(portfolios.keys().cloned());
         for (ds_name, ds) in repr.datasets.0 {
+            dataset_problems.extend(
+                ds.costs
+                    .problems()
+                    .into_iter()
+                    .map(|m| Problem::new(Subject::Dataset(ds_name.clone()), m)),
+            );
+            if !ds.costs.is_empty() {
+                costs.insert(ds_name.clone(), ds.costs);
+            }
             match dataset(&ds_name, ds, base_dir) {
                 Ok(source) => {
                     datasets.insert(ds_name, source);
@@ -139,6 +151,7 @@ impl Queue {
             default_config,
             datasets,
             portfolios,
+            costs,
             strategy_files,
             declared,
             dataset_problems,
@@ -168,6 +181,13 @@ impl Queue {
     /// (docs/portfolio.md). Simulations and sweeps name them like data sets.
     pub fn portfolios(&self) -> &BTreeMap<String, Vec<String>> {
         &self.portfolios
+    }
+
+    /// The broker costs data set `name` sets for itself (a data set's `costs`), which apply
+    /// when it trades as an instrument of a portfolio; unset fields (all, for a data set
+    /// without `costs`) keep the simulation's configuration.
+    pub fn costs(&self, name: &str) -> CostOverrides {
+        self.costs.get(name).copied().unwrap_or_default()
     }
 
     /// The strategies the queue defines in `strategies`: name -> rules file, resolved against

@@ -51,3 +51,21 @@ fn bad_portfolios_are_refused_with_the_fix() {
     let e = Queue::from_str(&dup, Path::new("."), "q.ron").unwrap_err().to_string();
     assert!(e.contains("q.ron:") && e.contains("\"p\""), "{e}");
 }
+
+#[test]
+fn a_data_set_carries_its_own_costs_and_they_change_the_hash() {
+    let costs = r#"(version: 1, datasets: {
+        "a": (synthetic: (bars: 300, seed: 1, interval: "1d"), costs: (commission: 0.0005, fractional_unit: 0.01)),
+        "b": (synthetic: (bars: 300, seed: 2, interval: "1d")),
+    }, portfolios: {"ab": ["a", "b"]})"#;
+    let q = Queue::from_str(costs, Path::new("."), "q.ron").unwrap();
+    let a = q.costs("a");
+    assert_eq!((a.commission, a.fractional_unit, a.spread), (Some(0.0005), Some(0.01), None));
+    assert!(q.costs("b").is_empty());
+    let config = a.apply(q.default_config());
+    assert_eq!((config.commission, config.fractional_unit), (0.0005, Some(0.01)));
+    assert_eq!(config.spread, q.default_config().spread, "unset fields keep the config's");
+    let cheaper = costs.replace("0.0005", "0.0004");
+    let other = Queue::from_str(&cheaper, Path::new("."), "q.ron").unwrap();
+    assert_ne!(q.hash(), other.hash(), "a run with other costs must not resume this one");
+}

@@ -32,7 +32,7 @@ pub use crate::chart::{
     histogram::histogram,
     overfit::overfit_chart,
     perf::{PerfPoint, perf, perf_chart},
-    weights::{WeightsData, weights, weights_chart_to},
+    weights::{InstrumentRow, WeightsData, weights, weights_chart_to},
 };
 pub(crate) use crate::chart::{
     heatmap::{HeatCells, HeatScan},

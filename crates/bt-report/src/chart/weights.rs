@@ -32,6 +32,23 @@ pub struct WeightsData<'a> {
     pub contributions: &'a [f64],
     /// Each bar's weights, bar-major: `names.len()` values per bar.
     pub weights: &'a [f64],
+    /// Per instrument, in `names` order, for the table under the chart in report.html (empty:
+    /// no table).
+    pub instruments: &'a [InstrumentRow],
+}
+
+/// One instrument of a portfolio run, as report.html's table under the weights chart shows
+/// it (with the name and the contribution of [`WeightsData`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InstrumentRow {
+    /// Share of the traded bars that closed with a position (a fraction).
+    pub exposure: f64,
+    /// Traded value over the run's mean equity.
+    pub turnover: f64,
+    /// Commissions paid.
+    pub fees: f64,
+    /// Fills.
+    pub fills: u64,
 }
 
 /// At most this many points per band are drawn (every k-th bar).
@@ -174,6 +191,7 @@ mod tests {
             names: &names,
             contributions: &[0.1, -0.05],
             weights: &w,
+            instruments: &[],
         };
         let a = weights(&data).unwrap().to_svg().unwrap();
         assert_eq!(a, weights(&data).unwrap().to_svg().unwrap());

@@ -156,9 +156,9 @@ pub struct ReportFiles {
     /// Chart files under `charts/`, each written.
     pub charts: Vec<PathBuf>,
     /// Chart files of an earlier report that this one removed: files under `charts/` named
-    /// as a report names its charts (`equity-NN-*`, `heatmap-*`, `histogram-*`, `overfit-*`,
-    /// `walk-forward-*`, `.png` or `.svg`) that this report did not write. Other files are
-    /// never touched.
+    /// as a report names its charts (`equity-NN-*`, `weights-NN-*`, `heatmap-*`,
+    /// `histogram-*`, `overfit-*`, `walk-forward-*`, `.png` or `.svg`) that this report did not
+    /// write. Other files are never touched.
     pub removed_charts: Vec<PathBuf>,
     /// The leaderboard's simulations, best first, after the filter.
     pub leaderboard: Vec<SimRecord>,
@@ -186,6 +186,38 @@ pub fn esc(s: &str) -> String {
 pub(crate) struct Placed {
     pub(crate) anchor: String,
     pub(crate) svg: String,
+    /// HTML shown under the chart (a portfolio run's instruments table).
+    pub(crate) under: Option<String>,
+}
+
+/// The instruments table under a portfolio run's weights chart: instrument, exposure %,
+/// turnover, fees, fills and contribution to the return (%), in portfolio order; `None`
+/// without per-instrument figures.
+pub(crate) fn instruments_html(w: &crate::chart::WeightsData<'_>) -> Option<String> {
+    use std::fmt::Write as _;
+    if w.instruments.is_empty() || w.instruments.len() != w.names.len() {
+        return None;
+    }
+    let mut out = format!(
+        "<table class=\"instruments\" data-run=\"{}\">\n<thead><tr><th>instrument</th>\
+         <th>exposure %</th><th>turnover</th><th>fees</th><th>fills</th>\
+         <th>contribution %</th></tr></thead>\n<tbody>\n",
+        esc(w.id)
+    );
+    for ((name, row), contribution) in w.names.iter().zip(w.instruments).zip(w.contributions) {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{:.2}</td><td>{:.3}</td><td>{:.2}</td><td>{}</td><td>{:.3}</td></tr>",
+            esc(name),
+            row.exposure * 100.0,
+            row.turnover,
+            row.fees,
+            row.fills,
+            contribution * 100.0
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+    Some(out)
 }
 
 #[cfg(test)]

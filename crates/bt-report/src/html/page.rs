@@ -317,6 +317,9 @@ pub(crate) fn render_html(
                         esc(&p.anchor),
                         svg_body(&p.svg)
                     );
+                    if let Some(table) = &p.under {
+                        let _ = write!(w, "<div class=\"scroll\">\n{table}</div>\n");
+                    }
                 }
                 Err(msg) => {
                     let _ = writeln!(w, "<p class=\"note\">{}</p>", esc(msg));

@@ -438,6 +438,7 @@ fn window_dataset(base: &Dataset, range: &Range<usize>, bars: Range<usize>, what
         bars,
         source: format!("{} of {}: {}..{}", what, base.source, range.start, range.end),
         portfolio: None,
+        costs: Vec::new(),
     }
 }
 
