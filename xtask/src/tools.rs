@@ -1,4 +1,5 @@
-//! Cargo and process helpers: building `bt`, finding the target directory, running commands.
+//! Cargo and process helpers: building `bt`, finding the target directory, running commands,
+//! and the machine facts the measurements record.
 
 use std::{
     path::{Path, PathBuf},
@@ -6,6 +7,7 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
+use serde_json::{Value, json};
 
 use crate::project_root;
 
@@ -84,4 +86,64 @@ pub fn remove_dir(dir: &Path) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e).with_context(|| format!("cannot remove {}", dir.display())),
     }
+}
+
+/// A command line as it would be typed (for messages).
+pub fn shown(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Writes `text` to `path`, naming the path on failure.
+pub fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Machine facts for results.json: what the numbers were measured on.
+pub fn machine_info(bt: &Path) -> Value {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo.lines().find_map(|l| {
+        l.strip_prefix("model name")
+            .and_then(|r| r.split_once(':'))
+            .map(|(_, v)| v.trim().to_owned())
+    });
+    let os = std::fs::read_to_string("/etc/os-release").ok().and_then(|t| {
+        t.lines()
+            .find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_owned()))
+    });
+    let root = project_root();
+    json!({
+        "cpu": cpu,
+        "logical_cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "os": os,
+        "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").ok().map(|s| s.trim().to_owned()),
+        "rustc": try_output("rustc", &["-V"], Some(&root)),
+        "bt": try_output(&bt.to_string_lossy(), &["--version"], None),
+        "git_commit": try_output("git", &["rev-parse", "HEAD"], Some(&root)),
+        // Plumbing that does not touch the index: exit 1 when the tree differs from HEAD.
+        "git_dirty": std::process::Command::new("git")
+            .args(["diff-index", "--quiet", "HEAD", "--"])
+            .current_dir(&root)
+            .status()
+            .ok()
+            .and_then(|s| s.code())
+            .map(|c| c != 0),
+        "date_utc": now_utc(),
+        "load_avg_1m": load_avg(),
+    })
+}
+
+/// The 1-minute load average from /proc/loadavg.
+pub fn load_avg() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
+}
+
+/// The date of the benchmark (metadata, not a result).
+fn now_utc() -> Option<String> {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    let nanos = i64::try_from(secs).ok()?.checked_mul(1_000_000_000)?;
+    Some(format!("{}Z", bt_domain::time::format_iso(nanos)))
 }

@@ -23,7 +23,7 @@ use std::{
 use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 
-use crate::{display_path, perf, project_root, tools};
+use crate::{display_path, project_root, tools};
 
 mod synthetic;
 
@@ -184,7 +184,7 @@ pub fn run(args: &ScaleArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot copy {} to {}", bt.display(), copy.display()))?;
         copy
     };
-    let machine = perf::machine_info(&bt);
+    let machine = tools::machine_info(&bt);
     if let Some(load) = machine["load_avg_1m"].as_f64()
         && load > 0.5
     {
@@ -195,7 +195,7 @@ pub fn run(args: &ScaleArgs) -> anyhow::Result<ExitCode> {
     let mut steps = Vec::new();
 
     let queue = work.join("sweep.ron");
-    write(&queue, &queue_text(sims, SPACE))?;
+    tools::write(&queue, &queue_text(sims, SPACE))?;
     for (name, report) in [("sweep", true), ("sweep_no_report", false)] {
         let dir = work.join(name);
         let mut cmd = Command::new(&bt);
@@ -209,7 +209,7 @@ pub fn run(args: &ScaleArgs) -> anyhow::Result<ExitCode> {
     }
 
     let queue = work.join("synthetic.ron");
-    write(&queue, &queue_text(synthetic, wide))?;
+    tools::write(&queue, &queue_text(synthetic, wide))?;
     let shards = [work.join("shard-0"), work.join("shard-1")];
     eprintln!("generate: {synthetic} synthetic results into 2 shards ...");
     let generated = synthetic::generate(&queue, &shards)?;
@@ -237,7 +237,7 @@ pub fn run(args: &ScaleArgs) -> anyhow::Result<ExitCode> {
         println!("- {c}");
     }
     let mut machine = machine;
-    machine["load_avg_1m_after"] = perf::load_avg().map_or(Value::Null, Value::from);
+    machine["load_avg_1m_after"] = tools::load_avg().map_or(Value::Null, Value::from);
     let settings = json!({
         "command": if args.quick { "cargo xtask scale --quick".to_owned() } else {
             format!("cargo xtask scale --sims {sims} --synthetic-sims {synthetic}")
@@ -252,7 +252,7 @@ pub fn run(args: &ScaleArgs) -> anyhow::Result<ExitCode> {
         "disk_bytes": "apparent sizes of the files of the directory the step wrote, after the step",
     });
     fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    write(&out.join("scale.csv"), &csv(&steps))?;
+    tools::write(&out.join("scale.csv"), &csv(&steps))?;
     let doc = json!({
         "schema": 1,
         "machine": machine,
@@ -260,7 +260,7 @@ pub fn run(args: &ScaleArgs) -> anyhow::Result<ExitCode> {
         "results": steps.iter().map(step_json).collect::<Vec<_>>(),
         "conclusions": conclusions,
     });
-    write(&out.join("scale.json"), &(serde_json::to_string_pretty(&doc)? + "\n"))?;
+    tools::write(&out.join("scale.json"), &(serde_json::to_string_pretty(&doc)? + "\n"))?;
     println!("\nwrote {}/{{scale.csv,scale.json}}", display_path(&out));
     let failed: Vec<&str> = steps.iter().filter(|s| !s.ok()).map(|s| s.name).collect();
     if failed.is_empty() {
@@ -287,9 +287,9 @@ fn measure(
     cmd.stdin(Stdio::null())
         .stdout(file(&work.join(format!("{name}.out")))?)
         .stderr(file(&err_path)?);
-    let load_avg_1m = perf::load_avg();
+    let load_avg_1m = tools::load_avg();
     let start = Instant::now();
-    let mut child = cmd.spawn().with_context(|| format!("cannot start {}", shown(cmd)))?;
+    let mut child = cmd.spawn().with_context(|| format!("cannot start {}", tools::shown(cmd)))?;
     let status_path = format!("/proc/{}/status", child.id());
     let (mut peak_rss, mut killed) = (None, false);
     let status = loop {
@@ -300,7 +300,7 @@ fn measure(
         if let Ok(text) = fs::read_to_string(&status_path) {
             peak_rss = status_kib(&text, "VmHWM:").map(|k| k * 1024).or(peak_rss);
             if !killed && status_kib(&text, "VmRSS:").is_some_and(|k| k * 1024 > limit) {
-                child.kill().with_context(|| format!("cannot stop {}", shown(cmd)))?;
+                child.kill().with_context(|| format!("cannot stop {}", tools::shown(cmd)))?;
                 killed = true;
             }
         }
@@ -318,7 +318,7 @@ fn measure(
     };
     Ok(Step {
         name,
-        command: shown(cmd),
+        command: tools::shown(cmd),
         sims,
         wall_s,
         simulate_s: phase_seconds(&stderr, "simulations done"),
@@ -502,18 +502,6 @@ fn conclusions(steps: &[Step]) -> Vec<String> {
         ));
     }
     out
-}
-
-fn shown(cmd: &Command) -> String {
-    std::iter::once(cmd.get_program())
-        .chain(cmd.get_args())
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn write(path: &Path, text: &str) -> anyhow::Result<()> {
-    fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use bt_domain::{
 use bt_executor::{RunDir, Shard, log::LogWriter};
 
 use super::{SEED, Step, dir_files, status_kib};
-use crate::perf;
+use crate::tools;
 
 /// Facts of the data set the synthetic results claim to have run on.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -31,7 +31,7 @@ struct DataFacts {
 /// `bt run QUEUE --shard K/2 --no-report --pbo-blocks 0` would, without simulating.
 pub(super) fn generate(queue_path: &Path, dirs: &[PathBuf; 2]) -> anyhow::Result<Step> {
     let start = Instant::now();
-    let load_avg_1m = perf::load_avg();
+    let load_avg_1m = tools::load_avg();
     let workbench = bt::Workbench::new(bt_strategies::Registry::builtin());
     let queue = workbench.read_queue(queue_path)?;
     let queue_hash = bt::run_hash(&queue)?;

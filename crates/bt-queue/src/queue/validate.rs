@@ -147,24 +147,7 @@ impl Queue {
             if let Err(e) = bt_domain::ranking::rank_metric(&w.select_by) {
                 report(format!("select_by: {e}"));
             }
-            let sweep = &w.sweep;
-            if !sweep.overrides.is_empty()
-                && let Err(e) = sweep.config.validate()
-            {
-                report(format!("config: {e}"));
-            }
-            for p in &sweep.problems {
-                report(p.clone());
-            }
-            let Some(plan) = &sweep.plan else { continue };
-            if plan.point_count() == 0 {
-                let src = plan.where_src.as_deref().unwrap_or_default();
-                report(format!(
-                    "no grid point satisfies where {src:?}: relax the condition or widen the grid"
-                ));
-                continue;
-            }
-            check_points(sweep, plan, catalog, &mut report);
+            check_sweep(&w.sweep, catalog, &mut report);
         }
     }
 
@@ -259,23 +242,9 @@ impl Queue {
                     ));
                 }
             }
-            if !sweep.overrides.is_empty()
-                && let Err(e) = sweep.config.validate()
-            {
-                report(format!("config: {e}"));
-            }
-            for p in &sweep.problems {
-                report(p.clone());
-            }
-            let Some(plan) = &sweep.plan else { continue };
-            if plan.point_count() == 0 {
-                let src = plan.where_src.as_deref().unwrap_or_default();
-                report(format!(
-                    "no grid point satisfies where {src:?}: relax the condition or widen the grid"
-                ));
+            if !check_sweep(sweep, catalog, &mut report) {
                 continue;
             }
-            check_points(sweep, plan, catalog, &mut report);
             // Sweep ids are distinct and free of `/`, and points within a sweep are distinct,
             // so a point id can only clash with an explicit simulation's id.
             let prefix = format!("{}/", sweep.id);
@@ -294,6 +263,33 @@ impl Queue {
             }
         }
     }
+}
+
+/// A sweep's own checks (its config, the problems found while reading it, an empty grid) and
+/// then its points'; whether it has points (so that callers check their ids).
+fn check_sweep(
+    sweep: &Sweep,
+    catalog: &dyn StrategyCatalog,
+    report: &mut dyn FnMut(String),
+) -> bool {
+    if !sweep.overrides.is_empty()
+        && let Err(e) = sweep.config.validate()
+    {
+        report(format!("config: {e}"));
+    }
+    for p in &sweep.problems {
+        report(p.clone());
+    }
+    let Some(plan) = &sweep.plan else { return false };
+    if plan.point_count() == 0 {
+        let src = plan.where_src.as_deref().unwrap_or_default();
+        report(format!(
+            "no grid point satisfies where {src:?}: relax the condition or widen the grid"
+        ));
+        return false;
+    }
+    check_points(sweep, plan, catalog, report);
+    true
 }
 
 /// Runs the catalog on every point of a sweep (once: points do not depend on the data set).

@@ -13,6 +13,10 @@ use serde_json::{Value, json};
 
 use crate::{QueueOpts, display_path, project_root, test_queue, tools};
 
+mod findings;
+
+use findings::{compare, conclusions, read_baseline, table};
+
 /// A median more than this fraction slower than the baseline's is a regression.
 const REGRESSION_FRAC: f64 = 0.10;
 
@@ -213,7 +217,7 @@ pub fn run(args: &PerfArgs) -> anyhow::Result<ExitCode> {
         work: target.join("xtask/perf-work"),
         out,
     };
-    let machine = machine_info(&plan.bt);
+    let machine = tools::machine_info(&plan.bt);
     if let Some(load) = machine["load_avg_1m"].as_f64()
         && load > 0.5 * threads as f64
     {
@@ -230,7 +234,7 @@ pub fn run(args: &PerfArgs) -> anyhow::Result<ExitCode> {
         println!("- {c}");
     }
     let mut machine = machine;
-    machine["load_avg_1m_after"] = load_avg().map_or(Value::Null, Value::from);
+    machine["load_avg_1m_after"] = tools::load_avg().map_or(Value::Null, Value::from);
     write_outputs(&plan, &rows, &derived, &conclusions, machine)?;
     println!(
         "\nwrote {}/{{results.csv,results.json,performance_comparison.png,performance_comparison.svg}}",
@@ -385,29 +389,21 @@ fn run_mode(
 
 fn spawn(cmd: &mut Command) -> anyhow::Result<Child> {
     cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
-    cmd.spawn().with_context(|| format!("cannot start {}", shown(cmd)))
+    cmd.spawn().with_context(|| format!("cannot start {}", tools::shown(cmd)))
 }
 
 fn finish(child: Child, cmd: &Command) -> anyhow::Result<()> {
-    let out = child.wait_with_output().with_context(|| format!("waiting for {}", shown(cmd)))?;
+    let out =
+        child.wait_with_output().with_context(|| format!("waiting for {}", tools::shown(cmd)))?;
     if !out.status.success() {
         bail!(
             "{} failed ({}):\n{}",
-            shown(cmd),
+            tools::shown(cmd),
             out.status,
             String::from_utf8_lossy(&out.stderr).trim_end()
         );
     }
     Ok(())
-}
-
-fn shown(cmd: &Command) -> String {
-    let mut s = cmd.get_program().to_string_lossy().into_owned();
-    for a in cmd.get_args() {
-        s.push(' ');
-        s.push_str(&a.to_string_lossy());
-    }
-    s
 }
 
 fn read_json(path: &Path) -> anyhow::Result<Value> {
@@ -448,164 +444,6 @@ fn sum_bar_steps(path: &Path) -> anyhow::Result<u64> {
     Ok(total)
 }
 
-fn table(rows: &[Row], derived: &[Derived]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{:>6}  {:<10} {:>4} {:<10} {:>9} {:>9} {:>9} {:>10} {:>8} {:>6} {:>9} {:>12}",
-        "sims",
-        "mode",
-        "thr",
-        "ran as",
-        "median s",
-        "min s",
-        "max s",
-        "in-proc s",
-        "speedup",
-        "eff.",
-        "sims/s",
-        "bar-steps/s"
-    );
-    for (r, d) in rows.iter().zip(derived) {
-        let _ = writeln!(
-            s,
-            "{:>6}  {:<10} {:>4} {:<10} {:>9.4} {:>9.4} {:>9.4} {:>10.4} {:>7.2}x {:>5.0}% {:>9.1} {:>12}",
-            r.sims,
-            r.mode,
-            r.threads,
-            r.run_mode,
-            d.wall.median,
-            d.wall.min,
-            d.wall.max,
-            d.inproc.median,
-            d.speedup,
-            d.efficiency * 100.0,
-            d.sims_per_s,
-            si(d.bar_steps_per_s)
-        );
-    }
-    s
-}
-
-/// 12.3M-style numbers for throughputs.
-fn si(x: f64) -> String {
-    match x {
-        x if !x.is_finite() => "-".into(),
-        x if x >= 1e9 => format!("{:.2}G", x / 1e9),
-        x if x >= 1e6 => format!("{:.1}M", x / 1e6),
-        x if x >= 1e3 => format!("{:.1}k", x / 1e3),
-        x => format!("{x:.0}"),
-    }
-}
-
-/// Findings computed from the measurements (never written by hand).
-fn conclusions(rows: &[Row], derived: &[Derived], threads: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let median = |sims: usize, mode: &str| {
-        rows.iter().zip(derived).find(|(r, _)| r.sims == sims && r.mode == mode).map(|(_, d)| *d)
-    };
-    let mut sizes: Vec<usize> = rows.iter().map(|r| r.sims).collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    let Some(&largest) = sizes.last() else { return out };
-    for mode in ["threads", "processes"] {
-        let pairs: Vec<(usize, Derived, Derived)> = sizes
-            .iter()
-            .filter_map(|&n| Some((n, median(n, mode)?, median(n, "sequential")?)))
-            .collect();
-        let what = format!("{threads} {mode}");
-        // The definition of "starts to win": the smallest size with a lower median.
-        let first_win = pairs.iter().find(|(_, m, s)| m.wall.median < s.wall.median);
-        // A win beyond run-to-run noise: the median below sequential's fastest run.
-        let first_clear = pairs.iter().find(|(_, m, s)| m.wall.median < s.wall.min);
-        let mut text = match first_win {
-            None => format!("{what} never beat sequential, up to {largest} simulations"),
-            Some((n, m, s)) => {
-                let later_losses: Vec<usize> = pairs
-                    .iter()
-                    .filter(|(k, m, s)| k > n && m.wall.median >= s.wall.median)
-                    .map(|(k, _, _)| *k)
-                    .collect();
-                format!(
-                    "{what} start to beat sequential at {n} simulations ({:.4} s vs {:.4} s median, {:.0}% faster{}){}",
-                    m.wall.median,
-                    s.wall.median,
-                    100.0 * (1.0 - m.wall.median / s.wall.median),
-                    if m.wall.median >= s.wall.min { ", within run-to-run spread" } else { "" },
-                    if later_losses.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", but lose again at {later_losses:?}")
-                    }
-                )
-            }
-        };
-        match (first_win, first_clear) {
-            (Some((w, _, _)), Some((c, _, _))) if c != w => {
-                let _ = write!(
-                    text,
-                    "; clearly faster (median below sequential's fastest run) from {c} simulations"
-                );
-            }
-            (Some(_), None) => {
-                text.push_str("; never clearly faster (median below sequential's fastest run)")
-            }
-            _ => {}
-        }
-        out.push(text);
-    }
-    let at_largest: Vec<String> = ["threads", "processes", "auto"]
-        .iter()
-        .filter_map(|mode| {
-            let d = median(largest, mode)?;
-            let r = rows.iter().find(|r| r.sims == largest && r.mode == *mode)?;
-            Some(format!(
-                "{mode} {:.2}x ({:.0}% efficiency on {}{})",
-                d.speedup,
-                d.efficiency * 100.0,
-                r.threads,
-                if *mode == "auto" { format!(", ran {}", r.run_mode) } else { String::new() }
-            ))
-        })
-        .collect();
-    out.push(format!(
-        "speed-up over sequential at {largest} simulations: {}",
-        at_largest.join(", ")
-    ));
-    let auto: Vec<String> = sizes
-        .iter()
-        .filter_map(|&n| {
-            rows.iter()
-                .find(|r| r.sims == n && r.mode == "auto")
-                .map(|r| format!("{n}: {}", r.run_mode))
-        })
-        .collect();
-    out.push(format!("auto mode chose: {}", auto.join(", ")));
-    if let Some(d) = median(sizes[0], "sequential") {
-        out.push(format!(
-            "one sequential `bt run` of {} simulations takes {:.1} ms end to end (process start, queue and data loading, results), of which {:.1} ms in the executor (run.json wall_time_s)",
-            sizes[0],
-            d.wall.median * 1e3,
-            d.inproc.median * 1e3
-        ));
-    }
-    if let Some((r, d)) = rows
-        .iter()
-        .zip(derived)
-        .filter(|(_, d)| d.sims_per_s.is_finite())
-        .max_by(|a, b| a.1.sims_per_s.total_cmp(&b.1.sims_per_s))
-    {
-        out.push(format!(
-            "best throughput: {:.0} simulations/s, {} bar-steps/s ({} at {} simulations)",
-            d.sims_per_s,
-            si(d.bar_steps_per_s),
-            r.mode,
-            r.sims
-        ));
-    }
-    out
-}
-
 fn write_outputs(
     plan: &Plan,
     rows: &[Row],
@@ -640,7 +478,7 @@ fn write_outputs(
             d.bar_steps_per_s
         );
     }
-    write(&plan.out.join("results.csv"), &csv)?;
+    tools::write(&plan.out.join("results.csv"), &csv)?;
     let spec = plan.queue.spec(1);
     let data = match &spec.data {
         test_queue::DataChoice::File(p) => display_path(p),
@@ -687,7 +525,7 @@ fn write_outputs(
         "results": results,
         "conclusions": conclusions,
     });
-    write(&plan.out.join("results.json"), &(serde_json::to_string_pretty(&doc)? + "\n"))?;
+    tools::write(&plan.out.join("results.json"), &(serde_json::to_string_pretty(&doc)? + "\n"))?;
     let points: Vec<bt_report::PerfPoint> = rows
         .iter()
         .zip(derived)
@@ -711,127 +549,9 @@ fn finite(x: f64) -> Value {
     if x.is_finite() { json!(x) } else { Value::Null }
 }
 
-fn write(path: &Path, text: &str) -> anyhow::Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Machine facts for results.json: what the numbers were measured on.
-pub(crate) fn machine_info(bt: &Path) -> Value {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cpu = cpuinfo.lines().find_map(|l| {
-        l.strip_prefix("model name")
-            .and_then(|r| r.split_once(':'))
-            .map(|(_, v)| v.trim().to_owned())
-    });
-    let os = std::fs::read_to_string("/etc/os-release").ok().and_then(|t| {
-        t.lines()
-            .find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_owned()))
-    });
-    let root = project_root();
-    json!({
-        "cpu": cpu,
-        "logical_cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
-        "os": os,
-        "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").ok().map(|s| s.trim().to_owned()),
-        "rustc": tools::try_output("rustc", &["-V"], Some(&root)),
-        "bt": tools::try_output(&bt.to_string_lossy(), &["--version"], None),
-        "git_commit": tools::try_output("git", &["rev-parse", "HEAD"], Some(&root)),
-        // Plumbing that does not touch the index: exit 1 when the tree differs from HEAD.
-        "git_dirty": std::process::Command::new("git")
-            .args(["diff-index", "--quiet", "HEAD", "--"])
-            .current_dir(&root)
-            .status()
-            .ok()
-            .and_then(|s| s.code())
-            .map(|c| c != 0),
-        "date_utc": now_utc(),
-        "load_avg_1m": load_avg(),
-    })
-}
-
-/// The 1-minute load average from /proc/loadavg.
-pub(crate) fn load_avg() -> Option<f64> {
-    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
-}
-
-/// The date of the benchmark (metadata, not a result).
-fn now_utc() -> Option<String> {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    let nanos = i64::try_from(secs).ok()?.checked_mul(1_000_000_000)?;
-    Some(format!("{}Z", bt_domain::time::format_iso(nanos)))
-}
-
-/// A baseline measurement: (sims, mode, median wall time in seconds).
-type BaselineRow = (u64, String, f64);
-
-/// Reads a baseline results.json.
-fn read_baseline(path: &Path) -> anyhow::Result<(PathBuf, Vec<BaselineRow>)> {
-    let v = read_json(path).context("reading --baseline")?;
-    let rows = v["results"].as_array().with_context(|| {
-        format!(
-            "{}: no `results` array: give a results.json written by `cargo xtask perf`",
-            path.display()
-        )
-    })?;
-    let base = rows
-        .iter()
-        .filter_map(|r| {
-            Some((
-                r["sims"].as_u64()?,
-                r["mode"].as_str()?.to_owned(),
-                r["wall_s"]["median"].as_f64()?,
-            ))
-        })
-        .collect();
-    Ok((path.to_owned(), base))
-}
-
-/// A comparison table and the list of medians more than [`REGRESSION_FRAC`] slower.
-fn compare(base: &[BaselineRow], rows: &[Row], derived: &[Derived]) -> (String, Vec<String>) {
-    let mut report = format!(
-        "{:>6}  {:<10} {:>11} {:>11} {:>8}\n",
-        "sims", "mode", "baseline s", "now s", "change"
-    );
-    let mut slower = Vec::new();
-    for (r, d) in rows.iter().zip(derived) {
-        let Some((_, _, old)) = base.iter().find(|(n, m, _)| *n == r.sims as u64 && m == r.mode)
-        else {
-            let _ = writeln!(
-                report,
-                "{:>6}  {:<10} {:>11} {:>11.4}",
-                r.sims, r.mode, "-", d.wall.median
-            );
-            continue;
-        };
-        let change = d.wall.median / old - 1.0;
-        let flag = change > REGRESSION_FRAC;
-        let _ = writeln!(
-            report,
-            "{:>6}  {:<10} {:>11.4} {:>11.4} {:>+7.1}%{}",
-            r.sims,
-            r.mode,
-            old,
-            d.wall.median,
-            change * 100.0,
-            if flag { "  SLOWER" } else { "" }
-        );
-        if flag {
-            slower.push(format!(
-                "{} sims {}: {:.4} s -> {:.4} s ({:+.1}%)",
-                r.sims,
-                r.mode,
-                old,
-                d.wall.median,
-                change * 100.0
-            ));
-        }
-    }
-    (report, slower)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{findings::si, *};
 
     fn row(sims: usize, mode: &'static str, threads: u64, ran: &str, wall: &[f64]) -> Row {
         Row {
