@@ -4,7 +4,7 @@
 //! market half of the time (equity changes on every bar of a trade, flat in between).
 
 use bt_domain::{Bars, EquityObserver};
-use bt_stats::{DatasetStats, RunFacts, StatsAccumulator};
+use bt_stats::{DatasetStats, RunAccumulator, RunFacts, StatsAccumulator};
 use divan::{Bencher, black_box, counter::ItemsCount};
 
 const N: usize = 1_000_000;
@@ -76,6 +76,38 @@ fn stream_flat_equity(bencher: Bencher<'_, '_>) {
         let mut acc = StatsAccumulator::new(&ds);
         for i in 0..N {
             acc.on_equity(i, black_box(10_000.0));
+        }
+        acc.finish(&facts)
+    });
+}
+
+/// Daily bars (every bar closes a period) with the equity in the market on 9 bars of 10, fed
+/// to the [`RunAccumulator`] a simulation uses (16 PBO blocks): the statistics' share of a
+/// daily sweep such as the README's grid.
+#[divan::bench]
+fn run_accumulator_daily(bencher: Bencher<'_, '_>) {
+    const DAYS: usize = 100_000;
+    let (minute, equity) = synthetic();
+    let day = 86_400_000_000_000i64;
+    let close = minute.close()[..DAYS].to_vec();
+    let bars = Bars::new(
+        (0..DAYS as i64).map(|i| i * day).collect(),
+        close.clone(),
+        close.clone(),
+        close.clone(),
+        close,
+        vec![0.0; DAYS],
+    )
+    .unwrap();
+    // The minute curve trades 500 bars of 1000; in 10-bar cycles here: 9 in, 1 out.
+    let equity: Vec<f64> =
+        (0..DAYS).map(|i| equity[(i / 10 % 1000) * 1000 + (i % 10) * 60]).collect();
+    let ds = DatasetStats::new(&bars);
+    let facts = RunFacts { trades: &[], warmup: 0 };
+    bencher.counter(ItemsCount::new(DAYS)).bench(|| {
+        let mut acc = RunAccumulator::new(&ds, 16);
+        for (i, &e) in black_box(&equity).iter().enumerate() {
+            acc.on_equity(i, e);
         }
         acc.finish(&facts)
     });

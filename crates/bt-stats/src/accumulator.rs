@@ -1,7 +1,10 @@
 use bt_domain::{EquityObserver, Stats, Trade, time::NANOS_PER_DAY};
+use multiversion::multiversion;
 
 use crate::{
+    block::{BLOCK, Pending},
     dataset::DatasetStats,
+    ln::ln,
     numeric::{NeumaierSum, Welford, ceil_ns, float_to_ns},
     trades::TradeStats,
 };
@@ -25,13 +28,23 @@ pub struct RunFacts<'a> {
 /// alone or paired with a recorder), then call [`StatsAccumulator::finish`]. Per bar it does a
 /// few comparisons; a logarithm and a compensated add only on bars whose equity changed, and a
 /// division only at the end of each resample bucket and of each drawdown episode.
+///
+/// The equity is taken in blocks (`crate::block`), each folded in one loop compiled for the
+/// CPU: with FMA where it has it, for the inlined logarithm (`crate::ln`).
 #[derive(Debug, Clone)]
 pub struct StatsAccumulator<'a> {
+    fold: StatsFold<'a>,
+    pending: Pending,
+}
+
+/// The running state of the statistics, folded one bar at a time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StatsFold<'a> {
     ds: &'a DatasetStats,
     ts: &'a [i64],
     close_dev: &'a [f64],
     bucket_ends: &'a [usize],
-    /// Index of the next bar to receive.
+    /// Index of the next bar to fold in.
     i: usize,
     first: f64,
     prev: f64,
@@ -83,7 +96,25 @@ struct PeriodReturns {
 impl<'a> StatsAccumulator<'a> {
     /// A fresh accumulator for one run over `ds`'s bars.
     pub fn new(ds: &'a DatasetStats) -> StatsAccumulator<'a> {
-        StatsAccumulator {
+        StatsAccumulator { fold: StatsFold::new(ds), pending: Pending::new() }
+    }
+
+    /// Number of bars received so far.
+    pub fn bars_seen(&self) -> usize {
+        self.fold.i + self.pending.len()
+    }
+
+    /// All 32 statistics. Panics if the stream did not deliver exactly one equity per bar
+    /// (the engine's contract).
+    pub fn finish(mut self, facts: &RunFacts<'_>) -> Stats {
+        fold_block(&mut self.fold, self.pending.take());
+        self.fold.finish(facts)
+    }
+}
+
+impl<'a> StatsFold<'a> {
+    pub(crate) fn new(ds: &'a DatasetStats) -> StatsFold<'a> {
+        StatsFold {
             ds,
             ts: ds.bars.timestamps(),
             close_dev: &ds.close_dev,
@@ -111,16 +142,51 @@ impl<'a> StatsAccumulator<'a> {
         }
     }
 
-    /// Number of bars received so far.
-    pub fn bars_seen(&self) -> usize {
-        self.i
+    /// The equity of the last bar folded in (NaN before the first).
+    #[inline(always)]
+    pub(crate) fn prev(&self) -> f64 {
+        self.prev
     }
 
-    #[inline]
-    fn log_return(&mut self, i: usize, e: f64) {
+    /// One bar's equity (bar `self.i`).
+    #[inline(always)]
+    pub(crate) fn fold(&mut self, e: f64) {
         let ratio = e / self.prev;
+        self.fold_with(e, ratio, ln_of(ratio));
+    }
+
+    /// [`StatsFold::fold`] given `ratio = e / self.prev()` and `ln_ratio = ln_of(ratio)`, as
+    /// [`ratios_and_logs`] computes them for a whole block ahead of the fold. One division
+    /// serves the log return, the period return when the last bucket ended on the last bar
+    /// (daily bars), and the return statistics ([`crate::RunAccumulator`]).
+    #[inline(always)]
+    pub(crate) fn fold_with(&mut self, e: f64, ratio: f64, ln_ratio: f64) {
+        let i = self.i;
+        self.i += 1;
+        self.last_ln.0 = f64::NAN.to_bits();
+        let prev = self.prev;
+        if i == 0 {
+            self.first = e;
+        } else if e != prev || e <= 0.0 || e.is_nan() {
+            // ln(1) = 0 adds nothing: only bars whose equity changed pay for a logarithm.
+            self.log_return(i, ratio, ln_ratio);
+        }
+        self.prev = e;
+        // dd = 1 - e/peak is 0 exactly when e reaches the running peak, and within an episode
+        // the peak is constant, so the deepest point is the lowest equity.
+        if e >= self.peak {
+            self.new_high(i, e);
+        } else {
+            self.drawdown.low = self.drawdown.low.min(e);
+        }
+        if i == self.next_end {
+            self.close_bucket(e, prev, ratio);
+        }
+    }
+
+    #[inline(always)]
+    fn log_return(&mut self, i: usize, ratio: f64, a: f64) {
         if ratio > 0.0 && ratio.is_finite() {
-            let a = ratio.ln();
             self.last_ln = (ratio.to_bits(), a);
             self.log_sum += a;
             self.log_dot.add(a * self.close_dev[i - 1]);
@@ -129,7 +195,7 @@ impl<'a> StatsAccumulator<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn new_high(&mut self, i: usize, e: f64) {
         let dd = &mut self.drawdown;
         if dd.last_zero != usize::MAX && i > dd.last_zero + 1 {
@@ -141,11 +207,14 @@ impl<'a> StatsAccumulator<'a> {
         self.peak = e;
     }
 
-    /// Not `#[cold]`: with daily (or coarser) bars every bar closes a bucket.
-    #[inline]
-    fn close_bucket(&mut self, e: f64) {
+    /// Not `#[cold]`: with daily (or coarser) bars every bar closes a bucket. `ratio` is
+    /// `e / prev`.
+    #[inline(always)]
+    fn close_bucket(&mut self, e: f64, prev: f64, ratio: f64) {
         let p = &mut self.periods;
-        let r = e / p.prev_bucket - 1.0;
+        let growth_since =
+            if p.prev_bucket.to_bits() == prev.to_bits() { ratio } else { e / p.prev_bucket };
+        let r = growth_since - 1.0;
         p.prev_bucket = e;
         // pct_change().dropna(): the first bucket and 0/0 give NaN and are dropped; ±inf stay.
         if !r.is_nan() {
@@ -156,8 +225,8 @@ impl<'a> StatsAccumulator<'a> {
             // With one bar per bucket (daily bars) the growth is this bar's ratio, whose
             // logarithm the log return just took.
             if growth != 1.0 {
-                let (bits, ln) = self.last_ln;
-                p.ln_sum.add(if growth.to_bits() == bits { ln } else { growth.ln() });
+                let (bits, ln_r) = self.last_ln;
+                p.ln_sum.add(if growth.to_bits() == bits { ln_r } else { ln(growth) });
             }
             p.moments.add(r);
             let down = r.min(0.0);
@@ -167,9 +236,8 @@ impl<'a> StatsAccumulator<'a> {
         self.next_end = self.bucket_ends.get(self.next_bucket).copied().unwrap_or(usize::MAX);
     }
 
-    /// All 32 statistics. Panics if the stream did not deliver exactly one equity per bar
-    /// (the engine's contract).
-    pub fn finish(self, facts: &RunFacts<'_>) -> Stats {
+    /// All 32 statistics (see [`StatsAccumulator::finish`]).
+    pub(crate) fn finish(self, facts: &RunFacts<'_>) -> Stats {
         let n = self.ds.n_bars();
         assert_eq!(self.i, n, "the equity stream must deliver one value per bar");
         let ts = self.ts;
@@ -292,38 +360,30 @@ impl Drawdowns {
 impl EquityObserver for StatsAccumulator<'_> {
     #[inline]
     fn on_equity(&mut self, _bar_idx: usize, e: f64) {
-        let i = self.i;
-        self.i += 1;
-        self.last_ln.0 = f64::NAN.to_bits();
-        if i == 0 {
-            self.first = e;
-        } else if e != self.prev || e <= 0.0 || e.is_nan() {
-            // ln(1) = 0 adds nothing: only bars whose equity changed pay for a logarithm.
-            self.log_return(i, e);
-        }
-        self.prev = e;
-        // dd = 1 - e/peak is 0 exactly when e reaches the running peak, and within an episode
-        // the peak is constant, so the deepest point is the lowest equity.
-        if e >= self.peak {
-            self.new_high(i, e);
-        } else {
-            self.drawdown.low = self.drawdown.low.min(e);
-        }
-        if i == self.next_end {
-            self.close_bucket(e);
+        if self.pending.push(e) {
+            fold_block(&mut self.fold, self.pending.take());
         }
     }
 
+    fn on_flat(&mut self, first: usize, count: usize, e: f64) {
+        fold_block(&mut self.fold, self.pending.take());
+        self.fold.flat(first, count, e);
+    }
+}
+
+impl StatsFold<'_> {
+    /// `count` bars of equity `e` from bar `first` on.
+    ///
     /// A warm-up (the same positive equity from the first bar on) in O(log n): bar by bar
     /// until the first period has closed, then every later bar is a new high right after the
     /// last, brings no log return, and closes its periods with returns of exactly 0, which
     /// only count. Anything else goes bar by bar.
-    fn on_flat(&mut self, first: usize, count: usize, e: f64) {
+    pub(crate) fn flat(&mut self, first: usize, count: usize, e: f64) {
         let end = first + count;
         let mut b = first;
         if self.i == 0 && e > 0.0 && e.is_finite() {
             while b < end && self.periods.prev_bucket.is_nan() {
-                self.on_equity(b, e);
+                self.fold(e);
                 b += 1;
             }
             if b < end {
@@ -344,8 +404,42 @@ impl EquityObserver for StatsAccumulator<'_> {
                 return;
             }
         }
-        for b in b..end {
-            self.on_equity(b, e);
+        for _ in b..end {
+            self.fold(e);
         }
     }
+}
+
+/// The logarithm of an equity ratio where the log return takes one (NaN elsewhere).
+#[inline(always)]
+pub(crate) fn ln_of(ratio: f64) -> f64 {
+    if ratio > 0.0 && ratio.is_finite() { ln(ratio) } else { f64::NAN }
+}
+
+/// Each bar's `E[i] / E[i-1]` and its [`ln_of`], for a block starting after equity `prev`.
+///
+/// A loop of its own: its iterations are independent, so the CPU overlaps the logarithms'
+/// long dependency chains, which inside the fold (a chain through the running sums from bar
+/// to bar) would leave it waiting.
+#[inline(always)]
+pub(crate) fn ratios_and_logs(mut prev: f64, block: &[f64]) -> ([f64; BLOCK], [f64; BLOCK]) {
+    let (mut ratios, mut logs) = ([0.0; BLOCK], [0.0; BLOCK]);
+    for ((&e, r), l) in block.iter().zip(&mut ratios).zip(&mut logs) {
+        *r = e / prev;
+        *l = ln_of(*r);
+        prev = e;
+    }
+    (ratios, logs)
+}
+
+/// Folds in a block of equity: the hot loops, compiled for the CPU they run on, over a local
+/// copy of the state.
+#[multiversion(targets("x86_64+fma"))]
+fn fold_block(fold: &mut StatsFold<'_>, block: &[f64]) {
+    let (ratios, logs) = ratios_and_logs(fold.prev, block);
+    let mut local = *fold;
+    for ((&e, &r), &l) in block.iter().zip(&ratios).zip(&logs) {
+        local.fold_with(e, r, l);
+    }
+    *fold = local;
 }

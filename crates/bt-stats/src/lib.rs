@@ -35,11 +35,14 @@
 //! ```
 
 mod accumulator;
+mod block;
 mod dataset;
 mod error;
+mod ln;
 pub mod normal;
 mod numeric;
 pub mod overfit;
+mod run;
 mod table;
 mod trades;
 
@@ -49,6 +52,7 @@ pub use crate::{
     accumulator::{RunFacts, StatsAccumulator},
     dataset::{DatasetStats, ResampleRule},
     error::StatsError,
+    run::RunAccumulator,
     table::{format_table, format_timestamp, format_value},
 };
 

@@ -9,7 +9,7 @@
 
 use bt_domain::{EquityCurve, ParamSpec, Params, SimSpec};
 use bt_engine::{BacktestResult, Ctx, EngineError, Init, Strategy};
-use bt_stats::{RunFacts, StatsAccumulator, overfit::ReturnsAccumulator};
+use bt_stats::{RunAccumulator, RunFacts};
 use bt_strategies::{Args, Registry, StrategyEntry, StrategyError};
 
 pub use bt_portfolio::{
@@ -235,7 +235,7 @@ pub(crate) fn run(
     };
     let mut strategy = boxed.strategy.take().expect("a fresh strategy from the registry");
     let n = data.bars.len();
-    let mut acc = (StatsAccumulator::new(&data.stats), ReturnsAccumulator::new(n, pbo_blocks));
+    let mut acc = RunAccumulator::new(&data.stats, pbo_blocks);
     let costs = (!data.costs.is_empty()).then(|| {
         data.costs.iter().map(|c| InstrumentCosts::from_config(&c.apply(spec.config))).collect()
     });
@@ -249,8 +249,7 @@ pub(crate) fn run(
     } else {
         (bt_portfolio::run(portfolio, strategy.as_mut(), &spec.config, &options, &mut acc)?, None)
     };
-    let (stats, returns) = acc;
-    let stats = stats.finish(&RunFacts { trades: &result.trades, warmup: result.warmup });
+    let (stats, returns) = acc.finish(&RunFacts { trades: &result.trades, warmup: result.warmup });
     let PortfolioResult {
         n_bars,
         warmup,
@@ -279,7 +278,7 @@ pub(crate) fn run(
             bar_steps,
         },
         stats,
-        returns: returns.finish(),
+        returns,
         equity,
         weights: record_curve.then(|| PortfolioWeights {
             names: portfolio.names().to_vec(),

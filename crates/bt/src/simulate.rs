@@ -2,7 +2,7 @@ use bt_domain::{
     EquityCurve, Params, ReturnStats, SimSpec, SimSummary, Stats, StrategyError, Trade,
 };
 use bt_engine::{BacktestResult, EngineError};
-use bt_stats::{RunFacts, StatsAccumulator, overfit::ReturnsAccumulator};
+use bt_stats::{RunAccumulator, RunFacts};
 use bt_strategies::Registry;
 
 use crate::{dataset::Dataset, walk_forward::WalkForwards};
@@ -147,10 +147,7 @@ impl<'r> Simulator<'r> {
                 self.pbo_blocks,
             );
         }
-        let mut acc = (
-            StatsAccumulator::new(&data.stats),
-            ReturnsAccumulator::new(data.bars.len(), self.pbo_blocks),
-        );
+        let mut acc = RunAccumulator::new(&data.stats, self.pbo_blocks);
         let engine = tracing::debug_span!("engine").entered();
         let (result, equity) = if record_curve {
             let mut pair = (acc, EquityCurve(Vec::with_capacity(data.bars.len())));
@@ -171,11 +168,7 @@ impl<'r> Simulator<'r> {
         drop(engine);
         let (stats, returns) = {
             let _stats = tracing::debug_span!("stats").entered();
-            let (stats, returns) = acc;
-            (
-                stats.finish(&RunFacts { trades: &result.trades, warmup: result.warmup }),
-                returns.finish(),
-            )
+            acc.finish(&RunFacts { trades: &result.trades, warmup: result.warmup })
         };
         Ok(Backtest { params, result, stats, returns, equity, instruments: None, weights: None })
     }

@@ -10,7 +10,7 @@
 
 mod group;
 mod pbo;
-mod returns;
+pub(crate) mod returns;
 
 pub use self::{
     group::{Deflated, EULER_GAMMA, TrialGroup},

@@ -1,9 +1,12 @@
 //! `on_flat` (a run of equal equities in one call: the warm-up's cash, the 0 after a bust) gives
 //! the statistics bit for bit of the same values delivered bar by bar, whatever comes before
-//! and after it and however the bars fall into periods.
+//! and after it and however the bars fall into periods; and the fused [`RunAccumulator`] gives
+//! the same as the two accumulators side by side, across its blocks of pending equity.
 
 use bt_domain::{Bars, EquityObserver, ReturnStats, time::NANOS_PER_DAY};
-use bt_stats::{DatasetStats, RunFacts, StatsAccumulator, overfit::ReturnsAccumulator};
+use bt_stats::{
+    DatasetStats, RunAccumulator, RunFacts, StatsAccumulator, overfit::ReturnsAccumulator,
+};
 use proptest::prelude::*;
 
 use crate::stream::same_stats;
@@ -73,8 +76,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
-    fn a_flat_run_in_one_call_is_the_same_as_bar_by_bar(
-        n in 2..400usize,
+    fn a_flat_run_in_one_call_is_the_same_as_bar_by_bar_and_fused(
+        n in 2..700usize,
         step in prop_oneof![Just(NANOS_PER_DAY), Just(NANOS_PER_DAY / 24), Just(7 * NANOS_PER_DAY),
                             Just(31 * NANOS_PER_DAY), Just(NANOS_PER_DAY / 1440)],
         start_day in 12_000..12_010i64,
@@ -90,9 +93,16 @@ proptest! {
         let mut slow = PerBar((StatsAccumulator::new(&ds), ReturnsAccumulator::new(n, blocks)));
         feed(&mut slow, &pieces, n);
 
+        // The fused accumulator a simulation uses: one block, one division per bar for both.
+        let mut fused = RunAccumulator::new(&ds, blocks);
+        feed(&mut fused, &pieces, n);
+
         let (a, b) = (fast.0.finish(&facts), slow.0.0.finish(&facts));
         prop_assert!(same_stats(&a, &b), "{a:?}\n{b:?}");
+        let (fused_stats, fused_returns) = fused.finish(&facts);
+        prop_assert!(same_stats(&fused_stats, &b), "{fused_stats:?}\n{b:?}");
         let (a, b) = (fast.1.finish(), slow.0.1.finish());
         prop_assert!(same_returns(&a, &b), "{a:?}\n{b:?}");
+        prop_assert!(same_returns(&fused_returns, &b), "{fused_returns:?}\n{b:?}");
     }
 }

@@ -25,7 +25,7 @@ use bt_domain::{
 use bt_engine::BacktestResult;
 use bt_executor::{DatasetLookup, ExecError, LockedRunDir};
 use bt_queue::{Queue, WalkForward, window_label};
-use bt_stats::{DatasetStats, RunFacts, StatsAccumulator, overfit::ReturnsAccumulator};
+use bt_stats::{DatasetStats, RunAccumulator, RunFacts};
 
 pub use self::output::{
     WALK_FORWARD_CSV, WALK_FORWARD_JSON, walk_forward_csv, walk_forward_json, walk_forward_results,
@@ -259,10 +259,7 @@ impl<'a> WalkForwards<'a> {
             ),
         };
         let data = &self.datasets[&window_name(&section.wf.dataset, &range)];
-        let mut acc = (
-            StatsAccumulator::new(&data.stats),
-            ReturnsAccumulator::new(range.len(), sim.pbo_blocks()),
-        );
+        let mut acc = RunAccumulator::new(&data.stats, sim.pbo_blocks());
         let chain = self.chain(sim, s, upto, &mut |k, i, e| {
             let w = &section.windows[k];
             if let Target::Window(t) = target
@@ -285,15 +282,14 @@ impl<'a> WalkForwards<'a> {
         let trades: Vec<Trade> =
             runs.iter().flat_map(|r| r.result.iter().flat_map(|b| &b.trades)).map(shift).collect();
         let last = runs.last().and_then(|r| r.result.as_ref());
-        let (stats_acc, returns) = acc;
-        let stats: Stats = stats_acc.finish(&RunFacts { trades: &trades, warmup: 0 });
+        let (stats, returns): (Stats, _) = acc.finish(&RunFacts { trades: &trades, warmup: 0 });
         let params = match target {
             Target::Window(_) => runs.last().map(|r| r.params.clone()).unwrap_or_default(),
             Target::Stitched => Params::new(),
         };
         let summary = SimSummary {
             stats,
-            returns: returns.finish(),
+            returns,
             n_bars: range.len() as u64,
             bar_steps: runs.iter().flat_map(|r| &r.result).map(|b| b.bar_steps as u64).sum(),
             open_trades: last.map_or(0, |b| b.open_trades.len() as u64),
