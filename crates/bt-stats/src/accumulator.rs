@@ -142,6 +142,11 @@ impl<'a> StatsFold<'a> {
         }
     }
 
+    /// Number of bars folded in.
+    pub(crate) fn bars(&self) -> usize {
+        self.i
+    }
+
     /// The equity of the last bar folded in (NaN before the first).
     #[inline(always)]
     pub(crate) fn prev(&self) -> f64 {
@@ -404,9 +409,32 @@ impl StatsFold<'_> {
                 return;
             }
         }
+        if b == first && count > 0 && self.i > 0 && e == self.prev && e > 0.0 && e < f64::INFINITY {
+            self.flat_after_same(count, e);
+            return;
+        }
         for _ in b..end {
             self.fold(e);
         }
+    }
+
+    /// `count` more bars of the equity `e` of the last bar, positive and finite (out of the
+    /// market) in O(periods): the first bar as any other; after it every bar is, as it was,
+    /// at the running peak (a new high right after the last) or below it (the episode's low
+    /// already counts it), and brings no log return; the periods that end on them have the
+    /// return `e / prev_bucket - 1` for the first, exactly 0 for the others.
+    fn flat_after_same(&mut self, count: usize, e: f64) {
+        let end = self.i + count;
+        self.fold_with(e, 1.0, 0.0);
+        while self.next_end < end {
+            self.last_ln.0 = f64::NAN.to_bits();
+            self.close_bucket(e, e, 1.0);
+        }
+        if e >= self.peak {
+            self.drawdown.last_zero = end - 1;
+        }
+        self.last_ln.0 = f64::NAN.to_bits();
+        self.i = end;
     }
 }
 
@@ -416,7 +444,21 @@ pub(crate) fn ln_of(ratio: f64) -> f64 {
     if ratio > 0.0 && ratio.is_finite() { ln(ratio) } else { f64::NAN }
 }
 
-/// Each bar's `E[i] / E[i-1]` and its [`ln_of`], for a block starting after equity `prev`.
+/// `e / prev` and its [`ln_of`].
+#[inline(always)]
+pub(crate) fn ratio_and_log(e: f64, prev: f64) -> (f64, f64) {
+    let r = e / prev;
+    (r, ln_of(r))
+}
+
+/// Whether every equity of `block` is `prev`, positive and finite: a block out of the market,
+/// which [`StatsFold::flat`] folds in O(periods).
+#[inline(always)]
+pub(crate) fn all_same(prev: f64, block: &[f64]) -> bool {
+    prev > 0.0 && prev < f64::INFINITY && block.iter().all(|&e| e == prev)
+}
+
+/// Each bar's [`ratio_and_log`], for a block starting after equity `prev`.
 ///
 /// A loop of its own: its iterations are independent, so the CPU overlaps the logarithms'
 /// long dependency chains, which inside the fold (a chain through the running sums from bar
@@ -425,8 +467,7 @@ pub(crate) fn ln_of(ratio: f64) -> f64 {
 pub(crate) fn ratios_and_logs(mut prev: f64, block: &[f64]) -> ([f64; BLOCK], [f64; BLOCK]) {
     let (mut ratios, mut logs) = ([0.0; BLOCK], [0.0; BLOCK]);
     for ((&e, r), l) in block.iter().zip(&mut ratios).zip(&mut logs) {
-        *r = e / prev;
-        *l = ln_of(*r);
+        (*r, *l) = ratio_and_log(e, prev);
         prev = e;
     }
     (ratios, logs)
@@ -436,6 +477,10 @@ pub(crate) fn ratios_and_logs(mut prev: f64, block: &[f64]) -> ([f64; BLOCK], [f
 /// copy of the state.
 #[multiversion(targets("x86_64+fma"))]
 fn fold_block(fold: &mut StatsFold<'_>, block: &[f64]) {
+    if all_same(fold.prev, block) {
+        fold.flat(fold.i, block.len(), fold.prev);
+        return;
+    }
     let (ratios, logs) = ratios_and_logs(fold.prev, block);
     let mut local = *fold;
     for ((&e, &r), &l) in block.iter().zip(&ratios).zip(&logs) {

@@ -4,7 +4,7 @@ use bt_domain::{EquityObserver, ReturnStats, Stats};
 use multiversion::multiversion;
 
 use crate::{
-    accumulator::{RunFacts, StatsFold, ln_of},
+    accumulator::{RunFacts, StatsFold, all_same, ratio_and_log},
     block::{BLOCK, Pending},
     dataset::DatasetStats,
     overfit::returns::ReturnsFold,
@@ -51,10 +51,15 @@ impl<'a> RunAccumulator<'a> {
         }
     }
 
+    /// Folds in everything received.
+    fn flush(&mut self) {
+        fold_block(&mut self.stats, &mut self.returns, self.pending.take());
+    }
+
     /// The 32 statistics and the return statistics. Panics if the stream did not deliver
     /// exactly one equity per bar (the engine's contract).
     pub fn finish(mut self, facts: &RunFacts<'_>) -> (Stats, ReturnStats) {
-        fold_block(&mut self.stats, &mut self.returns, self.pending.take());
+        self.flush();
         (self.stats.finish(facts), self.returns.finish())
     }
 }
@@ -68,7 +73,7 @@ impl EquityObserver for RunAccumulator<'_> {
     }
 
     fn on_flat(&mut self, first: usize, count: usize, equity: f64) {
-        fold_block(&mut self.stats, &mut self.returns, self.pending.take());
+        self.flush();
         self.stats.flat(first, count, equity);
         self.returns.flat(count, equity);
     }
@@ -78,14 +83,19 @@ impl EquityObserver for RunAccumulator<'_> {
 /// the CPU it runs on (FMA for the inlined logarithm).
 #[multiversion(targets("x86_64+fma"))]
 fn fold_block(stats: &mut StatsFold<'_>, returns: &mut ReturnsFold, block: &[f64]) {
+    let prev = stats.prev();
+    if all_same(prev, block) {
+        stats.flat(stats.bars(), block.len(), prev);
+        returns.flat(block.len(), prev);
+        return;
+    }
     // First the ratios, their logarithms and the per-bar return sums: iterations independent
     // but for a few short sums, so the CPU overlaps the logarithms' long dependency chains.
     let (mut ratios, mut logs) = ([0.0; BLOCK], [0.0; BLOCK]);
-    let mut prev = stats.prev();
+    let mut prev = prev;
     let mut sums = returns.sums;
     for ((&e, r), l) in block.iter().zip(&mut ratios).zip(&mut logs) {
-        *r = e / prev;
-        *l = ln_of(*r);
+        (*r, *l) = ratio_and_log(e, prev);
         prev = e;
         sums.fold_ratio(e, *r);
         if sums.block_ended() {

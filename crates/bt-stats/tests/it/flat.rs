@@ -25,6 +25,8 @@ impl<O: EquityObserver> EquityObserver for PerBar<O> {
 enum Piece {
     Moves(Vec<f64>),
     Flat(usize, f64),
+    /// The same equity bar by bar (whole blocks of it take the accumulators' flat path).
+    Repeat(usize, f64),
 }
 
 fn piece() -> impl Strategy<Value = Piece> {
@@ -33,6 +35,8 @@ fn piece() -> impl Strategy<Value = Piece> {
             .prop_map(Piece::Moves),
         (0..120usize, prop_oneof![Just(10_000.0), Just(0.0), 1.0..20_000.0f64])
             .prop_map(|(k, e)| Piece::Flat(k, e)),
+        (0..400usize, prop_oneof![Just(10_000.0), Just(0.0), 1.0..20_000.0f64])
+            .prop_map(|(k, e)| Piece::Repeat(k, e)),
     ]
 }
 
@@ -50,6 +54,12 @@ fn feed<O: EquityObserver>(o: &mut O, pieces: &[Piece], n: usize) {
                 let k = (*k).min(n - b);
                 o.on_flat(b, k, *e);
                 b += k;
+            }
+            Piece::Repeat(k, e) => {
+                for _ in 0..(*k).min(n - b) {
+                    o.on_equity(b, *e);
+                    b += 1;
+                }
             }
         }
     }
@@ -77,7 +87,7 @@ proptest! {
 
     #[test]
     fn a_flat_run_in_one_call_is_the_same_as_bar_by_bar_and_fused(
-        n in 2..700usize,
+        n in 2..1200usize,
         step in prop_oneof![Just(NANOS_PER_DAY), Just(NANOS_PER_DAY / 24), Just(7 * NANOS_PER_DAY),
                             Just(31 * NANOS_PER_DAY), Just(NANOS_PER_DAY / 1440)],
         start_day in 12_000..12_010i64,
