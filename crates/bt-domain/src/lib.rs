@@ -59,7 +59,7 @@ mod validation;
 pub mod window;
 
 pub use crate::{
-    bars::{Bars, Column},
+    bars::{BarChecks, Bars, Column},
     catalog::{Limit, ParamKind, ParamSpec, StrategyCatalog, StrategyError, list_params},
     config::BacktestConfig,
     error::{BarsError, BarsErrorKind, ConfigError},

@@ -3,8 +3,9 @@
 //!
 //! The file is read column chunk by column chunk into one reused buffer per thread, never whole:
 //! on 1M bars, most of polars' load time was the kernel faulting in fresh pages (for the
-//! 44 MB file copy, the Arrow arrays, then bt's own copies). Columns are decoded on up to
-//! [`MAX_THREADS`] threads (std's scoped threads, one column at a time each, largest first).
+//! 44 MB file copy, the Arrow arrays, then bt's own copies). Column chunks are decoded on up to
+//! [`MAX_THREADS`] threads (std's scoped threads), each onto the end of its column, the
+//! columns with the most work left first ([`Plan::work`]).
 //!
 //! It declines (`Ok(None)`) whenever anything is unusual: a footer or page header that fails a
 //! check, a layout [`super::pages`] does not cover, a type whose meaning would need polars'
@@ -15,14 +16,17 @@
 use std::{
     fs::File,
     path::Path,
-    sync::atomic::{AtomicBool, AtomicUsize, Ordering},
+    sync::{
+        Condvar, Mutex, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use polars::prelude::{ArrowDataType, ArrowSchema, ArrowTimeUnit};
 use polars_buffer::Buffer;
 use polars_parquet::{
     parquet::{
-        metadata::{ColumnChunkMetadata, FileMetadata},
+        metadata::{ColumnChunkMetadata, FileMetadata, RowGroupMetadata},
         read::{PageMetaData, deserialize_metadata},
         schema::types::{IntegerType, PhysicalType, PrimitiveLogicalType, TimeUnit},
     },
@@ -39,7 +43,7 @@ use crate::{
 
 /// Files smaller than this are decoded on the calling thread: threads cost more than they save
 /// (spawning one takes tens of microseconds here).
-const PARALLEL_MIN_BYTES: u64 = 1 << 20;
+pub(super) const PARALLEL_MIN_BYTES: u64 = 1 << 20;
 
 /// At most this many decoding threads: there are only six columns to share.
 const MAX_THREADS: usize = 4;
@@ -201,20 +205,11 @@ impl Values {
     }
 }
 
-/// One column's work: decode it (`Some` type) or only check its page headers.
-#[derive(Debug, Clone, Copy)]
-struct Job {
-    col: usize,
-    decode: Option<Stored>,
-}
-
 /// The columns to read and how.
 struct Plan<'a> {
     metadata: &'a FileMetadata,
     /// Per leaf column, what it holds when it is used.
     stored: Vec<Option<Stored>>,
-    /// Largest first, so that the threads finish together.
-    jobs: Vec<Job>,
     /// Bytes of the largest column chunk: each thread's read buffer is sized once.
     largest_chunk: usize,
 }
@@ -231,7 +226,8 @@ impl<'a> Plan<'a> {
         if leaves.len() != schema.len() {
             return None;
         }
-        let rows: usize = metadata.row_groups.iter().map(|g| g.num_rows()).sum();
+        let rows =
+            metadata.row_groups.iter().try_fold(0usize, |n, g| n.checked_add(g.num_rows()))?;
         // Plain values take 8 bytes each: more rows than bytes is a dictionary run, compression
         // beyond 8x or a lie, none of which this path sizes buffers for.
         if rows != metadata.num_rows || u64::try_from(rows).ok()? > len {
@@ -241,116 +237,153 @@ impl<'a> Plan<'a> {
             return None;
         }
         let mut stored = vec![None; leaves.len()];
-        let mut jobs = Vec::with_capacity(leaves.len());
-        for (col, leaf) in leaves.iter().enumerate() {
-            let decode = if used.contains(&col) {
-                let d = &leaf.descriptor;
-                if d.max_rep_level != 0 || d.max_def_level > 1 || leaf.path_in_schema.len() != 1 {
-                    return None;
-                }
-                stored[col] = Some(self::stored(schema, metadata, col)?);
-                stored[col]
-            } else {
-                None
-            };
-            jobs.push(Job { col, decode });
+        for &col in used {
+            let leaf = leaves.get(col)?;
+            let d = &leaf.descriptor;
+            if d.max_rep_level != 0 || d.max_def_level > 1 || leaf.path_in_schema.len() != 1 {
+                return None;
+            }
+            stored[col] = Some(self::stored(schema, metadata, col)?);
         }
-        let size = |job: &Job| -> i64 {
-            metadata.row_groups.iter().map(|g| g.parquet_columns()[job.col].compressed_size()).sum()
-        };
-        jobs.sort_by_key(|job| std::cmp::Reverse(size(job)));
         let chunks = metadata.row_groups.iter().flat_map(|g| g.parquet_columns());
         let largest_chunk = chunks.map(|c| c.compressed_size()).max().unwrap_or(0);
         // Within the file, as `ChunkReader` checks for every chunk before reading it.
         let largest_chunk = usize::try_from(largest_chunk.clamp(0, len.try_into().ok()?)).ok()?;
-        Some(Plan { metadata, stored, jobs, largest_chunk })
+        Some(Plan { metadata, stored, largest_chunk })
     }
 
-    /// Every job, on as many threads as help; `None` if any job declines.
+    /// One lane per column.
+    fn lanes(&self) -> Vec<Lane> {
+        let groups = &self.metadata.row_groups;
+        let lane = |(col, stored): (usize, &Option<Stored>)| {
+            let chunk = |g: &RowGroupMetadata| {
+                let c = &g.parquet_columns()[col];
+                // Bytes written to memory, plus what decompression rebuilds: volumes that LZ4
+                // halves took 6 ms per 1M bars, prices it cannot shrink 4.2 ms.
+                let (written, stored) = (c.uncompressed_size(), c.compressed_size());
+                u64::try_from(written.saturating_mul(2).saturating_sub(stored)).unwrap_or(0)
+            };
+            Lane {
+                col,
+                values: None,
+                stored: *stored,
+                next: 0,
+                held: false,
+                cost: groups.iter().map(chunk).fold(0, u64::saturating_add),
+                chunk_costs: groups.iter().map(chunk).collect(),
+            }
+        };
+        self.stored.iter().enumerate().map(lane).collect()
+    }
+
+    /// Every column chunk, on as many threads as help; `None` if any declines.
     fn run(&self, file: &File, len: u64) -> Option<Vec<Option<Values>>> {
+        let lanes = self.lanes();
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let threads = if cfg!(unix) && len >= PARALLEL_MIN_BYTES {
-            cores.min(MAX_THREADS).min(self.jobs.len())
+            cores.min(MAX_THREADS).min(lanes.len())
         } else {
             1
         };
-        let queue = Queue { next: AtomicUsize::new(0), failed: AtomicBool::new(false) };
+        let queue = Queue { lanes: Mutex::new(lanes), failed: false.into(), turn: Condvar::new() };
         let work = || self.work(file, len, &queue);
-        let parts: Vec<Option<Vec<(usize, Values)>>> = std::thread::scope(|s| {
+        let done = std::thread::scope(|s| {
             let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
-            let mut parts = vec![work()];
+            let mine = work();
             // A helper that panicked declines: polars then reads the file (and fails alike).
-            parts.extend(helpers.into_iter().map(|h| h.join().ok().flatten()));
-            parts
+            helpers.into_iter().map(|h| h.join().ok().flatten()).fold(mine, Option::and)
         });
-        let mut decoded: Vec<Option<Values>> = (0..self.stored.len()).map(|_| None).collect();
-        for (col, values) in parts.into_iter().collect::<Option<Vec<_>>>()?.into_iter().flatten() {
-            decoded[col] = Some(values);
-        }
-        Some(decoded)
+        done?;
+        let lanes = queue.lanes.into_inner().unwrap_or_else(PoisonError::into_inner);
+        Some(lanes.into_iter().map(|lane| lane.values).collect())
     }
 
-    /// One thread's share: jobs from the queue until it is empty or a job declined.
-    fn work(&self, file: &File, len: u64, queue: &Queue) -> Option<Vec<(usize, Values)>> {
+    /// One thread's share: column chunks until none is left or one declined. A thread takes
+    /// the free column with the most work left and decodes its next chunk onto the end of
+    /// it, so a column's chunks stay in order while the threads share even its last ones.
+    fn work(&self, file: &File, len: u64, queue: &Queue) -> Option<()> {
         let mut chunk = vec![0u8; self.largest_chunk];
         let mut scratch = Scratch::default();
-        let mut done = Vec::new();
-        while !queue.failed.load(Ordering::Relaxed) {
-            let Some(job) = self.jobs.get(queue.next.fetch_add(1, Ordering::Relaxed)) else {
-                return Some(done);
+        let lock = || queue.lanes.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut lanes = lock();
+        loop {
+            if queue.failed.load(Ordering::Relaxed) {
+                return None;
+            }
+            let left = |l: &&mut Lane| l.next < self.metadata.row_groups.len();
+            let Some(lane) =
+                lanes.iter_mut().filter(left).filter(|l| !l.held).max_by_key(|l| l.cost)
+            else {
+                if !lanes.iter().any(|l| l.held) {
+                    return Some(());
+                }
+                // The only columns left are being decoded: one of them may have more chunks.
+                lanes = queue.turn.wait(lanes).unwrap_or_else(PoisonError::into_inner);
+                continue;
             };
+            lane.held = true;
+            let (col, group, stored) = (lane.col, lane.next, lane.stored);
+            let mut values = lane.values.take();
+            drop(lanes);
+            // Reserved by the thread that decodes the first chunk (not touched: the kernel
+            // provides the pages as they are first written).
+            let rows = self.metadata.num_rows;
+            if values.is_none() {
+                values = stored.map(|s| match s {
+                    Stored::F64 => Values::F64(Vec::with_capacity(rows)),
+                    Stored::I64 | Stored::Datetime(_) => Values::I64(Vec::with_capacity(rows)),
+                });
+            }
             let mut reader = ChunkReader { file, len, buf: &mut chunk };
-            match self.job(*job, &mut reader, &mut scratch) {
-                Some(Some(values)) => done.push((job.col, values)),
-                Some(None) => {}
-                None => {
-                    queue.failed.store(true, Ordering::Relaxed);
-                    return None;
+            // A panic (a malformed page inside polars-parquet) must not leave the column held
+            // and the other threads waiting for it.
+            let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let g = &self.metadata.row_groups[group];
+                let (c, n) = (&g.parquet_columns()[col], g.num_rows());
+                match &mut values {
+                    None => reader.with_chunk(c, pages::check),
+                    Some(Values::F64(out)) => {
+                        reader.with_chunk(c, |src| pages::decode(src, n, out, &mut scratch))
+                    }
+                    Some(Values::I64(out)) => {
+                        reader.with_chunk(c, |src| pages::decode(src, n, out, &mut scratch))
+                    }
                 }
+            }));
+            lanes = lock();
+            let lane = &mut lanes[col];
+            lane.values = values;
+            lane.held = false;
+            lane.cost = lane.cost.saturating_sub(lane.chunk_costs[group]);
+            lane.next += 1;
+            if !matches!(done, Ok(Some(()))) {
+                queue.failed.store(true, Ordering::Relaxed);
             }
-        }
-        None
-    }
-
-    /// Decodes or checks column `job.col` over all row groups; `Some(None)` for a check.
-    fn job(
-        &self,
-        job: Job,
-        reader: &mut ChunkReader<'_>,
-        s: &mut Scratch,
-    ) -> Option<Option<Values>> {
-        let groups = &self.metadata.row_groups;
-        let chunks = groups.iter().map(|g| (&g.parquet_columns()[job.col], g.num_rows()));
-        let rows = self.metadata.num_rows;
-        match job.decode {
-            None => {
-                for (chunk, _) in chunks {
-                    reader.with_chunk(chunk, pages::check)?;
-                }
-                Some(None)
-            }
-            Some(Stored::F64) => {
-                let mut out = Vec::with_capacity(rows);
-                for (chunk, n) in chunks {
-                    reader.with_chunk(chunk, |src| pages::decode(src, n, &mut out, s))?;
-                }
-                Some(Some(Values::F64(out)))
-            }
-            Some(Stored::I64 | Stored::Datetime(_)) => {
-                let mut out = Vec::with_capacity(rows);
-                for (chunk, n) in chunks {
-                    reader.with_chunk(chunk, |src| pages::decode(src, n, &mut out, s))?;
-                }
-                Some(Some(Values::I64(out)))
-            }
+            queue.turn.notify_all();
         }
     }
 }
 
-/// The shared work queue: the next job's index, and whether a job declined (all stop).
+/// A column's progress: its values so far (out while a thread decodes the next chunk onto
+/// them) and its next row group.
+struct Lane {
+    col: usize,
+    values: Option<Values>,
+    /// `None` for a column bt does not use: only its page headers are checked.
+    stored: Option<Stored>,
+    next: usize,
+    held: bool,
+    /// Estimated work left, and per chunk (see [`Plan::lanes`]).
+    cost: u64,
+    chunk_costs: Vec<u64>,
+}
+
+/// The columns shared by the decoding threads; `failed` when a chunk declined (all stop).
 struct Queue {
-    next: AtomicUsize,
+    lanes: Mutex<Vec<Lane>>,
     failed: AtomicBool,
+    /// Signalled whenever a column is handed back.
+    turn: Condvar,
 }
 
 /// Reads column chunks into one reused buffer.

@@ -369,8 +369,9 @@ pub(crate) fn write_bars(bars: &Bars, w: &mut dyn Write, path: &Path) -> Result<
 /// direct reader on 1M one-minute bars (`examples/load_timing.rs`, medians, one run, contended
 /// machine), full-precision / rounded to 4 decimals: LZ4 45 / 32 MB, 33 / 42 ms to load;
 /// Snappy (pyarrow's default, the previous choice) 44 / 33 MB, 40 / 58 ms; zstd (polars'
-/// default) 38 / 22 MB, 71 / 73 ms; uncompressed 48 / 48 MB, 27 / 31 ms. Readers of LZ4_RAW:
-/// polars, pyarrow (Arrow C++), DuckDB, parquet-mr from 1.13.
+/// default) 38 / 22 MB, 71 / 73 ms; uncompressed 48 / 48 MB, 27 / 31 ms. Again with today's
+/// reader (docs/performance.md): LZ4 16.9 / 21.6 ms, uncompressed 18.0 / 16.0 ms. Readers of
+/// LZ4_RAW: polars, pyarrow (Arrow C++), DuckDB, parquet-mr from 1.13.
 fn writer(w: &mut dyn Write) -> ParquetWriter<&mut dyn Write> {
     ParquetWriter::new(w).with_compression(ParquetCompression::Lz4Raw)
 }

@@ -140,6 +140,9 @@ fn both_readers_agree_on_written_layouts() {
         p
     };
     let small_pages = |w: Writer| w.with_row_group_size(Some(1000)).with_data_page_size(Some(4096));
+    fn many_groups(w: Writer) -> Writer {
+        w.with_row_group_size(Some(15_000)).with_compression(ParquetCompression::Uncompressed)
+    }
     let cases = [
         write("plain.parquet", frame(3000, false, TimeUnit::Nanoseconds), |w| w),
         write("dict.parquet", frame(3000, true, TimeUnit::Microseconds), |w| w),
@@ -153,15 +156,29 @@ fn both_readers_agree_on_written_layouts() {
         write("snappy.parquet", frame(2000, false, TimeUnit::Nanoseconds), |w| {
             w.with_compression(ParquetCompression::Snappy)
         }),
+        // Over `direct::PARALLEL_MIN_BYTES`: several threads share the row groups' chunks.
+        write("threads.parquet", frame(100_000, false, TimeUnit::Microseconds), many_groups),
+        write("threads_lz4.parquet", frame(100_000, true, TimeUnit::Nanoseconds), |w| {
+            many_groups(w).with_compression(ParquetCompression::Lz4Raw)
+        }),
     ];
     for p in &cases {
         assert!(agree(p), "{} not read directly", p.display());
     }
+    let threads = std::fs::metadata(&cases[6]).unwrap().len();
+    assert!(threads > super::direct::PARALLEL_MIN_BYTES, "{threads} bytes");
     // Declined: a null; covered but invalid: duplicate timestamps (the same error both ways).
     let mut nulls = frame(100, false, TimeUnit::Nanoseconds);
     let close: Vec<Option<f64>> = (0..100).map(|i| (i != 42).then_some(100.0)).collect();
     nulls.replace("close", Column::new("close".into(), close)).unwrap();
     assert!(!agree(&write("nulls.parquet", nulls, |w| w)));
+    // A null in the last row group of a file read on several threads: all stop, polars reads.
+    let mut nulls = frame(100_000, false, TimeUnit::Nanoseconds);
+    let close: Vec<Option<f64>> = (0..100_000).map(|i| (i != 99_000).then_some(100.0)).collect();
+    nulls.replace("close", Column::new("close".into(), close)).unwrap();
+    let big = write("nulls_threads.parquet", nulls, many_groups);
+    assert!(std::fs::metadata(&big).unwrap().len() > super::direct::PARALLEL_MIN_BYTES);
+    assert!(!agree(&big));
     let mut dup = frame(100, false, TimeUnit::Nanoseconds);
     let ts = Int64Chunked::from_vec("ts".into(), vec![7; 100]);
     let ts = ts.into_datetime(TimeUnit::Nanoseconds, None).into_series();
