@@ -92,6 +92,9 @@ impl Groups {
 pub fn pbo(group: TrialGroup, threads: usize) -> Result<Option<PboSummary>> {
     let Some(data) = group.into_pbo_data() else { return Ok(None) };
     let masks = data.splits();
+    if let Some(outcomes) = data.run_one_chunk(&masks) {
+        return Ok(Some(summary(&Pbo::new(data.blocks(), &outcomes))));
+    }
     let chunks = data.chunks();
     let tasks = (threads.max(1) * TASKS_PER_THREAD).min(chunks).max(1);
     let ranges: Vec<std::ops::Range<usize>> =

@@ -172,6 +172,48 @@ mod tests {
     }
 
     #[test]
+    fn small_groups_compute_each_split_once_with_the_same_bits() {
+        // Groups of one chunk take `run_one_chunk`: the same outcomes as the two passes and as
+        // the definition, with ties (duplicates) and NaN sr (flat trials), at several S.
+        let bits = |o: &SplitOutcome| {
+            (o.best, o.is_sr.to_bits(), o.oos_sr.to_bits(), o.rank.to_bits(), o.lambda.to_bits())
+        };
+        let mut rng = SplitMix64::new(19);
+        for (n, s) in [(2, 4), (3, 16), (10, 16), (37, 8), (64, 16), (64, 6)] {
+            let mut trials: Vec<ReturnStats> = (0..n)
+                .map(|k| {
+                    let mut e = 100.0;
+                    let curve: Vec<f64> = (0..97)
+                        .map(|_| {
+                            if k % 9 != 4 {
+                                e *= 1.0 + (rng.unit_f64() - 0.5) * 0.04;
+                            }
+                            e
+                        })
+                        .collect();
+                    stats(&curve, s)
+                })
+                .collect();
+            if n > 2 {
+                trials[n - 1] = trials[0].clone();
+            }
+            let refs: Vec<&ReturnStats> = trials.iter().collect();
+            let data = PboData::of(&refs).unwrap();
+            let masks = data.splits();
+            let once = data.run_one_chunk(&masks).expect("one chunk, all the splits");
+            let best = data.best_in(0..1, &masks);
+            let star = data.stars(&masks, &best);
+            let counts = data.count_in(0..1, &masks, &best, &star);
+            let passes = data.outcomes(&best, &star, &counts);
+            for (k, &m) in masks.iter().enumerate() {
+                assert_eq!(bits(&once[k]), bits(&passes[k]), "n {n}, S {s}, split {m:#b}");
+                assert_eq!(bits(&once[k]), bits(&naive(&trials, m)), "n {n}, S {s}, split {m:#b}");
+            }
+            assert!(data.run_one_chunk(&masks[1..]).is_none(), "not all the splits");
+        }
+    }
+
+    #[test]
     fn a_group_without_common_blocks_has_no_pbo_but_a_dsr() {
         let a = stats(&[100.0, 101.0, 99.0, 102.0, 103.0], 2);
         let b = stats(&[100.0, 101.0, 99.0, 102.0], 2);

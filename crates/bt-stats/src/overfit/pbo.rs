@@ -303,11 +303,63 @@ impl PboData {
 
     /// Every split of `masks` on the calling thread (see the passes above for threads).
     pub fn run(&self, masks: &[u32]) -> Vec<SplitOutcome> {
+        if let Some(outcomes) = self.run_one_chunk(masks) {
+            return outcomes;
+        }
         let all = 0..self.chunks();
         let best = self.best_in(all.clone(), masks);
         let star = self.stars(masks, &best);
         let counts = self.count_in(all, masks, &best, &star);
         self.outcomes(&best, &star, &counts)
+    }
+
+    /// Every split of a group of one chunk of trials (at most [`LANES`]), when `masks` are all
+    /// the splits in [`PboData::splits`]'s order; `None` otherwise.
+    ///
+    /// A split's out-of-sample blocks are another split's in-sample ones (in that order the
+    /// complement of split `i` is split `C - 1 - i`), so each split's `sr` lanes are computed
+    /// once and serve both passes, instead of once per pass: the same operations, half as many
+    /// square roots and divisions. What a small group costs is then about half its fixed cost
+    /// (12,870 splits at 16 blocks whatever the group's size). Larger groups keep the two
+    /// passes: the table would hold every split's `sr` of every trial.
+    pub fn run_one_chunk(&self, masks: &[u32]) -> Option<Vec<SplitOutcome>> {
+        let m = masks.len();
+        if self.chunks() != 1 || m < 2 {
+            return None;
+        }
+        if (0..m).any(|i| self.outside(masks[i]) != masks[m - 1 - i]) {
+            return None;
+        }
+        let (tables, valid) = (self.tables(0), self.n);
+        let mut sr = vec![0.0; m * valid];
+        for (&mask, lanes) in masks.iter().zip(sr.chunks_exact_mut(valid)) {
+            self.sr_lanes(&tables, mask, self.counts_of(mask), lanes);
+        }
+        let lanes = |i: usize| &sr[i * valid..(i + 1) * valid];
+        let mut best = Vec::with_capacity(m);
+        let mut star = Vec::with_capacity(m);
+        let mut counts = Vec::with_capacity(m);
+        for i in 0..m {
+            // Pass 1 on one chunk: its largest value, then its first lane (see best_in).
+            let inside = lanes(i);
+            let top = inside.iter().copied().fold(f64::NAN, f64::max);
+            let k =
+                if top.is_nan() { 0 } else { inside.iter().position(|&v| v == top).unwrap_or(0) };
+            best.push(Best { trial: k, sr: inside[k] });
+            // Pass 2: the out-of-sample blocks are split m - 1 - i's in-sample ones.
+            let outside = lanes(m - 1 - i);
+            let t = outside[k];
+            star.push(t);
+            let (mut lower, mut equal) = (0u64, 0u64);
+            if t.is_nan() {
+                equal += outside.iter().map(|v| u64::from(v.is_nan())).sum::<u64>();
+            } else {
+                lower += outside.iter().map(|&v| u64::from(v < t || v.is_nan())).sum::<u64>();
+                equal += outside.iter().map(|&v| u64::from(v == t)).sum::<u64>();
+            }
+            counts.push((lower, equal - 1));
+        }
+        Some(self.outcomes(&best, &star, &counts))
     }
 
     /// One split.
