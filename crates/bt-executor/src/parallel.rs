@@ -1,7 +1,9 @@
 //! A deterministic parallel map, for work other than simulations that the executor's pool
 //! should run (the PBO's splits): results in input order, whatever the thread count.
 
-use rayon::prelude::*;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rayon::{ThreadPool, prelude::*};
 
 use crate::error::ExecError;
 
@@ -14,12 +16,27 @@ pub fn parallel_map<T: Sync, R: Send>(
     if threads <= 1 || items.len() < 2 {
         return Ok(items.iter().map(f).collect());
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("bt-map-{i}"))
-        .build()
-        .map_err(|e| ExecError::Pool { threads, message: e.to_string() })?;
-    Ok(pool.install(|| items.par_iter().map(&f).collect()))
+    Ok(pool(threads)?.install(|| items.par_iter().map(&f).collect()))
+}
+
+/// The pool of `threads` threads, built on first use and kept for the process: starting and
+/// joining threads costs a few hundred microseconds, as much as a small group's PBO pass, and
+/// a run's validation calls this twice per group.
+fn pool(threads: usize) -> Result<Arc<ThreadPool>, ExecError> {
+    static POOLS: Mutex<Vec<(usize, Arc<ThreadPool>)>> = Mutex::new(Vec::new());
+    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, pool)) = pools.iter().find(|(n, _)| *n == threads) {
+        return Ok(Arc::clone(pool));
+    }
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("bt-map-{i}"))
+            .build()
+            .map_err(|e| ExecError::Pool { threads, message: e.to_string() })?,
+    );
+    pools.push((threads, Arc::clone(&pool)));
+    Ok(pool)
 }
 
 #[cfg(test)]
