@@ -36,8 +36,8 @@ pub struct SlurmOptions {
     pub mem: Option<String>,
     /// Time limit per task, in Slurm's format (`02:00:00`) [default: the partition's].
     pub time: Option<String>,
-    /// Run directory of the merged result; shards go to `OUT/shard-K` [default:
-    /// `runs/<queue stem>`].
+    /// Run directory of the merged result; shards go to `OUT/shard-K` (default:
+    /// `runs/<queue stem>`).
     pub out: Option<PathBuf>,
     /// The program the jobs run [default: this executable].
     pub program: Option<PathBuf>,

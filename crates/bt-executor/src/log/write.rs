@@ -63,7 +63,7 @@ fn max_records() -> u32 {
 
 impl LogWriter {
     /// Opens (or creates, with its file header) the log at `path` for appending. A torn tail
-    /// must have been cut first (see [`super::read::Log::torn`]); a file shorter than the
+    /// must have been cut first (see `Log::torn` in the reader); a file shorter than the
     /// header is started again.
     pub fn open(path: &Path) -> Result<LogWriter, std::io::Error> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;

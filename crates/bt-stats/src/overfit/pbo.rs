@@ -313,7 +313,7 @@ impl PboData {
         self.outcomes(&best, &star, &counts)
     }
 
-    /// Every split of a group of one chunk of trials (at most [`LANES`]), when `masks` are all
+    /// Every split of a group of one chunk of trials (at most 64), when `masks` are all
     /// the splits in [`PboData::splits`]'s order; `None` otherwise.
     ///
     /// A split's out-of-sample blocks are another split's in-sample ones (in that order the
