@@ -211,6 +211,10 @@ mod tests {
             }
             assert!(data.run_one_chunk(&masks[1..]).is_none(), "not all the splits");
         }
+        // At 20 blocks (184,756 splits) 64 trials' table would take 95 MB: two passes instead.
+        let wide = ReturnStats { t: 400, blocks: vec![[0.0; 2]; 20], ..ReturnStats::missing() };
+        let data = PboData::of(&vec![&wide; 64]).unwrap();
+        assert!(data.run_one_chunk(&data.splits()).is_none(), "over TABLED_BYTES");
     }
 
     #[test]
