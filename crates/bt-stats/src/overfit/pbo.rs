@@ -16,8 +16,8 @@ use bt_domain::numeric::{np_mean, np_sum};
 /// Trials per chunk.
 const LANES: usize = 64;
 
-/// The most memory [`PboData::run_one_chunk`] holds: every split's `sr` of every trial.
-pub const TABLED_BYTES: usize = 64 << 20;
+/// The most memory [`PboData::run_one_chunk`] holds (64 MiB): every split's `sr` of every trial.
+const TABLED_BYTES: usize = 64 << 20;
 
 /// The trials of a group as the PBO needs them: per trial and block, the sum and the sum of
 /// squares of its returns (every trial of a group has the same `T`, hence the same blocks).
@@ -326,7 +326,7 @@ impl PboData {
     /// (12,870 splits at 16 blocks whatever the group's size). Larger groups keep the two
     /// passes: the table would hold every split's `sr` of every trial, and with several chunks
     /// reading it back is slower than computing it twice (measured on the 300-trial grid: 60
-    /// against 55 ms for the whole run on 2 threads). The table is at most [`TABLED_BYTES`]
+    /// against 55 ms for the whole run on 2 threads). The table is at most `TABLED_BYTES`
     /// (6.6 MB at 16 blocks; at 20 blocks a group of 64 trials would need 95 MB and takes the
     /// two passes).
     pub fn run_one_chunk(&self, masks: &[u32]) -> Option<Vec<SplitOutcome>> {
