@@ -14,6 +14,8 @@
 //! - [`backtest`]: strategy parameters the registry accepts build a strategy (and those it
 //!   rejects do not), the run covers every bar, equity is finite, and a second run is
 //!   identical.
+//! - [`rules`]: a rules file that checks compiles with its defaults and runs twice to the same
+//!   equity bits.
 //!
 //! This crate is test tooling: nothing depends on it.
 
