@@ -50,7 +50,7 @@ pub mod window;
 
 /// Pieces of the broker the portfolio broker (bt-portfolio) shares: CPython's float floor
 /// division (whole-unit sizing) and backtesting.py's order-size rule.
-pub use crate::broker::{check_order_size, py_floordiv};
+pub use crate::broker::{check_order_size, fill_units, py_floordiv};
 pub use crate::{
     cache::{IndicatorCache, Scaled},
     error::EngineError,

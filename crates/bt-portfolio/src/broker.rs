@@ -16,7 +16,7 @@
 //! sized and limited by: both are the same quantity up to rounding.
 
 use bt_domain::{BacktestConfig, Bars, Trade};
-use bt_engine::py_floordiv;
+use bt_engine::fill_units;
 
 /// Trading costs and size rules of one instrument.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -416,17 +416,11 @@ impl<'a> Broker<'a> {
         let price = costs.slipped(price, long);
         let adjusted = price * (1.0 + costs.spread.copysign(size));
         let adjusted_plus_commission = adjusted + costs.commission(size, price) / size.abs();
-        let mut size = size;
-        if -1.0 < size && size < 1.0 {
-            let units = py_floordiv(
-                self.margin_available() * self.leverage * size.abs(),
-                adjusted_plus_commission,
-            );
-            size = units.trunc().copysign(size);
-            if size == 0.0 {
-                self.cancelled += 1;
-                return;
-            }
+        let size =
+            fill_units(size, self.margin_available(), self.leverage, adjusted_plus_commission);
+        if size == 0.0 {
+            self.cancelled += 1;
+            return;
         }
         let mut need = size.trunc();
         // Net FIFO against opposite lots at the unadjusted price.

@@ -3,7 +3,7 @@
 
 use bt_domain::Trade;
 
-use super::{Broker, OpenTrade, py_floordiv, py_max, py_min};
+use super::{Broker, OpenTrade, fill_units, py_max, py_min};
 
 impl Broker<'_> {
     /// Whether every pending order is a stop (or stop-limit) order whose stop this bar does not
@@ -105,19 +105,17 @@ impl Broker<'_> {
             let adjusted_plus_commission =
                 adjusted + self.commission(order.size, price) / order.size.abs();
 
-            let mut size = order.size;
-            if -1.0 < size && size < 1.0 {
-                let units = py_floordiv(
-                    self.margin_available() * self.leverage * size.abs(),
-                    adjusted_plus_commission,
-                );
-                size = units.trunc().copysign(size);
-                if size == 0.0 {
-                    // Not enough margin even for one unit: the broker cancels the order.
-                    self.cancelled_orders += 1;
-                    self.remove_order(oid);
-                    continue;
-                }
+            let size = fill_units(
+                order.size,
+                self.margin_available(),
+                self.leverage,
+                adjusted_plus_commission,
+            );
+            if size == 0.0 {
+                // Not enough margin even for one unit: the broker cancels the order.
+                self.cancelled_orders += 1;
+                self.remove_order(oid);
+                continue;
             }
             let mut need = size.trunc();
 

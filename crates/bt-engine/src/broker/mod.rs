@@ -92,6 +92,24 @@ pub fn py_floordiv(a: f64, b: f64) -> f64 {
     }
 }
 
+/// The size `_process_orders` fills for an order of `size`: a fraction of the available margin
+/// (`-1 < size < 1`) becomes the whole units it buys at `adjusted_plus_commission` each
+/// (`int(margin_available * leverage * abs(size) // adjusted_price_plus_commission)`, signed;
+/// 0: not even one unit); a size in units stays as it is.
+pub fn fill_units(
+    size: f64,
+    margin_available: f64,
+    leverage: f64,
+    adjusted_plus_commission: f64,
+) -> f64 {
+    if -1.0 < size && size < 1.0 {
+        let units = py_floordiv(margin_available * leverage * size.abs(), adjusted_plus_commission);
+        units.trunc().copysign(size)
+    } else {
+        size
+    }
+}
+
 /// `Strategy.buy/sell`'s `assert 0 < size < 1 or round(size) == size >= 1`, on the unsigned
 /// size the strategy gave (a negative size is refused, not turned around), and finite (Python
 /// raises OverflowError on an infinite size).
