@@ -36,6 +36,36 @@ pub fn target_dir() -> anyhow::Result<PathBuf> {
         .context("`cargo metadata` gave no target_directory")
 }
 
+/// What a measuring command (`perf`, `scale`) runs and where it writes: the cargo profile
+/// (`build_profile`, else dev with `--quick` and release without), the `bt` built with it, the
+/// target directory, and the output directory (`out`, else `<target>/<quick_dir>` with
+/// `--quick` and the committed data/performance_test_results without).
+pub struct Bench {
+    pub profile: String,
+    pub bt: PathBuf,
+    pub target: PathBuf,
+    pub out: PathBuf,
+}
+
+impl Bench {
+    pub fn prepare(
+        build_profile: Option<&str>,
+        quick: bool,
+        out: Option<&Path>,
+        quick_dir: &str,
+    ) -> anyhow::Result<Bench> {
+        let profile = build_profile.unwrap_or(if quick { "dev" } else { "release" }).to_owned();
+        let bt = build_bt(&profile)?;
+        let target = target_dir()?;
+        let out = match (out, quick) {
+            (Some(o), _) => crate::absolute(o),
+            (None, true) => target.join(quick_dir),
+            (None, false) => project_root().join("data/performance_test_results"),
+        };
+        Ok(Bench { profile, bt, target, out })
+    }
+}
+
 /// Builds `bt` with `cargo build --profile <profile> -p bt-cli [extra...]` and returns the
 /// binary's path.
 pub fn build_bt(profile: &str) -> anyhow::Result<PathBuf> {

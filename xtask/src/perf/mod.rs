@@ -11,7 +11,7 @@ use std::{
 use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 
-use crate::{QueueOpts, display_path, project_root, test_queue, tools};
+use crate::{QueueOpts, display_path, test_queue, tools};
 
 mod findings;
 
@@ -192,18 +192,15 @@ pub fn run(args: &PerfArgs) -> anyhow::Result<ExitCode> {
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let baseline = args.baseline.as_deref().map(read_baseline).transpose()?;
-    let profile =
-        args.build_profile.as_deref().unwrap_or(if args.quick { "dev" } else { "release" });
-    let bt = tools::build_bt(profile)?;
-    let target = tools::target_dir()?;
-    let out = match (&args.out, args.quick) {
-        (Some(o), _) => crate::absolute(o),
-        (None, true) => target.join("perf-quick"),
-        (None, false) => project_root().join("data/performance_test_results"),
-    };
+    let tools::Bench { profile, bt, target, out } = tools::Bench::prepare(
+        args.build_profile.as_deref(),
+        args.quick,
+        args.out.as_deref(),
+        "perf-quick",
+    )?;
     let plan = Plan {
         bt,
-        build_profile: profile.to_owned(),
+        build_profile: profile,
         sizes,
         repeats,
         warmup,

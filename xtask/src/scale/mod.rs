@@ -160,15 +160,12 @@ pub fn run(args: &ScaleArgs) -> anyhow::Result<ExitCode> {
     let wide = Space::for_sims(synthetic).with_context(|| {
         format!("--synthetic-sims {synthetic}: at most {} are supported", WIDE_SPACE.points())
     })?;
-    let profile =
-        args.build_profile.as_deref().unwrap_or(if args.quick { "dev" } else { "release" });
-    let bt = tools::build_bt(profile)?;
-    let target = tools::target_dir()?;
-    let out = match (&args.out, args.quick) {
-        (Some(o), _) => crate::absolute(o),
-        (None, true) => target.join("scale-quick"),
-        (None, false) => project_root().join("data/performance_test_results"),
-    };
+    let tools::Bench { profile, bt, target, out } = tools::Bench::prepare(
+        args.build_profile.as_deref(),
+        args.quick,
+        args.out.as_deref(),
+        "scale-quick",
+    )?;
     let work = target.join(if args.quick { "xtask/scale-work-quick" } else { "xtask/scale-work" });
     tools::remove_dir(&work)?;
     fs::create_dir_all(work.join("data"))
