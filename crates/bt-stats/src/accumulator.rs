@@ -26,8 +26,9 @@ pub struct RunFacts<'a> {
 ///
 /// Feed it every bar's equity in order (it is an [`EquityObserver`]: pass it to the engine,
 /// alone or paired with a recorder), then call [`StatsAccumulator::finish`]. Per bar it does a
-/// few comparisons; a logarithm and a compensated add only on bars whose equity changed, and a
-/// division only at the end of each resample bucket and of each drawdown episode.
+/// few comparisons, the ratio to the last equity and its logarithm (immediate for a ratio of
+/// 1), compensated adds only on bars whose equity changed, and a further division only at the
+/// end of each resample bucket and of each drawdown episode.
 ///
 /// The equity is taken in blocks (`crate::block`), each folded in one loop compiled for the
 /// CPU: with FMA where it has it, for the inlined logarithm (`crate::ln`).
