@@ -4,7 +4,7 @@
 //! market half of the time (equity changes on every bar of a trade, flat in between).
 
 use bt_domain::{Bars, EquityObserver};
-use bt_stats::{DatasetStats, RunAccumulator, RunFacts, StatsAccumulator};
+use bt_stats::{DatasetStats, LANES, LaneCurves, RunAccumulator, RunFacts, StatsAccumulator};
 use divan::{Bencher, black_box, counter::ItemsCount};
 
 const N: usize = 1_000_000;
@@ -111,4 +111,39 @@ fn run_accumulator_daily(bencher: Bencher<'_, '_>) {
         }
         acc.finish(&facts)
     });
+}
+
+/// The daily curves of `run_accumulator_daily`, [`LANES`] of them (each shifted by a cycle),
+/// folded together by [`LaneCurves`] as a sweep folds its simulations: items are bars of one
+/// run, so the figure compares with `run_accumulator_daily`'s.
+#[divan::bench]
+fn lockstep_daily(bencher: Bencher<'_, '_>) {
+    const DAYS: usize = 100_000;
+    let (minute, equity) = synthetic();
+    let day = 86_400_000_000_000i64;
+    let close = minute.close()[..DAYS].to_vec();
+    let bars = Bars::new(
+        (0..DAYS as i64).map(|i| i * day).collect(),
+        close.clone(),
+        close.clone(),
+        close.clone(),
+        close,
+        vec![0.0; DAYS],
+    )
+    .unwrap();
+    let curve = |lane: usize| -> Vec<f64> {
+        (0..DAYS).map(|i| equity[((i / 10 + 37 * lane) % 1000) * 1000 + (i % 10) * 60]).collect()
+    };
+    let mut curves = LaneCurves::new(DAYS);
+    for lane in 0..LANES {
+        let mut rec = curves.recorder(lane);
+        for (i, e) in curve(lane).into_iter().enumerate() {
+            rec.on_equity(i, e);
+        }
+    }
+    let ds = DatasetStats::new(&bars);
+    let facts = [RunFacts { trades: &[], warmup: 0 }; LANES];
+    bencher
+        .counter(ItemsCount::new(DAYS * LANES))
+        .bench_local(|| black_box(&mut curves).finish(&ds, 16, &facts));
 }

@@ -41,57 +41,57 @@ pub struct StatsAccumulator<'a> {
 /// The running state of the statistics, folded one bar at a time.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct StatsFold<'a> {
-    ds: &'a DatasetStats,
-    ts: &'a [i64],
-    close_dev: &'a [f64],
-    bucket_ends: &'a [usize],
+    pub(crate) ds: &'a DatasetStats,
+    pub(crate) ts: &'a [i64],
+    pub(crate) close_dev: &'a [f64],
+    pub(crate) bucket_ends: &'a [usize],
     /// Index of the next bar to fold in.
-    i: usize,
-    first: f64,
-    prev: f64,
-    peak: f64,
-    drawdown: Drawdowns,
+    pub(crate) i: usize,
+    pub(crate) first: f64,
+    pub(crate) prev: f64,
+    pub(crate) peak: f64,
+    pub(crate) drawdown: Drawdowns,
     /// `Σ ln(E[i]/E[i-1])` over bars whose equity changed (the others add exactly 0).
-    log_sum: f64,
+    pub(crate) log_sum: f64,
     /// `Σ ln(E[i]/E[i-1]) * close_dev[i-1]`.
-    log_dot: NeumaierSum,
+    pub(crate) log_dot: NeumaierSum,
     /// A ratio was 0, negative, infinite or NaN: numpy's covariance is then NaN.
-    log_bad: bool,
+    pub(crate) log_bad: bool,
     /// The bits of this bar's ratio `E[i]/E[i-1]` and its logarithm (or an impossible ratio's
     /// bits): a bucket of one bar has the same growth, whose logarithm is then not recomputed.
-    last_ln: (u64, f64),
-    next_bucket: usize,
-    next_end: usize,
-    periods: PeriodReturns,
+    pub(crate) last_ln: (u64, f64),
+    pub(crate) next_bucket: usize,
+    pub(crate) next_end: usize,
+    pub(crate) periods: PeriodReturns,
 }
 
 /// Drawdown episodes (`compute_drawdown_duration_peaks`), one at a time.
 #[derive(Debug, Clone, Copy)]
-struct Drawdowns {
+pub(crate) struct Drawdowns {
     /// Index of the last bar with drawdown 0 (`usize::MAX` before the first).
-    last_zero: usize,
+    pub(crate) last_zero: usize,
     /// Lowest equity since `last_zero` (the episode's deepest point: dd = 1 - min/peak).
-    low: f64,
-    count: u64,
-    peak_sum: NeumaierSum,
-    peak_max: f64,
-    duration_sum: i128,
-    duration_max: i64,
+    pub(crate) low: f64,
+    pub(crate) count: u64,
+    pub(crate) peak_sum: NeumaierSum,
+    pub(crate) peak_max: f64,
+    pub(crate) duration_sum: i128,
+    pub(crate) duration_max: i64,
 }
 
 /// The period-return series `r` and the sums its statistics need.
 #[derive(Debug, Clone, Copy, Default)]
-struct PeriodReturns {
+pub(crate) struct PeriodReturns {
     /// Last equity of the previous non-empty bucket (NaN before the first).
-    prev_bucket: f64,
-    count: u64,
+    pub(crate) prev_bucket: f64,
+    pub(crate) count: u64,
     /// `Σ ln(1 + r)` for the geometric mean.
-    ln_sum: NeumaierSum,
+    pub(crate) ln_sum: NeumaierSum,
     /// Some `1 + r <= 0`: `geometric_mean` returns the integer 0.
-    non_positive: bool,
-    moments: Welford,
+    pub(crate) non_positive: bool,
+    pub(crate) moments: Welford,
     /// `Σ min(r, 0)²` for Sortino.
-    downside_sq: NeumaierSum,
+    pub(crate) downside_sq: NeumaierSum,
 }
 
 impl<'a> StatsAccumulator<'a> {
@@ -354,7 +354,7 @@ impl<'a> StatsFold<'a> {
 }
 
 impl Drawdowns {
-    fn record(&mut self, depth: f64, duration: i64) {
+    pub(crate) fn record(&mut self, depth: f64, duration: i64) {
         self.count += 1;
         self.peak_sum.add(depth);
         self.peak_max = self.peak_max.max(depth);

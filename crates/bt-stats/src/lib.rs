@@ -39,6 +39,7 @@ mod block;
 mod dataset;
 mod error;
 mod ln;
+mod lockstep;
 pub mod normal;
 mod numeric;
 pub mod overfit;
@@ -52,6 +53,7 @@ pub use crate::{
     accumulator::{RunFacts, StatsAccumulator},
     dataset::{DatasetStats, ResampleRule},
     error::StatsError,
+    lockstep::{LANES, LaneCurves, LaneRecorder},
     run::RunAccumulator,
     table::{format_table, format_timestamp, format_value},
 };

@@ -18,13 +18,10 @@
 /// `ln(x)`: glibc's `log` (FMA variant), bit for bit.
 #[inline(always)]
 pub(crate) fn ln(x: f64) -> f64 {
-    /// `1 - 2^-4` and `1 + 0x1.09p-4`: inputs in between take the near-1 polynomial.
-    const LO: u64 = 0x3fee_0000_0000_0000;
-    const HI: u64 = 0x3ff1_0900_0000_0000;
     /// The table's subintervals start at `0x1.6p-1`.
     const OFF: u64 = 0x3fe6_0000_0000_0000;
     let ix = x.to_bits();
-    if ix.wrapping_sub(LO) < HI - LO {
+    if near_one(x) {
         return if ix == 1f64.to_bits() { 0.0 } else { ln_near_one(x) };
     }
     let top = (ix >> 48) as u32;
@@ -47,10 +44,21 @@ pub(crate) fn ln(x: f64) -> f64 {
     (r * r2).mul_add(p, r2.mul_add(a(0), lo)) + hi
 }
 
+/// `1 - 2^-4` and `1 + 0x1.09p-4`: inputs in between take the near-1 polynomial.
+const LO: u64 = 0x3fee_0000_0000_0000;
+const HI: u64 = 0x3ff1_0900_0000_0000;
+
+/// Whether [`ln`] takes `x`'s logarithm with [`ln_near_one`] (`x` in `(1 - 2^-4, 1 + 0x1.09p-4)`;
+/// `ln(1)` is `+0` either way).
+#[inline(always)]
+pub(crate) fn near_one(x: f64) -> bool {
+    x.to_bits().wrapping_sub(LO) < HI - LO
+}
+
 /// `ln(x)` for `x` near 1: a polynomial in `r = x - 1`, its leading `r - r^2/2` in extra
 /// precision.
 #[inline(always)]
-fn ln_near_one(x: f64) -> f64 {
+pub(crate) fn ln_near_one(x: f64) -> f64 {
     const TWO_27: f64 = 134_217_728.0;
     let b = |k: usize| f64::from_bits(B[k]);
     let r = x - 1.0;

@@ -82,8 +82,8 @@ pub(crate) fn resolution_unit_ns(period_ns: i64) -> i64 {
 /// A compensated (Neumaier) running sum: error independent of the number of terms.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct NeumaierSum {
-    sum: f64,
-    comp: f64,
+    pub(crate) sum: f64,
+    pub(crate) comp: f64,
 }
 
 impl NeumaierSum {
@@ -116,10 +116,10 @@ impl NeumaierSum {
 /// Welford's running mean and sum of squared deviations (sample variance with `ddof`).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Welford {
-    n: u64,
-    mean: f64,
-    m2: f64,
-    non_finite: bool,
+    pub(crate) n: u64,
+    pub(crate) mean: f64,
+    pub(crate) m2: f64,
+    pub(crate) non_finite: bool,
 }
 
 impl Welford {

@@ -3,9 +3,11 @@
 //! docs/performance.md. `cargo bench -p bt --bench sweep`.
 //!
 //! - `goog_grid_sequential` / `goog_grid_threads`: the README's 300-point sma_cross grid on
-//!   GOOG (2148 daily bars), as a sweep runs it: one data set (indicator cache shared), every
-//!   simulation through `Simulator::simulate`, on the calling thread or on 2 threads through
-//!   the executor's pool (`parallel_map`); items are bar-steps;
+//!   GOOG (2148 daily bars), as a sweep runs it: one data set (indicator cache shared), the
+//!   simulations in batches of `Simulator::batch()` through `Simulator::simulate_many` (their
+//!   statistics folded together in vector lanes), on the calling thread or on 2 threads
+//!   through the executor's pool (`parallel_map`); items are bar-steps;
+//! - `goog_grid_one_by_one`: the same grid, one `Simulator::simulate` per simulation;
 //! - `million_bars`: one sma_cross simulation over 1M synthetic minute bars, indicators cached;
 //! - `goog_random_1000`: 1000 points of the million-simulation sweep of docs/performance.md
 //!   (sma_cross on GOOG, fast in 2..1200, slow in 10..2100, fast < slow): long warm-ups, so the
@@ -66,8 +68,30 @@ fn steps(sim: &Simulator<'_>, data: &Dataset, specs: &[SimSpec]) -> usize {
     specs.iter().map(|s| sim.simulate(s, data).unwrap().1.bar_steps as usize).sum()
 }
 
+/// The simulations as the executor runs them: batches of one data set through
+/// `simulate_many` (their statistics folded together in vector lanes).
+fn run_batches(sim: &Simulator<'_>, data: &Dataset, specs: &[SimSpec]) {
+    for batch in specs.chunks(sim.batch()) {
+        for r in sim.simulate_many(batch, data) {
+            black_box(r.unwrap());
+        }
+    }
+}
+
 #[divan::bench(sample_count = 20)]
 fn goog_grid_sequential(bencher: Bencher<'_, '_>) {
+    let registry = Registry::builtin();
+    let sim = Simulator::new(&registry);
+    let (data, specs) = (goog(), grid());
+    bencher
+        .counter(ItemsCount::new(steps(&sim, &data, &specs)))
+        .bench_local(|| run_batches(&sim, &data, &specs));
+}
+
+/// One `simulate` call per simulation, each folding its own statistics (an embedder's
+/// single runs; the executor's path before lockstep statistics).
+#[divan::bench(sample_count = 20)]
+fn goog_grid_one_by_one(bencher: Bencher<'_, '_>) {
     let registry = Registry::builtin();
     let sim = Simulator::new(&registry);
     let (data, specs) = (goog(), grid());
@@ -83,9 +107,10 @@ fn goog_grid_threads(bencher: Bencher<'_, '_>) {
     let registry = Registry::builtin();
     let sim = Simulator::new(&registry);
     let (data, specs) = (goog(), grid());
+    let batches: Vec<&[SimSpec]> = specs.chunks(sim.batch()).collect();
     bencher.counter(ItemsCount::new(steps(&sim, &data, &specs))).bench_local(|| {
         black_box(
-            bt::executor::parallel_map(&specs, 2, |s| sim.simulate(s, &data).unwrap()).unwrap(),
+            bt::executor::parallel_map(&batches, 2, |b| sim.simulate_many(b, &data)).unwrap(),
         );
     });
 }
@@ -121,9 +146,5 @@ fn goog_random_1000(bencher: Bencher<'_, '_>) {
     let registry = Registry::builtin();
     let sim = Simulator::new(&registry).with_pbo_blocks(0);
     let (data, specs) = (goog(), random_points(1000));
-    bencher.counter(ItemsCount::new(specs.len())).bench_local(|| {
-        for s in &specs {
-            black_box(sim.simulate(s, &data).unwrap());
-        }
-    });
+    bencher.counter(ItemsCount::new(specs.len())).bench_local(|| run_batches(&sim, &data, &specs));
 }

@@ -90,7 +90,7 @@ pub use crate::{
     merge::{MergeError, MergeOptions, MergeOutcome},
     reporting::ReportOptions,
     run::{RunOptions, RunOutcome},
-    simulate::{Backtest, DEFAULT_PBO_BLOCKS, SimError, Simulator},
+    simulate::{Backtest, DEFAULT_PBO_BLOCKS, LOCKSTEP_MAX_BARS, SimError, Simulator},
     workbench::Workbench,
 };
 

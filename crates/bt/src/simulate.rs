@@ -2,7 +2,7 @@ use bt_domain::{
     EquityCurve, Params, ReturnStats, SimSpec, SimSummary, Stats, StrategyError, Trade,
 };
 use bt_engine::{BacktestResult, EngineError};
-use bt_stats::{RunAccumulator, RunFacts};
+use bt_stats::{LANES, LaneCurves, RunAccumulator, RunFacts};
 use bt_strategies::Registry;
 
 use crate::{dataset::Dataset, walk_forward::WalkForwards};
@@ -80,6 +80,10 @@ pub struct Simulator<'r> {
     /// The run's walk-forwards, whose out-of-sample simulations run their window chains.
     walk_forwards: Option<&'r WalkForwards<'r>>,
 }
+
+/// Simulations of at most this many bars have their statistics folded together
+/// ([`bt_executor::Simulator::simulate_many`]): [`LANES`] curves of them take 4 MiB.
+pub const LOCKSTEP_MAX_BARS: usize = 1 << 16;
 
 /// The PBO's default number of blocks of returns.
 pub const DEFAULT_PBO_BLOCKS: usize = 16;
@@ -187,5 +191,78 @@ impl bt_executor::Simulator for Simulator<'_> {
         let b = self.run(spec, data, false)?;
         let summary = b.summary();
         Ok((b.params, summary))
+    }
+
+    /// Runs each simulation's engine alone, recording its equity, and folds the statistics of
+    /// [`LANES`] of them together ([`bt_stats::LaneCurves`]): the same results, bit for bit,
+    /// as [`bt_executor::Simulator::simulate`] gives each. Portfolio data sets, walk-forward
+    /// simulations and runs over more than [`LOCKSTEP_MAX_BARS`] bars go one by one.
+    fn simulate_many(
+        &self,
+        specs: &[SimSpec],
+        data: &Dataset,
+    ) -> Vec<Result<(Params, SimSummary), SimError>> {
+        if specs.len() < 2 || data.portfolio.is_some() || data.bars.len() > LOCKSTEP_MAX_BARS {
+            return specs.iter().map(|spec| self.simulate(spec, data)).collect();
+        }
+        let mut curves = LaneCurves::new(data.bars.len());
+        let mut out = Vec::with_capacity(specs.len());
+        for group in specs.chunks(LANES) {
+            let mut results: Vec<Option<Result<(Params, SimSummary), SimError>>> =
+                (0..group.len()).map(|_| None).collect();
+            // The runs whose equity is in a lane: their place in `group`, in lane order.
+            let mut runs = Vec::with_capacity(group.len());
+            for (k, spec) in group.iter().enumerate() {
+                if let Some(wf) = self.walk_forwards
+                    && let Some(out) = wf.simulate(self, spec)
+                {
+                    results[k] = Some(out);
+                    continue;
+                }
+                let _sim = tracing::debug_span!("sim").entered();
+                let run = self.prepare(spec).and_then(|(params, mut strategy)| {
+                    let mut lane = curves.recorder(runs.len());
+                    let result = bt_engine::run(
+                        &data.bars,
+                        strategy.as_mut(),
+                        &spec.config,
+                        &data.cache,
+                        &mut lane,
+                    )?;
+                    Ok((params, result))
+                });
+                match run {
+                    Ok(run) => runs.push((k, run)),
+                    Err(e) => results[k] = Some(Err(e)),
+                }
+            }
+            let folded = {
+                let _stats = tracing::debug_span!("stats").entered();
+                let facts: Vec<RunFacts<'_>> = runs
+                    .iter()
+                    .map(|(_, (_, r))| RunFacts { trades: &r.trades, warmup: r.warmup })
+                    .collect();
+                curves.finish(&data.stats, self.pbo_blocks, &facts)
+            };
+            for ((k, (params, result)), (stats, returns)) in runs.into_iter().zip(folded) {
+                let b = Backtest {
+                    params,
+                    result,
+                    stats,
+                    returns,
+                    equity: None,
+                    instruments: None,
+                    weights: None,
+                };
+                let summary = b.summary();
+                results[k] = Some(Ok((b.params, summary)));
+            }
+            out.extend(results.into_iter().map(|r| r.expect("every simulation ran")));
+        }
+        out
+    }
+
+    fn batch(&self) -> usize {
+        LANES
     }
 }

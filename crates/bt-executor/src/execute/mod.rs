@@ -53,6 +53,23 @@ pub trait Simulator: Sync {
         spec: &SimSpec,
         data: &Self::Dataset,
     ) -> Result<(Params, SimSummary), Self::Error>;
+
+    /// Several simulations over one data set, in order: what [`Simulator::simulate`] gives
+    /// for each, which is how it runs them unless a simulator shares work between them (bt
+    /// folds their statistics together in vector lanes). One result per spec.
+    fn simulate_many(
+        &self,
+        specs: &[SimSpec],
+        data: &Self::Dataset,
+    ) -> Vec<Result<(Params, SimSummary), Self::Error>> {
+        specs.iter().map(|spec| self.simulate(spec, data)).collect()
+    }
+
+    /// How many simulations of one data set [`Simulator::simulate_many`] gains from taking
+    /// together (1: none, the default).
+    fn batch(&self) -> usize {
+        1
+    }
 }
 
 /// The data sets a run's simulations name, by name: a map, or anything that finds them.
@@ -254,39 +271,46 @@ pub fn execute<S: Simulator>(
         };
         p.start(expected.saturating_sub(done.len() as u64), done.len() as u64);
     }
-    let run_one = |(index, spec): (usize, SimSpec)| {
+    // Runs consecutive specs of one data set (a batch of up to `simulator.batch()`) and
+    // records each result.
+    let run_batch = |batch: Vec<(usize, SimSpec)>| {
         let began = Instant::now();
-        let outcome = match datasets.get(&spec.dataset) {
-            None => Err(format!("unknown dataset {:?}", spec.dataset)),
-            Some(data) => {
-                match catch_unwind(AssertUnwindSafe(|| simulator.simulate(&spec, data))) {
-                    Ok(result) => result.map_err(|e| e.to_string()),
-                    Err(payload) => Err(format!("panicked: {}", panic_message(&payload))),
+        let (indices, specs): (Vec<usize>, Vec<SimSpec>) = batch.into_iter().unzip();
+        let outcomes: Vec<Result<(Params, SimSummary), String>> =
+            match datasets.get(&specs[0].dataset) {
+                None => {
+                    let message = format!("unknown dataset {:?}", specs[0].dataset);
+                    specs.iter().map(|_| Err(message.clone())).collect()
                 }
+                Some(data) => run_isolated(simulator, &specs, data),
+            };
+        // The batch's time, shared out (it only paces the log's frames).
+        let work = began.elapsed() / specs.len() as u32;
+        for ((index, spec), outcome) in indices.into_iter().zip(specs).zip(outcomes) {
+            let ok = outcome.is_ok();
+            let (params, outcome) = match outcome {
+                Ok((params, summary)) => (params, SimOutcome::Ok(Box::new(summary))),
+                Err(message) => (spec.params, SimOutcome::Failed(message)),
+            };
+            let record = SimRecord {
+                index: index as u64,
+                id: spec.id,
+                dataset: spec.dataset,
+                strategy: spec.strategy,
+                params,
+                outcome,
+            };
+            if !writer.append(&record, work) {
+                write_failed.store(true, Ordering::Relaxed);
+                return;
             }
-        };
-        let ok = outcome.is_ok();
-        let (params, outcome) = match outcome {
-            Ok((params, summary)) => (params, SimOutcome::Ok(Box::new(summary))),
-            Err(message) => (spec.params, SimOutcome::Failed(message)),
-        };
-        let record = SimRecord {
-            index: index as u64,
-            id: spec.id,
-            dataset: spec.dataset,
-            strategy: spec.strategy,
-            params,
-            outcome,
-        };
-        if !writer.append(&record, began.elapsed()) {
-            write_failed.store(true, Ordering::Relaxed);
-            return;
-        }
-        ran.fetch_add(1, Ordering::Relaxed);
-        if let Some(p) = progress {
-            p.finished(ok);
+            ran.fetch_add(1, Ordering::Relaxed);
+            if let Some(p) = progress {
+                p.finished(ok);
+            }
         }
     };
+    let batch = simulator.batch().max(1);
 
     let pool = if parallel {
         Some(
@@ -327,12 +351,13 @@ pub fn execute<S: Simulator>(
                                         break;
                                     }
                                     // A chunk holds up to 64 specs: check the stop flags between
-                                    // them, not only between chunks. Specs left out run on resume.
-                                    for item in chunk {
+                                    // its batches, not only between chunks. Specs left out run on
+                                    // resume.
+                                    for item in batches(chunk.into_iter(), batch) {
                                         if halted() {
                                             break;
                                         }
-                                        run_one(item);
+                                        run_batch(item);
                                     }
                                 }
                             });
@@ -340,7 +365,7 @@ pub fn execute<S: Simulator>(
                     })
                 });
             }
-            None => todo.for_each(run_one),
+            None => batches(todo, batch).for_each(run_batch),
         };
 
     let mut specs = specs;
@@ -410,6 +435,48 @@ fn todo<'a>(
             !skip
         })
         .take_while(|_| !halted())
+}
+
+/// Consecutive specs of one data set, up to `size` at a time.
+fn batches<I: Iterator<Item = (usize, SimSpec)>>(
+    items: I,
+    size: usize,
+) -> impl Iterator<Item = Vec<(usize, SimSpec)>> {
+    let mut items = items.peekable();
+    std::iter::from_fn(move || {
+        let first = items.next()?;
+        let mut batch = vec![first];
+        while batch.len() < size
+            && let Some(next) = items.next_if(|(_, s)| s.dataset == batch[0].1.dataset)
+        {
+            batch.push(next);
+        }
+        Some(batch)
+    })
+}
+
+/// `simulator.simulate_many(specs)`, a panic caught: a batch that panics (or returns the wrong
+/// number of results) runs again one simulation at a time, so a panic is recorded for the
+/// simulation that raised it only.
+fn run_isolated<S: Simulator>(
+    simulator: &S,
+    specs: &[SimSpec],
+    data: &S::Dataset,
+) -> Vec<Result<(Params, SimSummary), String>> {
+    let one =
+        |spec: &SimSpec| match catch_unwind(AssertUnwindSafe(|| simulator.simulate(spec, data))) {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(payload) => Err(format!("panicked: {}", panic_message(&payload))),
+        };
+    if let [spec] = specs {
+        return vec![one(spec)];
+    }
+    match catch_unwind(AssertUnwindSafe(|| simulator.simulate_many(specs, data))) {
+        Ok(results) if results.len() == specs.len() => {
+            results.into_iter().map(|r| r.map_err(|e| e.to_string())).collect()
+        }
+        _ => specs.iter().map(one).collect(),
+    }
 }
 
 fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {

@@ -50,21 +50,21 @@ pub(crate) struct ReturnsFold {
     pub(crate) sums: Sums,
     /// End (exclusive, in returns) of each block.
     ends: Vec<usize>,
-    blocks: Vec<[f64; 2]>,
+    pub(crate) blocks: Vec<[f64; 2]>,
     block: usize,
 }
 
 /// The running sums, folded one equity at a time.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Sums {
-    prev: f64,
+    pub(crate) prev: f64,
     /// Returns seen.
-    n: usize,
-    s: [f64; 4],
+    pub(crate) n: usize,
+    pub(crate) s: [f64; 4],
     /// The current PBO block's sum and sum of squares.
-    cur: [f64; 2],
+    pub(crate) cur: [f64; 2],
     /// End of the current PBO block (`usize::MAX` past the last).
-    next_end: usize,
+    pub(crate) next_end: usize,
 }
 
 impl Sums {

@@ -3,7 +3,7 @@
 //! and after it and however the bars fall into periods; and the fused [`RunAccumulator`] gives
 //! the same as the two accumulators side by side, across its blocks of pending equity.
 
-use bt_domain::{Bars, EquityObserver, ReturnStats, time::NANOS_PER_DAY};
+use bt_domain::{Bars, EquityObserver, ReturnStats, rng::SplitMix64, time::NANOS_PER_DAY};
 use bt_stats::{
     DatasetStats, RunAccumulator, RunFacts, StatsAccumulator, overfit::ReturnsAccumulator,
 };
@@ -22,14 +22,16 @@ impl<O: EquityObserver> EquityObserver for PerBar<O> {
 
 /// One piece of an equity curve.
 #[derive(Debug, Clone)]
-enum Piece {
+pub enum Piece {
     Moves(Vec<f64>),
     Flat(usize, f64),
     /// The same equity bar by bar (whole blocks of it take the accumulators' flat path).
     Repeat(usize, f64),
+    /// A random walk of small moves (ratios near 1, as daily equity moves), from a seed.
+    Walk(usize, u64),
 }
 
-fn piece() -> impl Strategy<Value = Piece> {
+pub fn piece() -> impl Strategy<Value = Piece> {
     prop_oneof![
         prop::collection::vec(prop_oneof![Just(0.0), 1.0..20_000.0f64, Just(10_000.0)], 1..40)
             .prop_map(Piece::Moves),
@@ -37,10 +39,11 @@ fn piece() -> impl Strategy<Value = Piece> {
             .prop_map(|(k, e)| Piece::Flat(k, e)),
         (0..400usize, prop_oneof![Just(10_000.0), Just(0.0), 1.0..20_000.0f64])
             .prop_map(|(k, e)| Piece::Repeat(k, e)),
+        (0..600usize, any::<u64>()).prop_map(|(k, seed)| Piece::Walk(k, seed)),
     ]
 }
 
-fn feed<O: EquityObserver>(o: &mut O, pieces: &[Piece], n: usize) {
+pub fn feed<O: EquityObserver>(o: &mut O, pieces: &[Piece], n: usize) {
     let mut b = 0;
     for p in pieces {
         match p {
@@ -61,18 +64,33 @@ fn feed<O: EquityObserver>(o: &mut O, pieces: &[Piece], n: usize) {
                     b += 1;
                 }
             }
+            Piece::Walk(k, seed) => {
+                let mut rng = SplitMix64::new(*seed);
+                let mut e = 10_000.0;
+                for _ in 0..(*k).min(n - b) {
+                    // Mostly moves under 3 %, now and then none, now and then a jump.
+                    let u = rng.unit_f64();
+                    e *= match rng.next_u64() % 16 {
+                        0 => 1.0,
+                        1 => 0.5 + u,
+                        _ => 1.0 + (u - 0.5) * 0.06,
+                    };
+                    o.on_equity(b, e);
+                    b += 1;
+                }
+            }
         }
     }
     o.on_flat(b, n - b, 10_000.0);
 }
 
-fn bars(n: usize, step_ns: i64, start: i64) -> Bars {
+pub fn bars(n: usize, step_ns: i64, start: i64) -> Bars {
     let close: Vec<f64> = (0..n).map(|i| 100.0 + ((i * 37) % 23) as f64).collect();
     let ts = (0..n as i64).map(|i| start + i * step_ns).collect();
     Bars::new(ts, close.clone(), close.clone(), close.clone(), close, vec![0.0; n]).unwrap()
 }
 
-fn same_returns(a: &ReturnStats, b: &ReturnStats) -> bool {
+pub fn same_returns(a: &ReturnStats, b: &ReturnStats) -> bool {
     let bits = |r: &ReturnStats| {
         let mut v =
             vec![r.t, r.sr.to_bits(), r.skew.to_bits(), r.kurtosis.to_bits(), r.psr.to_bits()];

@@ -7,6 +7,7 @@ mod engine_parity;
 mod extremes;
 mod fixtures;
 mod flat;
+mod lockstep;
 mod long_curve;
 mod overfit;
 mod parity;
