@@ -141,8 +141,11 @@ impl LaneCurves {
                     row[l] = row[model];
                 }
             }
-            let mut lanes = Lanes::start(ds, pbo_blocks, &self.rows[..LANES]);
-            fold_rows(&mut lanes, &self.rows[LANES..]);
+            // The warm-up: the bars at the start where every lane keeps its first equity.
+            let first: &[f64] = &self.rows[..LANES];
+            let warmup = self.rows.chunks_exact(LANES).take_while(|&row| row == first).count();
+            let mut lanes = Lanes::start(ds, pbo_blocks, first, warmup);
+            fold_rows(&mut lanes, &self.rows, warmup);
             for (l, slot) in out.iter_mut().enumerate() {
                 if slot.is_none() {
                     *slot = Some(lanes.finish(l, &facts[l]));
@@ -197,18 +200,17 @@ struct Lanes<'a> {
 }
 
 impl<'a> Lanes<'a> {
-    /// Each lane after its first bar (`row`), folded alone.
-    fn start(ds: &'a DatasetStats, pbo_blocks: usize, row: &[f64]) -> Lanes<'a> {
+    /// Each lane after its first `bars` bars, which all hold its equity in `row`: folded
+    /// alone, as a [`RunAccumulator`] folds a warm-up the engine reports as flat (in
+    /// O(periods)).
+    fn start(ds: &'a DatasetStats, pbo_blocks: usize, row: &[f64], bars: usize) -> Lanes<'a> {
         let mut stats = Vec::with_capacity(LANES);
         let mut returns = Vec::with_capacity(LANES);
         for &e in row {
             let mut st = StatsFold::new(ds);
-            st.fold(e);
+            st.flat(0, bars, e);
             let mut rf = ReturnsFold::new(ds.n_bars(), pbo_blocks);
-            rf.sums.fold_ratio(e, e / rf.sums.prev);
-            if rf.sums.block_ended() {
-                rf.close_blocks();
-            }
+            rf.flat(bars, e);
             stats.push(st);
             returns.push(rf);
         }
@@ -264,17 +266,18 @@ impl<'a> Lanes<'a> {
     }
 }
 
-/// Folds `rows` (bars 1.. of every lane) into `lanes`; compiled for the CPU it runs on.
+/// Folds bars `first..` of `rows` (every bar of every lane) into `lanes`, which hold the bars
+/// before; compiled for the CPU it runs on.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2+fma", "x86_64+avx2+fma"))]
-fn fold_rows(lanes: &mut Lanes<'_>, rows: &[f64]) {
+fn fold_rows(lanes: &mut Lanes<'_>, rows: &[f64], first: usize) {
     let mut h = lanes.hot;
     let lead = lanes.stats[0];
     let (ds, ts) = (lead.ds, lead.ts);
     let (mut next_bucket, mut next_end) = (lead.next_bucket, lead.next_end);
     let (mut periods, mut returns) = (lead.periods.count, lanes.returns[0].sums.n);
     let mut returns_end = lanes.returns[0].sums.next_end;
-    for (k, row) in rows.chunks_exact(LANES).enumerate() {
-        let i = k + 1;
+    for (k, row) in rows[first * LANES..].chunks_exact(LANES).enumerate() {
+        let i = first + k;
         let e: &Row = row.try_into().expect("a row per bar");
         let cd = lead.close_dev[i - 1];
         if i != next_end {
@@ -304,7 +307,7 @@ fn fold_rows(lanes: &mut Lanes<'_>, rows: &[f64]) {
     }
     lanes.hot = h;
     for st in &mut lanes.stats {
-        st.i += rows.len() / LANES;
+        st.i = rows.len() / LANES;
         (st.next_bucket, st.next_end) = (next_bucket, next_end);
         st.periods.count = periods;
         st.periods.moments.n = periods;
