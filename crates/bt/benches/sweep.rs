@@ -115,6 +115,25 @@ fn goog_grid_threads(bencher: Bencher<'_, '_>) {
     });
 }
 
+/// 16 grid points over 60,000 synthetic minute bars (under `LOCKSTEP_MAX_BARS`): lockstep
+/// statistics when the curves no longer fit the core's cache; items are bar-steps.
+#[divan::bench(sample_count = 10, args = [true, false])]
+fn long_grid(bencher: Bencher<'_, '_>, batched: bool) {
+    let registry = Registry::builtin();
+    let sim = Simulator::new(&registry);
+    let data = synthetic(60_000);
+    let specs: Vec<SimSpec> = (0..16).map(|k| spec(5 + k, 50 + 10 * k)).collect();
+    bencher.counter(ItemsCount::new(steps(&sim, &data, &specs))).bench_local(|| {
+        if batched {
+            run_batches(&sim, &data, &specs);
+        } else {
+            for s in &specs {
+                black_box(sim.simulate(s, &data).unwrap());
+            }
+        }
+    });
+}
+
 #[divan::bench(sample_count = 10)]
 fn million_bars(bencher: Bencher<'_, '_>) {
     let registry = Registry::builtin();

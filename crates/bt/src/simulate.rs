@@ -205,7 +205,13 @@ impl bt_executor::Simulator for Simulator<'_> {
         if specs.len() < 2 || data.portfolio.is_some() || data.bars.len() > LOCKSTEP_MAX_BARS {
             return specs.iter().map(|spec| self.simulate(spec, data)).collect();
         }
-        let mut curves = LaneCurves::new(data.bars.len());
+        thread_local! {
+            /// The last batch's curves, reused: every lane a batch folds is written first.
+            static CURVES: std::cell::Cell<Option<LaneCurves>> = const { std::cell::Cell::new(None) };
+        }
+        let n = data.bars.len();
+        let mut curves =
+            CURVES.take().filter(|c| c.n_bars() == n).unwrap_or_else(|| LaneCurves::new(n));
         let mut out = Vec::with_capacity(specs.len());
         for group in specs.chunks(LANES) {
             let mut results: Vec<Option<Result<(Params, SimSummary), SimError>>> =
@@ -259,6 +265,7 @@ impl bt_executor::Simulator for Simulator<'_> {
             }
             out.extend(results.into_iter().map(|r| r.expect("every simulation ran")));
         }
+        CURVES.set(Some(curves));
         out
     }
 
