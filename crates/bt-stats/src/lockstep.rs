@@ -6,13 +6,15 @@
 //! updated by the same operations in the same order as one run's, so each lane ends with the
 //! same bits as a run folded alone. Each operation (a division, a fused multiply-add, a
 //! compare) is correctly rounded lane by lane, whatever the vector width; branches become
-//! selects between both outcomes. The loop is compiled for AVX-512 or AVX2 with FMA where the
-//! CPU has them (`multiversion`), which then does the work of 8 runs in about the instructions
-//! of one.
+//! arithmetic (a lane adds +0 where its run adds nothing) or selects between both outcomes.
+//! The loop is compiled for AVX-512 or AVX2 with FMA where the CPU has them (`multiversion`),
+//! which then does the work of 8 runs in about the instructions of one.
 //!
 //! What stays per lane, outside the vector loop, is what happens on few bars: the end of a
-//! drawdown episode, a logarithm of a ratio away from 1 (the table path of [`crate::ln`]), and
-//! a period return that is not the bar's ratio (bars coarser than the resample period). A lane
+//! drawdown episode, a logarithm of a ratio away from 1 (the table path of [`crate::ln`]), a
+//! period return that is not the bar's ratio (bars coarser than the resample period), and the
+//! common warm-up (bars where every lane still holds its first equity, folded in O(periods)
+//! as [`crate::RunAccumulator`] folds a flat run). A lane
 //! whose equity leaves `[1e-150, 1e150]` (a bust, a NaN, an absurd account) is folded alone by
 //! [`crate::RunAccumulator`]: inside that range every ratio of equities is a positive normal
 //! number, which the vector loop assumes.
@@ -106,7 +108,8 @@ impl LaneCurves {
 
     /// The statistics and return statistics of lanes `0..facts.len()`, each the same bits as
     /// a [`RunAccumulator`] with `pbo_blocks` blocks fed that lane's equity. `ds` must be the
-    /// data set the runs went over (its bar count is this one's).
+    /// data set the runs went over (its bar count is this one's). The other lanes are
+    /// overwritten (with a copy of a folded one, which fills the vectors).
     pub fn finish(
         &mut self,
         ds: &DatasetStats,
@@ -125,8 +128,8 @@ impl LaneCurves {
         let vector: Vec<usize> = (0..facts.len()).filter(|&l| inside[l]).collect();
         let mut out: Vec<Option<(Stats, ReturnStats)>> = vec![None; facts.len()];
         // Alone: lanes outside the bounds, or all of them when lockstep would not pay.
-        let alone = if n < 2 || vector.len() < 2 { (0..facts.len()).collect() } else { vec![] };
-        for l in (0..facts.len()).filter(|&l| !inside[l]).chain(alone) {
+        let together = vector.len() >= 2;
+        for l in (0..facts.len()).filter(|&l| !(together && inside[l])) {
             let mut acc = RunAccumulator::new(ds, pbo_blocks);
             for (i, row) in self.rows.chunks_exact(LANES).enumerate() {
                 acc.on_equity(i, row[l]);
