@@ -81,12 +81,13 @@ fn stream_flat_equity(bencher: Bencher<'_, '_>) {
     });
 }
 
-/// Daily bars (every bar closes a period) with the equity in the market on 9 bars of 10, fed
-/// to the [`RunAccumulator`] a simulation uses (16 PBO blocks): the statistics' share of a
-/// daily sweep such as the README's grid.
-#[divan::bench]
-fn run_accumulator_daily(bencher: Bencher<'_, '_>) {
-    const DAYS: usize = 100_000;
+/// Days of the daily benches.
+const DAYS: usize = 100_000;
+
+/// [`DAYS`] daily bars (every bar closes a period) with the closes of the synthetic minutes,
+/// and a daily equity curve in the market on 9 bars of 10, shifted by `shift` cycles of the
+/// minute curve (which trades 500 bars of 1000).
+fn daily(shift: usize) -> (Bars, Vec<f64>) {
     let (minute, equity) = synthetic();
     let day = 86_400_000_000_000i64;
     let close = minute.close()[..DAYS].to_vec();
@@ -99,9 +100,16 @@ fn run_accumulator_daily(bencher: Bencher<'_, '_>) {
         vec![0.0; DAYS],
     )
     .unwrap();
-    // The minute curve trades 500 bars of 1000; in 10-bar cycles here: 9 in, 1 out.
-    let equity: Vec<f64> =
-        (0..DAYS).map(|i| equity[(i / 10 % 1000) * 1000 + (i % 10) * 60]).collect();
+    let curve =
+        (0..DAYS).map(|i| equity[((i / 10 + shift) % 1000) * 1000 + (i % 10) * 60]).collect();
+    (bars, curve)
+}
+
+/// The daily curve fed to the [`RunAccumulator`] a simulation uses (16 PBO blocks): the
+/// statistics' share of a daily sweep such as the README's grid, one run at a time.
+#[divan::bench]
+fn run_accumulator_daily(bencher: Bencher<'_, '_>) {
+    let (bars, equity) = daily(0);
     let ds = DatasetStats::new(&bars);
     let facts = RunFacts { trades: &[], warmup: 0 };
     bencher.counter(ItemsCount::new(DAYS)).bench(|| {
@@ -113,35 +121,22 @@ fn run_accumulator_daily(bencher: Bencher<'_, '_>) {
     });
 }
 
-/// The daily curves of `run_accumulator_daily`, [`LANES`] of them (each shifted by a cycle),
-/// folded together by [`LaneCurves`] as a sweep folds its simulations: items are bars of one
-/// run, so the figure compares with `run_accumulator_daily`'s.
+/// [`LANES`] daily curves (each shifted by 37 cycles) folded together by [`LaneCurves`], as a
+/// sweep folds its simulations: items are bars of one run, so the figure compares with
+/// `run_accumulator_daily`'s.
 #[divan::bench]
 fn lockstep_daily(bencher: Bencher<'_, '_>) {
-    const DAYS: usize = 100_000;
-    let (minute, equity) = synthetic();
-    let day = 86_400_000_000_000i64;
-    let close = minute.close()[..DAYS].to_vec();
-    let bars = Bars::new(
-        (0..DAYS as i64).map(|i| i * day).collect(),
-        close.clone(),
-        close.clone(),
-        close.clone(),
-        close,
-        vec![0.0; DAYS],
-    )
-    .unwrap();
-    let curve = |lane: usize| -> Vec<f64> {
-        (0..DAYS).map(|i| equity[((i / 10 + 37 * lane) % 1000) * 1000 + (i % 10) * 60]).collect()
-    };
     let mut curves = LaneCurves::new(DAYS);
+    let mut bars = None;
     for lane in 0..LANES {
+        let (b, curve) = daily(37 * lane);
         let mut rec = curves.recorder(lane);
-        for (i, e) in curve(lane).into_iter().enumerate() {
+        for (i, e) in curve.into_iter().enumerate() {
             rec.on_equity(i, e);
         }
+        bars = Some(b);
     }
-    let ds = DatasetStats::new(&bars);
+    let ds = DatasetStats::new(&bars.expect("lanes"));
     let facts = [RunFacts { trades: &[], warmup: 0 }; LANES];
     bencher
         .counter(ItemsCount::new(DAYS * LANES))
