@@ -8,7 +8,9 @@
 //! compare) is correctly rounded lane by lane, whatever the vector width; branches become
 //! arithmetic (a lane adds +0 where its run adds nothing) or selects between both outcomes.
 //! The loop is compiled for AVX-512 or AVX2 with FMA where the CPU has them (`multiversion`),
-//! which then does the work of 8 runs in about the instructions of one.
+//! which then does the work of 8 runs in about the instructions of one; for FMA alone, or for
+//! the baseline (SSE2, the fused multiply-adds then computed in software, as the scalar fold
+//! does there) elsewhere.
 //!
 //! What stays per lane, outside the vector loop, is what happens on few bars: the end of a
 //! drawdown episode, a logarithm of a ratio away from 1 (the table path of [`crate::ln`]), a
@@ -271,7 +273,11 @@ impl<'a> Lanes<'a> {
 
 /// Folds bars `first..` of `rows` (every bar of every lane) into `lanes`, which hold the bars
 /// before; compiled for the CPU it runs on.
-#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2+fma", "x86_64+avx2+fma"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512dq+avx2+fma",
+    "x86_64+avx2+fma",
+    "x86_64+fma"
+))]
 fn fold_rows(lanes: &mut Lanes<'_>, rows: &[f64], first: usize) {
     let mut h = lanes.hot;
     let lead = lanes.stats[0];
