@@ -14,12 +14,12 @@
 //!
 //! What stays per lane, outside the vector loop, is what happens on few bars: the end of a
 //! drawdown episode, a logarithm of a ratio away from 1 (the table path of [`crate::ln`]), a
-//! period return that is not the bar's ratio (bars coarser than the resample period), and the
-//! common warm-up (bars where every lane still holds its first equity, folded in O(periods)
-//! as [`crate::RunAccumulator`] folds a flat run). A lane
-//! whose equity leaves `[1e-150, 1e150]` (a bust, a NaN, an absurd account) is folded alone by
-//! [`crate::RunAccumulator`]: inside that range every ratio of equities is a positive normal
-//! number, which the vector loop assumes.
+//! period return that is not the bar's ratio (once a period when the bars are finer than it,
+//! as intraday bars are finer than a day), and the common warm-up (the bars where every lane
+//! still holds its first equity, folded in O(periods) as [`crate::RunAccumulator`] folds a
+//! flat run). A lane whose equity leaves `[1e-150, 1e150]` (a bust, a NaN, an absurd
+//! account) is folded alone by [`crate::RunAccumulator`]: inside that range every ratio of
+//! equities is a positive normal number, which the vector loop assumes.
 
 use bt_domain::{EquityObserver, ReturnStats, Stats};
 use multiversion::multiversion;
@@ -74,12 +74,15 @@ pub struct LaneCurves {
     n_bars: usize,
     /// `n_bars` rows of [`LANES`] equities.
     rows: Vec<f64>,
+    /// Equities each lane received since its recorder was made.
+    received: [usize; LANES],
 }
 
 /// Records one run's equity into its lane of a [`LaneCurves`].
 #[derive(Debug)]
 pub struct LaneRecorder<'a> {
     rows: &'a mut [f64],
+    received: &'a mut usize,
     lane: usize,
 }
 
@@ -87,13 +90,14 @@ impl EquityObserver for LaneRecorder<'_> {
     #[inline]
     fn on_equity(&mut self, bar_idx: usize, equity: f64) {
         self.rows[bar_idx * LANES + self.lane] = equity;
+        *self.received += 1;
     }
 }
 
 impl LaneCurves {
     /// Room for [`LANES`] runs of `n_bars` bars.
     pub fn new(n_bars: usize) -> LaneCurves {
-        LaneCurves { n_bars, rows: vec![0.0; n_bars * LANES] }
+        LaneCurves { n_bars, rows: vec![0.0; n_bars * LANES], received: [0; LANES] }
     }
 
     /// Bars per run.
@@ -105,13 +109,19 @@ impl LaneCurves {
     /// below [`LANES`]), replacing what the lane held.
     pub fn recorder(&mut self, lane: usize) -> LaneRecorder<'_> {
         assert!(lane < LANES, "lane {lane} of {LANES}");
-        LaneRecorder { rows: &mut self.rows, lane }
+        self.received[lane] = 0;
+        LaneRecorder { rows: &mut self.rows, received: &mut self.received[lane], lane }
     }
 
     /// The statistics and return statistics of lanes `0..facts.len()`, each the same bits as
     /// a [`RunAccumulator`] with `pbo_blocks` blocks fed that lane's equity. `ds` must be the
-    /// data set the runs went over (its bar count is this one's). The other lanes are
-    /// overwritten (with a copy of a folded one, which fills the vectors).
+    /// data set the runs went over (its bar count is this one's). Lanes `facts.len()..` are
+    /// overwritten (with a copy of a folded lane, which fills the vectors); lanes
+    /// `0..facts.len()` are left as they are, so `finish` again gives the same results.
+    ///
+    /// Panics if a lane of `0..facts.len()` did not receive one equity per bar since its
+    /// [`LaneCurves::recorder`] was made (the engine's contract, which [`RunAccumulator`]
+    /// checks too).
     pub fn finish(
         &mut self,
         ds: &DatasetStats,
@@ -121,6 +131,9 @@ impl LaneCurves {
         let n = self.n_bars;
         assert!(facts.len() <= LANES, "{} runs for {LANES} lanes", facts.len());
         assert_eq!(ds.n_bars(), n, "the data set's bars are the runs' bars");
+        for (l, &received) in self.received[..facts.len()].iter().enumerate() {
+            assert_eq!(received, n, "lane {l}: the equity stream must deliver one value per bar");
+        }
         let mut inside = [true; LANES];
         for row in self.rows.chunks_exact(LANES) {
             for (ok, &e) in inside.iter_mut().zip(row) {
@@ -139,18 +152,26 @@ impl LaneCurves {
             out[l] = Some(acc.finish(&facts[l]));
         }
         if out.iter().any(Option::is_none) {
-            // Unused lanes repeat a folded one, whose results they then leave unread.
+            // Lanes without a run of their own repeat a folded one, whose results they then
+            // leave unread: unused lanes in place, a used lane outside the bounds in a copy.
             let model = vector[0];
-            for row in self.rows.chunks_exact_mut(LANES) {
+            let mut copy;
+            let rows = if (0..facts.len()).all(|l| inside[l]) {
+                &mut self.rows
+            } else {
+                copy = self.rows.clone();
+                &mut copy
+            };
+            for row in rows.chunks_exact_mut(LANES) {
                 for l in (0..LANES).filter(|&l| l >= facts.len() || !inside[l]) {
                     row[l] = row[model];
                 }
             }
             // The warm-up: the bars at the start where every lane keeps its first equity.
-            let first: &[f64] = &self.rows[..LANES];
-            let warmup = self.rows.chunks_exact(LANES).take_while(|&row| row == first).count();
+            let first: &[f64] = &rows[..LANES];
+            let warmup = rows.chunks_exact(LANES).take_while(|&row| row == first).count();
             let mut lanes = Lanes::start(ds, pbo_blocks, first, warmup);
-            fold_rows(&mut lanes, &self.rows, warmup);
+            fold_rows(&mut lanes, rows, warmup);
             for (l, slot) in out.iter_mut().enumerate() {
                 if slot.is_none() {
                     *slot = Some(lanes.finish(l, &facts[l]));
