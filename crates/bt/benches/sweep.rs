@@ -71,7 +71,7 @@ fn steps(sim: &Simulator<'_>, data: &Dataset, specs: &[SimSpec]) -> usize {
 /// The simulations as the executor runs them: batches of one data set through
 /// `simulate_many` (their statistics folded together in vector lanes).
 fn run_batches(sim: &Simulator<'_>, data: &Dataset, specs: &[SimSpec]) {
-    for batch in specs.chunks(sim.batch()) {
+    for batch in specs.chunks(sim.batch(data)) {
         for r in sim.simulate_many(batch, data) {
             black_box(r.unwrap());
         }
@@ -107,7 +107,7 @@ fn goog_grid_threads(bencher: Bencher<'_, '_>) {
     let registry = Registry::builtin();
     let sim = Simulator::new(&registry);
     let (data, specs) = (goog(), grid());
-    let batches: Vec<&[SimSpec]> = specs.chunks(sim.batch()).collect();
+    let batches: Vec<&[SimSpec]> = specs.chunks(sim.batch(&data)).collect();
     bencher.counter(ItemsCount::new(steps(&sim, &data, &specs))).bench_local(|| {
         black_box(
             bt::executor::parallel_map(&batches, 2, |b| sim.simulate_many(b, &data)).unwrap(),

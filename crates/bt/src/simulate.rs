@@ -269,7 +269,9 @@ impl bt_executor::Simulator for Simulator<'_> {
         out
     }
 
-    fn batch(&self) -> usize {
-        LANES
+    /// [`LANES`] where `simulate_many` folds them together; 1 for portfolios and runs over
+    /// more than [`LOCKSTEP_MAX_BARS`] bars, which it runs one by one.
+    fn batch(&self, data: &Dataset) -> usize {
+        if data.portfolio.is_some() || data.bars.len() > LOCKSTEP_MAX_BARS { 1 } else { LANES }
     }
 }

@@ -72,8 +72,8 @@ fn batches_give_each_simulation_its_own_results() {
 
     for blocks in [0, 16] {
         let sim = Simulator::new(&registry).with_pbo_blocks(blocks);
-        assert_eq!(sim.batch(), bt::stats::LANES);
-        for size in [2, 5, sim.batch(), specs.len()] {
+        assert_eq!(sim.batch(&data), bt::stats::LANES);
+        for size in [2, 5, sim.batch(&data), specs.len()] {
             let (failed, busts) = check(&sim, &data, &specs, size);
             assert_eq!(failed, 3, "batches of {size}");
             assert!(busts >= 1, "a bust among them (folded alone, the others in lanes)");
@@ -96,6 +96,7 @@ fn long_runs_and_single_specs_go_one_by_one() {
         .iter()
         .map(|&(f, s)| spec("sma_cross", &[("fast", f), ("slow", s)], cost))
         .collect();
+    assert_eq!(sim.batch(&data), 1, "past LOCKSTEP_MAX_BARS the executor sends one at a time");
     assert_eq!(check(&sim, &data, &specs, 3), (0, 0));
     assert_eq!(check(&sim, &goog(), &specs, 1), (0, 0));
 }

@@ -65,9 +65,11 @@ pub trait Simulator: Sync {
         specs.iter().map(|spec| self.simulate(spec, data)).collect()
     }
 
-    /// How many simulations of one data set [`Simulator::simulate_many`] gains from taking
-    /// together (1: none, the default).
-    fn batch(&self) -> usize {
+    /// How many simulations of `data` [`Simulator::simulate_many`] gains from taking together
+    /// (1: none, the default). The executor's batches are no larger: a batch that panics runs
+    /// again one simulation at a time, and a stop waits for the batch in progress.
+    fn batch(&self, data: &Self::Dataset) -> usize {
+        let _ = data;
         1
     }
 }
@@ -271,7 +273,7 @@ pub fn execute<S: Simulator>(
         };
         p.start(expected.saturating_sub(done.len() as u64), done.len() as u64);
     }
-    // Runs consecutive specs of one data set (a batch of up to `simulator.batch()`) and
+    // Runs consecutive specs of one data set (a batch of up to `simulator.batch(data)`) and
     // records each result.
     let run_batch = |batch: Vec<(usize, SimSpec)>| {
         let began = Instant::now();
@@ -310,7 +312,8 @@ pub fn execute<S: Simulator>(
             }
         }
     };
-    let batch = simulator.batch().max(1);
+    // The batch size for specs of the data set `name` (1 for an unknown one: it fails alone).
+    let batch = |name: &str| datasets.get(name).map_or(1, |data| simulator.batch(data).max(1));
 
     let pool = if parallel {
         Some(
@@ -353,7 +356,7 @@ pub fn execute<S: Simulator>(
                                     // A chunk holds up to 64 specs: check the stop flags between
                                     // its batches, not only between chunks. Specs left out run on
                                     // resume.
-                                    for item in batches(chunk.into_iter(), batch) {
+                                    for item in batches(chunk.into_iter(), &batch) {
                                         if halted() {
                                             break;
                                         }
@@ -365,7 +368,7 @@ pub fn execute<S: Simulator>(
                     })
                 });
             }
-            None => batches(todo, batch).for_each(run_batch),
+            None => batches(todo, &batch).take_while(|_| !halted()).for_each(run_batch),
         };
 
     let mut specs = specs;
@@ -437,14 +440,15 @@ fn todo<'a>(
         .take_while(|_| !halted())
 }
 
-/// Consecutive specs of one data set, up to `size` at a time.
-fn batches<I: Iterator<Item = (usize, SimSpec)>>(
+/// Consecutive specs of one data set, up to `size(data set)` at a time.
+fn batches<'a, I: Iterator<Item = (usize, SimSpec)> + 'a>(
     items: I,
-    size: usize,
-) -> impl Iterator<Item = Vec<(usize, SimSpec)>> {
+    size: &'a dyn Fn(&str) -> usize,
+) -> impl Iterator<Item = Vec<(usize, SimSpec)>> + 'a {
     let mut items = items.peekable();
     std::iter::from_fn(move || {
         let first = items.next()?;
+        let size = size(&first.1.dataset);
         let mut batch = vec![first];
         while batch.len() < size
             && let Some(next) = items.next_if(|(_, s)| s.dataset == batch[0].1.dataset)
@@ -475,7 +479,14 @@ fn run_isolated<S: Simulator>(
         Ok(results) if results.len() == specs.len() => {
             results.into_iter().map(|r| r.map_err(|e| e.to_string())).collect()
         }
-        _ => specs.iter().map(one).collect(),
+        outcome => {
+            tracing::debug!(
+                specs = specs.len(),
+                panicked = outcome.is_err(),
+                "a batch failed as a whole: running its simulations one at a time"
+            );
+            specs.iter().map(one).collect()
+        }
     }
 }
 

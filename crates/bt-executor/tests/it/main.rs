@@ -78,7 +78,7 @@ fn fake_stats(x: i64, bars: u64) -> Stats {
 impl Simulator for Fake {
     type Dataset = u64;
     type Error = Failed;
-    fn batch(&self) -> usize {
+    fn batch(&self, _: &u64) -> usize {
         self.batch
     }
     fn simulate(&self, spec: &SimSpec, bars: &u64) -> Result<(Params, SimSummary), Failed> {
@@ -271,23 +271,27 @@ fn refuses_to_overwrite_and_resumes_after_a_torn_frame() {
 #[test]
 fn stop_flag_leaves_a_resumable_directory() {
     static STOP: AtomicBool = AtomicBool::new(false);
-    let tmp = tempfile::tempdir().unwrap();
-    let f = Fake { calls: AtomicU64::new(0), stop_after: Some((10, &STOP)), batch: 1 };
-    let out = run(tmp.path(), Mode::Threads(2), false, None, &f);
-    assert!(out.interrupted);
-    assert!(out.ran >= 10 && out.ran < 60, "{}", out.ran);
-    let status = fs::read_to_string(tmp.path().join("run.json")).unwrap();
-    assert!(status.contains("\"interrupted\""), "{status}");
-    STOP.store(false, Ordering::SeqCst);
-    let out = run(tmp.path(), Mode::Sequential, true, None, &fake());
-    assert_eq!(out.ran + out.resumed, 60);
-    assert!(!out.interrupted);
-    let clean = tempfile::tempdir().unwrap();
-    run(clean.path(), Mode::Sequential, false, None, &fake());
-    assert_eq!(
-        fs::read(tmp.path().join("summary.csv")).unwrap(),
-        fs::read(clean.path().join("summary.csv")).unwrap()
-    );
+    // One simulation at a time, and batches (the stop is seen between batches).
+    for (mode, batch) in [(Mode::Threads(2), 1), (Mode::Threads(2), 4), (Mode::Sequential, 4)] {
+        STOP.store(false, Ordering::SeqCst);
+        let tmp = tempfile::tempdir().unwrap();
+        let f = Fake { calls: AtomicU64::new(0), stop_after: Some((10, &STOP)), batch };
+        let out = run(tmp.path(), mode, false, None, &f);
+        assert!(out.interrupted);
+        assert!(out.ran >= 10 && out.ran < 60, "{mode:?} batch {batch}: {}", out.ran);
+        let status = fs::read_to_string(tmp.path().join("run.json")).unwrap();
+        assert!(status.contains("\"interrupted\""), "{status}");
+        STOP.store(false, Ordering::SeqCst);
+        let out = run(tmp.path(), Mode::Sequential, true, None, &fake());
+        assert_eq!(out.ran + out.resumed, 60);
+        assert!(!out.interrupted);
+        let clean = tempfile::tempdir().unwrap();
+        run(clean.path(), Mode::Sequential, false, None, &fake());
+        assert_eq!(
+            fs::read(tmp.path().join("summary.csv")).unwrap(),
+            fs::read(clean.path().join("summary.csv")).unwrap()
+        );
+    }
 }
 
 #[test]

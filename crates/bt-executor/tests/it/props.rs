@@ -210,7 +210,9 @@ fn stats(seed: u64) -> Stats {
     }
 }
 
-/// Spins `cost` iterations, then succeeds, fails or panics as the `do` parameter says.
+/// Spins `cost` iterations, then succeeds, fails or panics as the `do` parameter says. Takes
+/// specs in batches (`simulate_many`'s default: one by one, so a panic takes its batch down
+/// and the executor runs the batch again one spec at a time), of a size per data set.
 struct PropSim;
 
 impl Simulator for PropSim {
@@ -218,6 +220,10 @@ impl Simulator for PropSim {
     type Dataset = u64;
 
     type Error = crate::Failed;
+
+    fn batch(&self, bars: &u64) -> usize {
+        if *bars == 50 { 4 } else { 3 }
+    }
 
     fn simulate(&self, spec: &SimSpec, bars: &u64) -> Result<(Params, SimSummary), crate::Failed> {
         let int = |k: &str| match spec.params.get(k) {
