@@ -140,10 +140,9 @@ impl LaneCurves {
                 *ok &= (MIN_EQUITY..=MAX_EQUITY).contains(&e);
             }
         }
-        let vector: Vec<usize> = (0..facts.len()).filter(|&l| inside[l]).collect();
         let mut out: Vec<Option<(Stats, ReturnStats)>> = vec![None; facts.len()];
         // Alone: lanes outside the bounds, or all of them when lockstep would not pay.
-        let together = vector.len() >= 2;
+        let together = inside[..facts.len()].iter().filter(|&&ok| ok).count() >= 2;
         for l in (0..facts.len()).filter(|&l| !(together && inside[l])) {
             let mut acc = RunAccumulator::new(ds, pbo_blocks);
             for (i, row) in self.rows.chunks_exact(LANES).enumerate() {
@@ -154,7 +153,10 @@ impl LaneCurves {
         if out.iter().any(Option::is_none) {
             // Lanes without a run of their own repeat a folded one, whose results they then
             // leave unread: unused lanes in place, a used lane outside the bounds in a copy.
-            let model = vector[0];
+            let model = inside[..facts.len()]
+                .iter()
+                .position(|&ok| ok)
+                .expect("two lanes inside the bounds");
             let mut copy;
             let rows = if (0..facts.len()).all(|l| inside[l]) {
                 &mut self.rows

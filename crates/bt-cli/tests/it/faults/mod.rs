@@ -208,6 +208,22 @@ fn restore(out: &Path, snap: &Option<Vec<(String, Vec<u8>)>>) {
     }
 }
 
+/// OUT restored to `before`, a new `bt run Q --out OUT EXTRA` (output discarded) and the time
+/// by which it must have reached its fault point: one attempt of [`kill_when`] or
+/// [`interrupt_when`].
+fn start_again(
+    q: &Path,
+    out: &Path,
+    extra: &[&str],
+    before: &Option<Vec<(String, Vec<u8>)>>,
+) -> (std::process::Child, Instant) {
+    restore(out, before);
+    let mut cmd = bt();
+    run_args(&mut cmd, q, out, extra);
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    (child, Instant::now() + Duration::from_secs(120))
+}
+
 /// Runs `bt run Q --out OUT EXTRA`, SIGKILLs it as soon as `reached(OUT)` holds (polling the
 /// file system), checks that it died unfinished and returns the result lines it left.
 ///
@@ -216,11 +232,7 @@ fn restore(out: &Path, snap: &Option<Vec<(String, Vec<u8>)>>) {
 fn kill_when(q: &Path, out: &Path, extra: &[&str], reached: impl Fn(&Path) -> bool) -> usize {
     let before = snapshot(out);
     for _ in 0..3 {
-        restore(out, &before);
-        let mut cmd = bt();
-        run_args(&mut cmd, q, out, extra);
-        let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let (mut child, deadline) = start_again(q, out, extra, &before);
         while !reached(out) {
             if let Some(s) = child.try_wait().unwrap() {
                 assert!(s.success(), "bt exited with {s} before the kill point");
@@ -353,11 +365,7 @@ fn kill_points_between_two_writes_leave_states_resume_finishes() {
 fn interrupt_when(q: &Path, out: &Path, extra: &[&str], reached: impl Fn(&Path) -> bool) {
     let before = snapshot(out);
     for _ in 0..3 {
-        restore(out, &before);
-        let mut cmd = bt();
-        run_args(&mut cmd, q, out, extra);
-        let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let (mut child, deadline) = start_again(q, out, extra, &before);
         while !reached(out) && child.try_wait().unwrap().is_none() {
             assert!(Instant::now() < deadline, "the interrupt point was never reached");
             std::thread::sleep(Duration::from_millis(1));
